@@ -1,0 +1,62 @@
+# Groundwork — `make dev` runs the stack, `make test` is the test command.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := $(CURDIR)/bin
+# Later CLI tags carry a replace directive that `go install` refuses.
+TEMPORAL_CLI_VERSION := v1.5.1
+
+export GROUNDWORK_TEMPORAL_CLI := $(BIN)/temporal
+
+.PHONY: all tools generate check-generated build dev test lint unit bench clean
+
+all: build
+
+## tools: build the pinned Temporal CLI, sqlc and staticcheck into bin/
+tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck
+
+$(BIN)/temporal:
+	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+# sqlc and staticcheck are pinned by tools/go.mod (go tool directives).
+$(BIN)/sqlc: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/sqlc github.com/sqlc-dev/sqlc/cmd/sqlc
+
+$(BIN)/staticcheck: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+
+## generate: regenerate db/sqlc from db/queries and db/migrations
+generate: $(BIN)/sqlc
+	$(BIN)/sqlc generate
+
+## check-generated: fail when db/sqlc is stale
+check-generated: $(BIN)/sqlc
+	@$(BIN)/sqlc diff || { echo "db/sqlc is stale: run 'make generate' and commit the result" >&2; exit 1; }
+
+## build: build bin/groundwork
+build:
+	$(GO) build -o $(BIN)/groundwork ./cmd/groundwork
+
+## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
+dev: $(BIN)/temporal build
+	$(BIN)/groundwork dev
+
+## lint: gofmt, go vet and staticcheck
+lint: $(BIN)/staticcheck
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+## test: lint, generated-code check, unit and end-to-end tests (own Postgres + Temporal)
+test: tools check-generated lint
+	$(GO) test -count=1 -timeout 14m ./...
+
+## unit: only the fast tests
+unit:
+	$(GO) test -short -count=1 ./...
+
+## bench: load and render benchmarks (see bench/README.md)
+bench: tools build
+	$(GO) run ./bench/load
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,305 @@
+// Package activities does Groundwork's I/O: one struct per set of
+// dependencies, each method an idempotent activity that classifies its
+// errors (retryable, non-retryable) and heartbeats when it runs long.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/document"
+	"github.com/groundwork-dev/groundwork/internal/render"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// Default export limits.
+const (
+	// DefaultExportTTL is how long an export stays downloadable.
+	DefaultExportTTL = 24 * time.Hour
+	// DefaultMaxFileBytes caps one rendered file.
+	DefaultMaxFileBytes = 10 << 20
+)
+
+// Exports renders, stores and records export files.
+type Exports struct {
+	Pool         *pgxpool.Pool
+	Bucket       *blob.Bucket
+	TTL          time.Duration
+	MaxFileBytes int64
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+func (a *Exports) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// ExportPrepare loads and validates the stored request and marks the run
+// running. An invalid request fails the run without retries.
+func (a *Exports) ExportPrepare(ctx context.Context, runID string) (workflows.ExportPlan, error) {
+	req, err := a.loadRequest(ctx, runID)
+	if err != nil {
+		return workflows.ExportPlan{}, err
+	}
+	if errs := req.Validate(); len(errs) > 0 {
+		return workflows.ExportPlan{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid export request: %v", errs[0]), workflows.ErrTypeInvalidInput, nil)
+	}
+	name, err := document.SanitizeFilename(req.Filename, req.Format)
+	if err != nil {
+		return workflows.ExportPlan{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid filename: %v", err), workflows.ErrTypeInvalidInput, nil)
+	}
+	if err := sqlc.New(a.Pool).RunMarkRunning(ctx, runID); err != nil {
+		return workflows.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
+	}
+	return workflows.ExportPlan{
+		Format:   string(req.Format),
+		Filename: name,
+		Rows:     int64(len(req.Rows)),
+		Columns:  int64(len(req.Columns)),
+	}, nil
+}
+
+// ExportRender renders the run's file and uploads it under a key derived
+// from the run ID, so a retry overwrites instead of adding a second file.
+func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInput) (workflows.RenderedFile, error) {
+	req, err := a.loadRequest(ctx, in.RunID)
+	if err != nil {
+		return workflows.RenderedFile{}, err
+	}
+	key := ExportBlobPrefix(in.RunID) + "file." + string(req.Format)
+	contentType := render.ContentType(req.Format)
+
+	// Canceling wctx before Close aborts the upload: nothing is left
+	// behind under key when rendering fails half way.
+	wctx, abort := context.WithCancel(ctx)
+	defer abort()
+	bw, err := a.Bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType})
+	if err != nil {
+		return workflows.RenderedFile{}, fmt.Errorf("open blob writer: %w", err)
+	}
+	sum := sha256.New()
+	cw := &cappedWriter{w: io.MultiWriter(bw, sum), limit: a.maxFileBytes()}
+	var rows int64
+	renderErr := render.CSV(cw, req, func(n int) error {
+		rows = int64(n)
+		activity.RecordHeartbeat(ctx, n)
+		return ctx.Err()
+	})
+	if renderErr != nil {
+		abort()
+		_ = bw.Close()
+		if errors.Is(renderErr, errFileTooLarge) {
+			return workflows.RenderedFile{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("the file would be larger than the %d MB limit", a.maxFileBytes()>>20),
+				workflows.ErrTypeFileTooLarge, nil)
+		}
+		return workflows.RenderedFile{}, fmt.Errorf("render csv: %w", renderErr)
+	}
+	if err := bw.Close(); err != nil {
+		return workflows.RenderedFile{}, fmt.Errorf("upload %s: %w", key, err)
+	}
+	return workflows.RenderedFile{
+		BlobKey:     key,
+		ContentType: contentType,
+		SizeBytes:   cw.n,
+		SHA256:      hexSum(sum),
+		Rows:        rows,
+	}, nil
+}
+
+// ExportRecord stores the export row, closes the run as succeeded and drops
+// the request body, in one transaction. Run twice, it returns the first result.
+func (a *Exports) ExportRecord(ctx context.Context, in workflows.ExportRecordInput) (workflows.ExportResult, error) {
+	sum, err := hex.DecodeString(in.File.SHA256)
+	if err != nil {
+		return workflows.ExportResult{}, temporal.NewNonRetryableApplicationError("bad sha256", workflows.ErrTypeInvalidInput, err)
+	}
+	var res workflows.ExportResult
+	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		row, err := q.ExportInsert(ctx, sqlc.ExportInsertParams{
+			ID:          in.RunID,
+			RunID:       in.RunID,
+			OwnerID:     in.OwnerID,
+			Format:      in.Plan.Format,
+			Filename:    in.Plan.Filename,
+			ContentType: in.File.ContentType,
+			BlobKey:     in.File.BlobKey,
+			SizeBytes:   in.File.SizeBytes,
+			Sha256:      sum,
+			Rows:        int32Ptr(in.File.Rows),
+			Pages:       int32Ptr(in.File.Pages),
+			ExpiresAt:   a.now().Add(a.ttl()),
+		})
+		if err != nil {
+			return fmt.Errorf("insert export: %w", err)
+		}
+		res = ExportResultOf(row)
+		body, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("marshal result: %w", err)
+		}
+		prog, err := json.Marshal(in.Progress)
+		if err != nil {
+			return fmt.Errorf("marshal progress: %w", err)
+		}
+		if _, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatusSucceeded, Result: body, Progress: prog}); err != nil && !db.IsNotFound(err) {
+			return fmt.Errorf("finish run: %w", err)
+		}
+		if err := q.RunInputDelete(ctx, in.RunID); err != nil {
+			return fmt.Errorf("delete run input: %w", err)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// ExportDiscard deletes every blob and row a run made and closes the run
+// with its final status. Everything it does is idempotent.
+func (a *Exports) ExportDiscard(ctx context.Context, in workflows.RunDiscardInput) error {
+	if err := deletePrefix(ctx, a.Bucket, ExportBlobPrefix(in.RunID)); err != nil {
+		return err
+	}
+	var errJSON json.RawMessage
+	if in.Error != nil {
+		b, err := json.Marshal(in.Error)
+		if err != nil {
+			return fmt.Errorf("marshal run error: %w", err)
+		}
+		errJSON = b
+	}
+	prog, err := json.Marshal(in.Progress)
+	if err != nil {
+		return fmt.Errorf("marshal progress: %w", err)
+	}
+	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		if err := q.ExportDeleteByRun(ctx, in.RunID); err != nil {
+			return fmt.Errorf("delete export row: %w", err)
+		}
+		if err := q.RunInputDelete(ctx, in.RunID); err != nil {
+			return fmt.Errorf("delete run input: %w", err)
+		}
+		_, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatus(in.Status), Error: errJSON, Progress: prog})
+		if err != nil && !db.IsNotFound(err) {
+			return fmt.Errorf("finish run: %w", err)
+		}
+		return nil
+	})
+}
+
+// ExportBlobPrefix is the blob "folder" of one run's files.
+func ExportBlobPrefix(runID string) string { return "exports/" + runID + "/" }
+
+// ExportResultOf turns a stored export row into the run result.
+func ExportResultOf(e sqlc.Export) workflows.ExportResult {
+	r := workflows.ExportResult{
+		ExportID:    e.ID,
+		Format:      e.Format,
+		Filename:    e.Filename,
+		ContentType: e.ContentType,
+		SizeBytes:   e.SizeBytes,
+		ExpiresAt:   e.ExpiresAt.UTC(),
+	}
+	if e.Rows != nil {
+		r.Rows = int64(*e.Rows)
+	}
+	if e.Pages != nil {
+		r.Pages = int64(*e.Pages)
+	}
+	return r
+}
+
+func (a *Exports) loadRequest(ctx context.Context, runID string) (*document.Export, error) {
+	body, err := sqlc.New(a.Pool).RunInputGet(ctx, runID)
+	if db.IsNotFound(err) {
+		return nil, temporal.NewNonRetryableApplicationError("the export request is gone", workflows.ErrTypeNotFound, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load run input: %w", err)
+	}
+	var req document.Export
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("the stored export request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+	}
+	return &req, nil
+}
+
+func (a *Exports) ttl() time.Duration {
+	if a.TTL > 0 {
+		return a.TTL
+	}
+	return DefaultExportTTL
+}
+
+func (a *Exports) maxFileBytes() int64 {
+	if a.MaxFileBytes > 0 {
+		return a.MaxFileBytes
+	}
+	return DefaultMaxFileBytes
+}
+
+func deletePrefix(ctx context.Context, b *blob.Bucket, prefix string) error {
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		if err := b.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return fmt.Errorf("delete %s: %w", obj.Key, err)
+		}
+	}
+}
+
+var errFileTooLarge = errors.New("file too large")
+
+// cappedWriter fails once more than limit bytes were written.
+type cappedWriter struct {
+	w     io.Writer
+	n     int64
+	limit int64
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.n+int64(len(p)) > c.limit {
+		return 0, errFileTooLarge
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+func int32Ptr(v int64) *int32 {
+	if v == 0 {
+		return nil
+	}
+	i := int32(v)
+	return &i
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+)
+
+// sseHeartbeat keeps idle streams alive through proxies that close quiet
+// connections (nginx defaults to 60 s).
+const sseHeartbeat = 15 * time.Second
+
+type eventsInput struct {
+	ID          string `path:"id" maxLength:"100"`
+	LastEventID string `header:"Last-Event-ID" doc:"Resume: events up to this progress version are not sent again."`
+}
+
+func (s *Server) registerEvents() {
+	huma.Register(s.api, huma.Operation{
+		OperationID: "run-events",
+		Method:      http.MethodGet,
+		Path:        "/v1/runs/{id}/events",
+		Summary:     "Stream a run's progress (Server-Sent Events)",
+		Description: "One `progress` event (data: the run) per change, `id` = progress version; a final `done` event when the run closed. Comments every 15 s keep proxies from closing the stream.",
+		Tags:        []string{"runs"},
+		Errors:      []int{401, 404, 429, 503},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "An event stream.", Content: map[string]*huma.MediaType{
+				"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
+			}},
+		},
+	}, func(ctx context.Context, in *eventsInput) (*huma.StreamResponse, error) {
+		p, _ := PrincipalFrom(ctx)
+		if _, err := s.ownedRun(ctx, p.UserID, in.ID); err != nil {
+			return nil, err
+		}
+		last := int64(-1)
+		if v, err := strconv.ParseInt(in.LastEventID, 10, 64); err == nil {
+			last = v
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			r, w := humachi.Unwrap(hctx)
+			s.streamRun(r.Context(), w, p.UserID, in.ID, last)
+		}}, nil
+	})
+}
+
+// streamRun writes a progress event whenever the run's progress version
+// grows and a done event when it closes.
+func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id string, last int64) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+
+	poll := time.NewTicker(s.d.ProgressPoll)
+	defer poll.Stop()
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	for {
+		run, err := s.readRun(ctx, owner, id)
+		if err != nil {
+			if ctx.Err() == nil {
+				writeEvent(w, "error", "", err)
+				_ = rc.Flush()
+			}
+			return
+		}
+		if run.Progress.Version > last {
+			last = run.Progress.Version
+			writeEvent(w, "progress", strconv.FormatInt(last, 10), run)
+			_ = rc.Flush()
+		}
+		if isTerminal(run.Status) {
+			writeEvent(w, "done", strconv.FormatInt(last, 10), run)
+			_ = rc.Flush()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			_, _ = fmt.Fprint(w, ": keep-alive\n\n")
+			_ = rc.Flush()
+		case <-poll.C:
+		}
+	}
+}
+
+func writeEvent(w http.ResponseWriter, event, id string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{}`)
+	}
+	if id != "" {
+		_, _ = fmt.Fprintf(w, "id: %s\n", id)
+	}
+	_, _ = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
+}
+
+func isTerminal(status string) bool {
+	switch status {
+	case "succeeded", "failed", "canceled", "timed_out":
+		return true
+	}
+	return false
+}

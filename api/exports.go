@@ -1,0 +1,194 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"gocloud.dev/gcerrors"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/document"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// Export request size: large tables are accepted, stored in Postgres and
+// referenced by ID from the workflow.
+const maxExportBody = 16 << 20
+
+// downloadLinkTTL is how long a signed download link works.
+const downloadLinkTTL = 15 * time.Minute
+
+type startExportInput struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
+	Body           document.Export
+	RawBody        []byte
+}
+
+type startRunOutput struct {
+	Location string `header:"Location"`
+	Body     Run
+}
+
+type downloadInput struct {
+	ID        string `path:"id" maxLength:"100"`
+	Expires   string `query:"expires" doc:"Set by signed download links."`
+	Signature string `query:"signature" doc:"Set by signed download links."`
+}
+
+func (s *Server) registerExports() {
+	huma.Register(s.api, huma.Operation{
+		OperationID:   "start-export",
+		Method:        http.MethodPost,
+		Path:          "/v1/exports",
+		Summary:       "Start an export",
+		Description:   "Renders a table as CSV in the background. Poll the returned run, then follow result.download_url.",
+		Tags:          []string{"exports"},
+		DefaultStatus: http.StatusAccepted,
+		MaxBodyBytes:  maxExportBody,
+		Errors:        []int{400, 401, 409, 413, 422, 429, 503},
+	}, func(ctx context.Context, in *startExportInput) (*startRunOutput, error) {
+		if errs := in.Body.Validate(); len(errs) > 0 {
+			return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid", errs...)
+		}
+		p, _ := PrincipalFrom(ctx)
+		row, _, err := s.startRun(ctx, startRequest{
+			owner:          p.UserID,
+			kind:           workflows.KindExport,
+			idempotencyKey: in.IdempotencyKey,
+			body:           in.RawBody,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &startRunOutput{Location: "/v1/runs/" + row.ID, Body: s.runFromRow(row, nil)}, nil
+	})
+
+	huma.Register(s.api, huma.Operation{
+		OperationID: "download-export",
+		Method:      http.MethodGet,
+		Path:        "/v1/exports/{id}/download",
+		Summary:     "Download an export's file",
+		Description: "With the bearer token of the owner, or with the signed query of result.download_url (valid 15 minutes). Supports Range and conditional requests.",
+		Tags:        []string{"exports"},
+		Errors:      []int{401, 404, 416, 429, 503},
+		Responses: map[string]*huma.Response{
+			"200": {Description: "The file.", Content: map[string]*huma.MediaType{
+				"text/csv":                 {Schema: &huma.Schema{Type: "string"}},
+				"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+			}},
+			"206": {Description: "Part of the file (Range)."},
+			"304": {Description: "Not modified (If-None-Match)."},
+		},
+	}, func(ctx context.Context, in *downloadInput) (*huma.StreamResponse, error) {
+		exp, err := s.exportFor(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			r, w := humachi.Unwrap(hctx)
+			s.serveExport(w, r, exp)
+		}}, nil
+	})
+}
+
+// exportFor loads an export the caller may download: its owner's, or the
+// one a signed link names.
+func (s *Server) exportFor(ctx context.Context, id string) (sqlc.Export, error) {
+	if _, _, err := workflows.ParseRunID(id); err != nil {
+		return sqlc.Export{}, notFound("export")
+	}
+	var (
+		exp sqlc.Export
+		err error
+	)
+	if signed := signedExportID(ctx); signed != "" {
+		if signed != id {
+			return sqlc.Export{}, notFound("export")
+		}
+		exp, err = s.q.ExportGet(ctx, id)
+	} else {
+		p, _ := PrincipalFrom(ctx)
+		exp, err = s.q.ExportGetForOwner(ctx, sqlc.ExportGetForOwnerParams{ID: id, OwnerID: p.UserID})
+	}
+	if db.IsNotFound(err) {
+		return sqlc.Export{}, notFound("export")
+	}
+	if err != nil {
+		return sqlc.Export{}, dependencyError("postgres", err)
+	}
+	if s.d.Now().After(exp.ExpiresAt) {
+		return sqlc.Export{}, notFound("export")
+	}
+	return exp, nil
+}
+
+// serveExport streams the blob with http.ServeContent, which answers Range,
+// If-Range, If-None-Match and If-Modified-Since correctly.
+func (s *Server) serveExport(w http.ResponseWriter, r *http.Request, exp sqlc.Export) {
+	rd, err := s.d.Bucket.NewReader(r.Context(), exp.BlobKey, nil)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			writeProblem(w, notFound("export file"))
+			return
+		}
+		s.d.Log.ErrorContext(r.Context(), "open export blob", "export_id", exp.ID, "error", err)
+		writeProblem(w, dependencyError("blob store", err))
+		return
+	}
+	defer rd.Close()
+	h := w.Header()
+	h.Set("Content-Type", exp.ContentType)
+	h.Set("Content-Disposition", contentDisposition(exp.Filename))
+	h.Set("ETag", `"`+hex.EncodeToString(exp.Sha256)+`"`)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", exp.CreatedAt, rd)
+}
+
+// contentDisposition builds an RFC 6266 attachment header with an ASCII
+// fallback name and the exact UTF-8 name in filename*.
+func contentDisposition(name string) string {
+	fallback := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' {
+			return '_'
+		}
+		return r
+	}, name)
+	v := mime.FormatMediaType("attachment", map[string]string{"filename": fallback})
+	if v == "" {
+		v = "attachment"
+	}
+	if fallback != name {
+		v += "; filename*=UTF-8''" + rfc5987Escape(name)
+	}
+	return v
+}
+
+// rfc5987Escape percent-encodes every byte that is not an RFC 5987 attr-char.
+func rfc5987Escape(s string) string {
+	const attrChars = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChars, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// downloadURL is a signed link to an export, valid for downloadLinkTTL.
+func (s *Server) downloadURL(exportID string) string {
+	path := fmt.Sprintf("/v1/exports/%s/download", exportID)
+	return s.d.PublicURL + path + "?" + s.d.Signer.Sign(path, s.d.Now().Add(downloadLinkTTL))
+}

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// downloadRoute is the one /v1 route a signed link may open without a token.
+const downloadRoute = "/v1/exports/{id}/download"
+
+type signedExportKey struct{}
+
+// signedExportID returns the export a valid signed link in the request
+// grants, or "".
+func signedExportID(ctx context.Context) string {
+	id, _ := ctx.Value(signedExportKey{}).(string)
+	return id
+}
+
+// authenticate resolves the bearer token (or a signed download link) to a
+// principal. It does not reject: rateLimit must see anonymous callers first,
+// keyed by IP, before requireAuth answers 401.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if token := bearerToken(r); token != "" {
+			p, err := s.d.Auth.Authenticate(ctx, token)
+			switch {
+			case err == nil:
+				ctx = withPrincipal(ctx, p)
+			case err != errUnauthenticated:
+				s.d.Log.ErrorContext(ctx, "authenticate", "error", err)
+				writeProblem(w, dependencyError("postgres", err))
+				return
+			}
+		} else if q := r.URL.Query(); q.Has("signature") && chi.RouteContext(ctx).RoutePattern() == downloadRoute {
+			if err := s.d.Signer.Verify(r.URL.Path, q, s.d.Now()); err == nil {
+				ctx = context.WithValue(ctx, signedExportKey{}, chi.URLParam(r, "id"))
+			} else {
+				writeProblem(w, problem(http.StatusUnauthorized, SlugLinkExpired,
+					"the download link is expired or invalid; fetch the run again for a fresh one"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// requireAuth answers 401 for callers without a principal or signed link.
+func (s *Server) requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := PrincipalFrom(r.Context()); !ok && signedExportID(r.Context()) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="groundwork"`)
+			writeProblem(w, problem(http.StatusUnauthorized, SlugUnauthorized, errUnauthenticated.Error()))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rateLimit enforces the per-user limits of API.md (per client IP for
+// anonymous callers) with two fixed-window counters from go-chi/httprate.
+func (s *Server) rateLimit() func(http.Handler) http.Handler {
+	key := func(r *http.Request) (string, error) {
+		if p, ok := PrincipalFrom(r.Context()); ok {
+			return "u:" + p.UserID, nil
+		}
+		return "ip:" + httprate.CanonicalizeIP(clientIP(r)), nil
+	}
+	onLimit := func(w http.ResponseWriter, r *http.Request) {
+		s.metrics.rateLimited.Inc()
+		writeProblem(w, problem(http.StatusTooManyRequests, SlugRateLimited,
+			"too many requests; retry after the number of seconds in Retry-After"))
+	}
+	headers := httprate.ResponseHeaders{
+		Limit:      "RateLimit-Limit",
+		Remaining:  "RateLimit-Remaining",
+		Reset:      "RateLimit-Reset",
+		RetryAfter: "Retry-After",
+	}
+	var limiters []*httprate.RateLimiter
+	if s.d.RatePerSecond > 0 {
+		limiters = append(limiters, httprate.NewRateLimiter(s.d.RatePerSecond, time.Second,
+			httprate.WithKeyFuncs(key), httprate.WithLimitHandler(onLimit), httprate.WithResponseHeaders(headers)))
+	}
+	if s.d.RatePerMinute > 0 {
+		limiters = append(limiters, httprate.NewRateLimiter(s.d.RatePerMinute, time.Minute,
+			httprate.WithKeyFuncs(key), httprate.WithLimitHandler(onLimit), httprate.WithResponseHeaders(headers)))
+	}
+	return func(next http.Handler) http.Handler {
+		h := next
+		for i := len(limiters) - 1; i >= 0; i-- {
+			h = limiters[i].Handler(h)
+		}
+		return h
+	}
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// recoverer turns a panic into a logged 500 problem instead of a dropped
+// connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.d.Log.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				writeProblem(w, problem(http.StatusInternalServerError, SlugInternal, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpMetrics are the Prometheus series of the API.
+type httpMetrics struct {
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	rateLimited prometheus.Counter
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "groundwork_http_requests_total",
+			Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "groundwork_http_request_duration_seconds",
+			Help:    "HTTP request latency by route and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "groundwork_http_rate_limited_total",
+			Help: "Requests refused by the per-user rate limits.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.rateLimited} {
+		if err := reg.Register(c); err != nil {
+			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+				_ = are // a second Server in one process (tests) shares the series
+				continue
+			}
+			panic(err)
+		}
+	}
+	return m
+}
+
+// observe logs every request and records its metrics by route pattern (not
+// raw path, so run IDs do not explode the series count).
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		code := ww.Status()
+		if code == 0 {
+			code = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
+		s.metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		attrs := []any{
+			"method", r.Method, "route", route, "status", code,
+			"duration_ms", float64(elapsed.Microseconds()) / 1000,
+			"request_id", middleware.GetReqID(r.Context()),
+		}
+		if id := chi.URLParam(r, "id"); id != "" {
+			attrs = append(attrs, "run_id", id)
+		}
+		if p, ok := PrincipalFrom(r.Context()); ok {
+			attrs = append(attrs, "user_id", p.UserID)
+		}
+		if code >= 500 {
+			s.d.Log.ErrorContext(r.Context(), "http request", attrs...)
+		} else {
+			s.d.Log.InfoContext(r.Context(), "http request", attrs...)
+		}
+	})
+}

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/groundwork-dev/groundwork/internal/document"
+)
+
+// ProblemBase prefixes every problem type; the slug after it is stable.
+const ProblemBase = "https://groundwork.dev/problems/"
+
+// Problem slugs clients may switch on.
+const (
+	SlugMalformed     = "malformed_request"
+	SlugUnknownField  = "unknown_field"
+	SlugValidation    = "validation_failed"
+	SlugUnauthorized  = "unauthorized"
+	SlugNotFound      = "not_found"
+	SlugConflict      = "idempotency_conflict"
+	SlugRunClosed     = "run_closed"
+	SlugTooLarge      = "body_too_large"
+	SlugUnsupported   = "unsupported_media_type"
+	SlugRateLimited   = "rate_limited"
+	SlugUnavailable   = "dependency_unavailable"
+	SlugInternal      = "internal"
+	SlugLinkExpired   = "link_expired"
+	SlugNotAcceptable = "not_acceptable"
+)
+
+// Problem is an RFC 9457 problem details document.
+type Problem struct {
+	Type     string                `json:"type" doc:"Stable URI of the problem type; switch on its last segment."`
+	Title    string                `json:"title"`
+	Status   int                   `json:"status"`
+	Detail   string                `json:"detail,omitempty"`
+	Instance string                `json:"instance,omitempty"`
+	Errors   []document.FieldError `json:"errors,omitempty" doc:"One entry per invalid field."`
+}
+
+// Error implements error.
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+// GetStatus implements huma.StatusError.
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType implements huma.ContentTypeFilter, so problems are served as
+// application/problem+json.
+func (p *Problem) ContentType(ct string) string {
+	if ct == "application/json" || ct == "" {
+		return "application/problem+json"
+	}
+	return ct
+}
+
+// problem builds a Problem with the given status and slug.
+func problem(status int, slug, detail string, fields ...document.FieldError) *Problem {
+	return &Problem{
+		Type:   ProblemBase + slug,
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: detail,
+		Errors: fields,
+	}
+}
+
+func notFound(what string) *Problem {
+	return problem(http.StatusNotFound, SlugNotFound, what+" not found")
+}
+
+// newHumaError replaces huma.NewError so that huma's own errors (parse,
+// validation, body size) are Problems with stable slugs and {field, message}
+// entries, as API.md promises.
+func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+	var fields []document.FieldError
+	unknown := false
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var d *huma.ErrorDetail
+		if errors.As(err, &d) {
+			field := strings.TrimPrefix(strings.TrimPrefix(d.Location, "body"), ".")
+			if field == "" {
+				field = d.Location
+			}
+			if d.Message == "unexpected property" {
+				unknown = true
+			}
+			fields = append(fields, document.FieldError{Field: field, Message: d.Message})
+			continue
+		}
+		fields = append(fields, document.FieldError{Message: err.Error()})
+	}
+	slug := slugForStatus(status)
+	if status == http.StatusUnprocessableEntity && unknown {
+		status, slug = http.StatusBadRequest, SlugUnknownField
+	}
+	if status == http.StatusBadRequest && slug == SlugMalformed && len(fields) > 0 {
+		msg = "the body is not valid JSON: " + fields[0].Message
+		fields = nil
+	}
+	return problem(status, slug, msg, fields...)
+}
+
+func slugForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return SlugMalformed
+	case http.StatusUnauthorized:
+		return SlugUnauthorized
+	case http.StatusNotFound:
+		return SlugNotFound
+	case http.StatusConflict:
+		return SlugConflict
+	case http.StatusRequestEntityTooLarge:
+		return SlugTooLarge
+	case http.StatusUnsupportedMediaType:
+		return SlugUnsupported
+	case http.StatusNotAcceptable:
+		return SlugNotAcceptable
+	case http.StatusUnprocessableEntity:
+		return SlugValidation
+	case http.StatusTooManyRequests:
+		return SlugRateLimited
+	case http.StatusServiceUnavailable:
+		return SlugUnavailable
+	default:
+		return SlugInternal
+	}
+}
+
+// writeProblem writes p outside huma (middleware, raw handlers).
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// dependencyError turns an error from Postgres or Temporal into a 503 when
+// the dependency is unreachable, and a 500 (a bug) otherwise.
+func dependencyError(dep string, err error) *Problem {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
+	}
+	var invalid *serviceerror.InvalidArgument
+	if errors.As(err, &invalid) {
+		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
+	}
+	return problem(http.StatusServiceUnavailable, SlugUnavailable, dep+" is unavailable; retry later")
+}

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// queryTimeout bounds a progress query. A run whose first workflow task has
+// not been picked up (no worker yet) cannot answer; it is reported queued.
+const queryTimeout = 2 * time.Second
+
+// liveState is what Temporal says of an open run.
+type liveState struct {
+	// Progress is set when the workflow answered the query.
+	Progress *workflows.Progress
+	// Closed is set when the workflow is no longer running.
+	Closed bool
+	// Missing is set when Temporal has no such workflow.
+	Missing bool
+}
+
+// readRun returns the caller's run: from Postgres alone once it closed,
+// else with the workflow's live progress.
+func (s *Server) readRun(ctx context.Context, owner, id string) (Run, error) {
+	row, err := s.ownedRun(ctx, owner, id)
+	if err != nil {
+		return Run{}, err
+	}
+	if row.ClosedAt != nil {
+		return s.runFromRow(row, nil), nil
+	}
+	st, err := s.live(ctx, id)
+	if err != nil {
+		// Temporal is away: the stored state is still worth showing.
+		s.d.Log.WarnContext(ctx, "progress query failed", "run_id", id, "error", err)
+		return s.runFromRow(row, nil), nil
+	}
+	switch {
+	case st.Progress != nil:
+		if st.Progress.Stage != workflows.StageQueued && row.Status == sqlc.RunStatusQueued {
+			row.Status = sqlc.RunStatusRunning
+		}
+		return s.runFromRow(row, st.Progress), nil
+	case st.Closed:
+		row, err = s.reconcileClosed(ctx, row)
+		if err != nil {
+			return Run{}, err
+		}
+		return s.runFromRow(row, nil), nil
+	case st.Missing:
+		// The API stopped between committing the run and starting its
+		// workflow: the input is in Postgres, so start it now.
+		if err := s.startWorkflow(ctx, row); err != nil {
+			s.d.Log.WarnContext(ctx, "restart lost workflow", "run_id", id, "error", err)
+		}
+		return s.runFromRow(row, nil), nil
+	default:
+		return s.runFromRow(row, nil), nil
+	}
+}
+
+// live asks the workflow for its progress. Concurrent readers of one run
+// (many pollers, SSE streams) share a single query.
+func (s *Server) live(ctx context.Context, id string) (liveState, error) {
+	v, err, _ := s.live1.Do(id, func() (any, error) {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
+		defer cancel()
+		resp, err := s.d.Temporal.QueryWorkflowWithOptions(qctx, &client.QueryWorkflowWithOptionsRequest{
+			WorkflowID: id,
+			QueryType:  workflows.QueryProgress,
+			// A closed workflow is not replayed to answer: its outcome
+			// comes from Postgres or DescribeWorkflowExecution.
+			QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
+		})
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			return liveState{Missing: true}, nil
+		case errors.Is(err, context.DeadlineExceeded):
+			return liveState{}, nil
+		case err != nil:
+			return nil, err
+		case resp.QueryRejected != nil:
+			return liveState{Closed: true}, nil
+		}
+		var p workflows.Progress
+		if err := resp.QueryResult.Get(&p); err != nil {
+			return nil, fmt.Errorf("decode progress: %w", err)
+		}
+		return liveState{Progress: &p}, nil
+	})
+	if err != nil {
+		return liveState{}, err
+	}
+	return v.(liveState), nil
+}
+
+// reconcileClosed handles a workflow that closed without recording its
+// outcome (timed out, terminated by an operator): it records it now.
+func (s *Server) reconcileClosed(ctx context.Context, row sqlc.Run) (sqlc.Run, error) {
+	// The workflow may have recorded its outcome just after our first read.
+	fresh, err := s.q.RunGet(ctx, row.ID)
+	if err != nil {
+		return sqlc.Run{}, dependencyError("postgres", err)
+	}
+	if fresh.ClosedAt != nil {
+		return fresh, nil
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	desc, err := s.d.Temporal.DescribeWorkflowExecution(dctx, row.ID, "")
+	if err != nil {
+		return sqlc.Run{}, dependencyError("temporal", err)
+	}
+	status, runErr := closedStatus(desc.GetWorkflowExecutionInfo().GetStatus())
+	if status == "" {
+		return fresh, nil
+	}
+	var errJSON json.RawMessage
+	if runErr != nil {
+		errJSON, _ = json.Marshal(runErr)
+	}
+	prog, _ := json.Marshal(workflows.Progress{Stage: string(status), UpdatedAt: s.d.Now()})
+	closed, err := s.q.RunFinish(ctx, sqlc.RunFinishParams{ID: row.ID, Status: status, Error: errJSON, Progress: prog})
+	if db.IsNotFound(err) {
+		return s.q.RunGet(ctx, row.ID)
+	}
+	if err != nil {
+		return sqlc.Run{}, dependencyError("postgres", err)
+	}
+	return closed, nil
+}
+
+// closedStatus maps a Temporal execution status to a run status, "" while
+// the workflow runs.
+func closedStatus(st enumspb.WorkflowExecutionStatus) (sqlc.RunStatus, *RunError) {
+	switch st {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		// Completed without recording: should not happen; say so.
+		return sqlc.RunStatusFailed, &RunError{Type: "internal", Message: "the run completed without recording its result"}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+		return sqlc.RunStatusFailed, &RunError{Type: "internal", Message: "the run failed"}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED:
+		return sqlc.RunStatusCanceled, nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+		return sqlc.RunStatusFailed, &RunError{Type: "terminated", Message: "an operator terminated the run"}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+		return sqlc.RunStatusTimedOut, &RunError{Type: "timed_out", Message: "the run did not finish within its time limit"}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return "", nil
+	default:
+		return "", nil
+	}
+}

@@ -1,0 +1,150 @@
+// Package api is Groundwork's HTTP API: a chi router with huma operations
+// (typed handlers, validation, RFC 9457 errors, an OpenAPI 3.1 document
+// generated from the Go types), authentication, per-user rate limits,
+// health and metrics. It never runs work itself: it starts, queries and
+// cancels workflows and reads what they recorded in Postgres.
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	"gocloud.dev/blob"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/document"
+	"github.com/groundwork-dev/groundwork/internal/signedurl"
+)
+
+// Deps are what the API needs to serve.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Bucket   *blob.Bucket
+	Signer   *signedurl.Signer
+	Auth     *Authenticator
+	Log      *slog.Logger
+	// Registry receives the HTTP metrics; Gatherer serves /metrics.
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	// PublicURL is the API's external base URL, used in download links.
+	PublicURL     string
+	CORSOrigins   []string
+	RatePerSecond int
+	RatePerMinute int
+	// EagerStart asks Temporal to hand the first workflow task to a worker
+	// in this process (only useful in `groundwork dev`).
+	EagerStart bool
+	// ProgressPoll is how often an SSE stream re-reads an open run.
+	ProgressPoll time.Duration
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	d       Deps
+	q       *sqlc.Queries
+	router  chi.Router
+	api     huma.API
+	live1   singleflight.Group
+	metrics *httpMetrics
+}
+
+var setHumaErrorOnce sync.Once
+
+// New builds the router and registers every route.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.ProgressPoll <= 0 {
+		d.ProgressPoll = 200 * time.Millisecond
+	}
+	if d.Registry == nil {
+		reg := prometheus.NewRegistry()
+		d.Registry, d.Gatherer = reg, reg
+	}
+	setHumaErrorOnce.Do(func() { huma.NewError = newHumaError })
+
+	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry)}
+	r := chi.NewRouter()
+	// No RealIP: trusting X-Forwarded-For would let a caller pick the IP
+	// its anonymous rate limit is counted against.
+	r.Use(middleware.RequestID, s.recoverer, s.observe)
+	if len(d.CORSOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins:   d.CORSOrigins,
+			AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"},
+			ExposedHeaders:   []string{"Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+			AllowCredentials: false,
+			MaxAge:           600,
+		}))
+	}
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
+
+	cfg := huma.DefaultConfig("Groundwork API", "1.0.0")
+	cfg.Info.Description = "Durable jobs for the sales-enablement platform: start runs, follow their progress, download their files."
+	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
+	// No "$schema" links in responses: the contract in API.md has none.
+	cfg.CreateHooks = nil
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API key (gw_…) or a JWT from the platform's auth provider."},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	// A cell is any JSON scalar; document.Export.Validate names the bad
+	// ones more clearly than a oneOf schema error would.
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Cell](), reflect.TypeFor[any]())
+
+	r.Group(func(g chi.Router) {
+		g.Use(s.authenticate, s.rateLimit(), s.requireAuth)
+		s.api = humachi.New(g, cfg)
+		s.registerRuns()
+		s.registerExports()
+	})
+	r.Get("/openapi.json", s.openAPI)
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, problem(http.StatusNotFound, SlugNotFound, "no such route"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, problem(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
+	})
+	s.router = r
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Router exposes the chi router, so tests can walk its routes.
+func (s *Server) Router() chi.Router { return s.router }
+
+// OpenAPI is the generated OpenAPI 3.1 document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
+	b, err := json.Marshal(s.api.OpenAPI())
+	if err != nil {
+		writeProblem(w, problem(http.StatusInternalServerError, SlugInternal, "cannot render the OpenAPI document"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,147 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// runKind describes how a kind of run is started.
+type runKind struct {
+	kind     workflows.Kind
+	workflow string
+	timeout  time.Duration
+	input    func(row sqlc.Run) any
+}
+
+var kinds = map[workflows.Kind]runKind{
+	workflows.KindExport: {
+		kind:     workflows.KindExport,
+		workflow: "Export",
+		timeout:  time.Hour,
+		input: func(row sqlc.Run) any {
+			return workflows.ExportInput{RunID: row.ID, OwnerID: row.OwnerID}
+		},
+	},
+}
+
+// startRequest is a validated request to start a run.
+type startRequest struct {
+	owner          string
+	kind           workflows.Kind
+	idempotencyKey string
+	// body is the validated request, stored for the workflow to load.
+	body []byte
+}
+
+// startRun records the run and its input in one transaction, then starts
+// its workflow. If the start fails the run is deleted again, so nothing is
+// left half written. A repeated Idempotency-Key returns the first run (and
+// created=false), or 409 when the body differs.
+func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool, error) {
+	sum := sha256.Sum256(append([]byte(string(req.kind)+"\n"), req.body...))
+	var key *string
+	if req.idempotencyKey != "" {
+		key = &req.idempotencyKey
+	}
+	var row sqlc.Run
+	created := true
+	err := db.InTx(ctx, s.d.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		if err := q.UserEnsure(ctx, req.owner); err != nil {
+			return fmt.Errorf("ensure user: %w", err)
+		}
+		var err error
+		row, err = q.RunInsert(ctx, sqlc.RunInsertParams{
+			ID:             workflows.NewRunID(req.kind, s.d.Now()),
+			OwnerID:        req.owner,
+			Kind:           string(req.kind),
+			IdempotencyKey: key,
+			RequestHash:    sum[:],
+		})
+		if db.IsNotFound(err) && key != nil {
+			created = false
+			row, err = q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
+			if err != nil {
+				return fmt.Errorf("load idempotent run: %w", err)
+			}
+			if !bytes.Equal(row.RequestHash, sum[:]) {
+				return problem(http.StatusConflict, SlugConflict, "this Idempotency-Key was used with a different request body")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("insert run: %w", err)
+		}
+		if err := q.RunInputInsert(ctx, sqlc.RunInputInsertParams{RunID: row.ID, Body: req.body}); err != nil {
+			return fmt.Errorf("insert run input: %w", err)
+		}
+		return nil
+	})
+	var p *Problem
+	if errors.As(err, &p) {
+		return sqlc.Run{}, false, p
+	}
+	if err != nil {
+		s.d.Log.ErrorContext(ctx, "record run", "error", err)
+		return sqlc.Run{}, false, dependencyError("postgres", err)
+	}
+	if !created {
+		return row, false, nil
+	}
+	if err := s.startWorkflow(ctx, row); err != nil {
+		s.d.Log.ErrorContext(ctx, "start workflow", "run_id", row.ID, "error", err)
+		// Undo on a context of its own: the request's may be gone.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if derr := s.q.RunDelete(dctx, row.ID); derr != nil {
+			s.d.Log.ErrorContext(ctx, "undo run after failed start", "run_id", row.ID, "error", derr)
+		}
+		return sqlc.Run{}, false, dependencyError("temporal", err)
+	}
+	return row, true, nil
+}
+
+// startWorkflow starts the run's workflow; starting one that already runs
+// is not an error, which makes the call safe to repeat.
+func (s *Server) startWorkflow(ctx context.Context, row sqlc.Run) error {
+	k, ok := kinds[workflows.Kind(row.Kind)]
+	if !ok {
+		return fmt.Errorf("no workflow for kind %q", row.Kind)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.d.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
+		ID:                       row.ID,
+		TaskQueue:                workflows.TaskQueueDefault,
+		WorkflowExecutionTimeout: k.timeout,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchAttrOwner.ValueSet(row.OwnerID),
+			workflows.SearchAttrKind.ValueSet(row.Kind),
+		),
+		EnableEagerStart: s.d.EagerStart,
+	}, k.workflow, k.input(row))
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("start %s workflow: %w", k.workflow, err)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/apikey"
+	"github.com/groundwork-dev/groundwork/internal/config"
+)
+
+func apikeyCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: groundwork apikey create --user ID [--name NAME]")
+	}
+	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	user := fs.String("user", "", "user ID the key acts as (required)")
+	name := fs.String("name", "", "label shown in listings")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("apikey create: --user is required")
+	}
+	cfg, err := config.Load(os.Getenv, config.RoleDB)
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	secret, err := createAPIKey(ctx, pool, *user, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Println(secret)
+	return nil
+}
+
+// createAPIKey stores a new key for user (creating the user) and returns
+// the secret, which is not stored and cannot be shown again.
+func createAPIKey(ctx context.Context, pool *pgxpool.Pool, user, name string) (string, error) {
+	k := apikey.New()
+	err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		if err := q.UserEnsure(ctx, user); err != nil {
+			return fmt.Errorf("ensure user: %w", err)
+		}
+		_, err := q.APIKeyInsert(ctx, sqlc.APIKeyInsertParams{UserID: user, Name: name, Prefix: k.Display, Hash: k.Hash})
+		if err != nil {
+			return fmt.Errorf("insert api key: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return k.Secret, nil
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/groundwork-dev/groundwork/internal/app"
+	"github.com/groundwork-dev/groundwork/internal/config"
+)
+
+// temporalOptions reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and API
+// key settings with the SDK's own envconfig loader.
+func temporalOptions() (client.Options, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return client.Options{}, fmt.Errorf("temporal client settings: %w", err)
+	}
+	return opts, nil
+}
+
+func openApp(ctx context.Context, role config.Role) (*app.App, error) {
+	cfg, err := config.Load(os.Getenv, role)
+	if err != nil {
+		return nil, err
+	}
+	log := app.NewLogger(cfg)
+	topts, err := temporalOptions()
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, log, topts)
+}
+
+func apiCmd(ctx context.Context) error {
+	a, err := openApp(ctx, config.RoleAPI)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	l, err := net.Listen("tcp", a.Cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on GROUNDWORK_HTTP_ADDR %s: %w", a.Cfg.HTTPAddr, err)
+	}
+	return a.ServeAPI(ctx, l)
+}
+
+func workerCmd(ctx context.Context) error {
+	a, err := openApp(ctx, config.RoleWorker)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.RunWorker(ctx)
+}
+
+// serveBoth runs the API and the worker of one App until ctx is done or
+// either fails.
+func serveBoth(ctx context.Context, a *app.App) error {
+	l, err := net.Listen("tcp", a.Cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on GROUNDWORK_HTTP_ADDR %s: %w", a.Cfg.HTTPAddr, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.ServeAPI(gctx, l) })
+	g.Go(func() error { return a.RunWorker(gctx) })
+	return g.Wait()
+}

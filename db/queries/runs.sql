@@ -1,0 +1,38 @@
+-- name: RunInsert :one
+INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
+VALUES (@id, @owner_id, @kind, sqlc.narg(idempotency_key), @request_hash)
+ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING *;
+
+-- name: RunGetByIdempotencyKey :one
+SELECT * FROM runs WHERE owner_id = @owner_id AND idempotency_key = @idempotency_key;
+
+-- name: RunGet :one
+SELECT * FROM runs WHERE id = @id;
+
+-- name: RunGetForOwner :one
+SELECT * FROM runs WHERE id = @id AND owner_id = @owner_id;
+
+-- name: RunList :many
+SELECT * FROM runs
+WHERE owner_id = @owner_id
+  AND (sqlc.narg(kind)::text IS NULL OR kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(status)::run_status IS NULL OR status = sqlc.narg(status)::run_status)
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, @before_id::text))
+ORDER BY created_at DESC, id DESC
+LIMIT @max_rows;
+
+-- name: RunMarkRunning :exec
+UPDATE runs SET status = 'running', updated_at = now()
+WHERE id = @id AND status = 'queued';
+
+-- name: RunFinish :one
+-- RunFinish closes a run once; a retried finish leaves the first outcome.
+UPDATE runs
+SET status = @status, result = @result, error = @error, progress = @progress, updated_at = now(), closed_at = now()
+WHERE id = @id AND closed_at IS NULL
+RETURNING *;
+
+-- name: RunDelete :exec
+DELETE FROM runs WHERE id = @id;

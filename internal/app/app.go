@@ -1,0 +1,208 @@
+// Package app wires Groundwork's processes from a Config: the Postgres pool,
+// the Temporal client (with SDK metrics on the Prometheus registry), the
+// blob bucket, the API server and the worker. cmd/groundwork and the
+// end-to-end tests build the same App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/opentelemetry"
+	sdklog "go.temporal.io/sdk/log"
+	"gocloud.dev/blob"
+
+	"github.com/groundwork-dev/groundwork/api"
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/blobstore"
+	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/signedurl"
+	"github.com/groundwork-dev/groundwork/worker"
+)
+
+// App holds the dependencies of one process.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Bucket   *blob.Bucket
+	Registry *prometheus.Registry
+
+	meters *sdkmetric.MeterProvider
+	jwks   keyfunc.Keyfunc
+}
+
+// NewLogger returns the process logger: JSON (or text) on stderr.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "text") {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// Open connects to Postgres, Temporal and the blob store. temporalOpts
+// carries the connection settings (from the SDK's envconfig in production);
+// logger and metrics are filled in here.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts client.Options) (*App, error) {
+	a := &App{Cfg: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MinConns: cfg.DBMinConns, MaxConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	a.Pool = pool
+
+	exporter, err := otelprom.New(otelprom.WithRegisterer(a.Registry))
+	if err != nil {
+		return nil, fmt.Errorf("temporal metrics exporter: %w", err)
+	}
+	a.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	temporalOpts.MetricsHandler = opentelemetry.NewMetricsHandler(opentelemetry.MetricsHandlerOptions{
+		Meter: a.meters.Meter("temporal-sdk"),
+	})
+	temporalOpts.Logger = sdklog.NewStructuredLogger(log)
+	tc, err := client.DialContext(ctx, temporalOpts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", temporalOpts.HostPort, err)
+	}
+	a.Temporal = tc
+
+	bucket, err := blobstore.Open(ctx, cfg.BlobURL)
+	if err != nil {
+		return nil, err
+	}
+	a.Bucket = bucket
+
+	if cfg.JWKSURL != "" {
+		jwks, err := keyfunc.NewDefaultCtx(ctx, []string{cfg.JWKSURL})
+		if err != nil {
+			return nil, fmt.Errorf("load JWKS from GROUNDWORK_JWKS_URL: %w", err)
+		}
+		a.jwks = jwks
+	}
+	ok = true
+	return a, nil
+}
+
+// Close releases everything Open acquired.
+func (a *App) Close() {
+	if a.Temporal != nil {
+		a.Temporal.Close()
+	}
+	if a.Bucket != nil {
+		_ = a.Bucket.Close()
+	}
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+	if a.meters != nil {
+		_ = a.meters.Shutdown(context.Background())
+	}
+}
+
+// APIServer builds the HTTP API.
+func (a *App) APIServer() (*api.Server, error) {
+	signer, err := signedurl.New(a.Cfg.SigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("GROUNDWORK_SIGNING_KEY: %w", err)
+	}
+	auth := api.NewAuthenticator(sqlc.New(a.Pool), api.AuthConfig{
+		Secret:   a.Cfg.JWTSecret,
+		JWKS:     a.jwks,
+		Issuer:   a.Cfg.JWTIssuer,
+		Audience: a.Cfg.JWTAudience,
+	})
+	return api.New(api.Deps{
+		Pool:          a.Pool,
+		Temporal:      a.Temporal,
+		Bucket:        a.Bucket,
+		Signer:        signer,
+		Auth:          auth,
+		Log:           a.Log,
+		Registry:      a.Registry,
+		Gatherer:      a.Registry,
+		PublicURL:     a.Cfg.PublicURL,
+		CORSOrigins:   a.Cfg.CORSOrigins,
+		RatePerSecond: a.Cfg.RatePerSec,
+		RatePerMinute: a.Cfg.RatePerMin,
+		EagerStart:    a.Cfg.EagerStart,
+	}), nil
+}
+
+// ServeAPI serves the API on l until ctx is done, then drains in-flight
+// requests for up to 20 s.
+func (a *App) ServeAPI(ctx context.Context, l net.Listener) error {
+	srv, err := a.APIServer()
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	a.Log.Info("api listening", "addr", l.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a.Log.Info("api draining")
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("drain http: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// RunWorker polls every task queue until ctx is done.
+func (a *App) RunWorker(ctx context.Context) error {
+	return worker.Run(ctx, a.WorkerDeps())
+}
+
+// WorkerDeps are the worker's dependencies.
+func (a *App) WorkerDeps() worker.Deps {
+	return worker.Deps{
+		Client:       a.Temporal,
+		Pool:         a.Pool,
+		Bucket:       a.Bucket,
+		Log:          a.Log,
+		Pollers:      a.Cfg.Pollers,
+		ExportTTL:    a.Cfg.ExportTTL,
+		MaxFileBytes: a.Cfg.MaxFileBytes,
+	}
+}
