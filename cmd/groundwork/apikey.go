@@ -7,11 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/groundwork-dev/groundwork/db"
-	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
@@ -38,31 +34,10 @@ func apikeyCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	secret, err := createAPIKey(ctx, pool, *user, *name)
+	secret, err := apikey.Create(ctx, pool, *user, *name)
 	if err != nil {
 		return err
 	}
 	fmt.Println(secret)
 	return nil
-}
-
-// createAPIKey stores a new key for user (creating the user) and returns
-// the secret, which is not stored and cannot be shown again.
-func createAPIKey(ctx context.Context, pool *pgxpool.Pool, user, name string) (string, error) {
-	k := apikey.New()
-	err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
-		q := sqlc.New(tx)
-		if err := q.UserEnsure(ctx, user); err != nil {
-			return fmt.Errorf("ensure user: %w", err)
-		}
-		_, err := q.APIKeyInsert(ctx, sqlc.APIKeyInsertParams{UserID: user, Name: name, Prefix: k.Display, Hash: k.Hash})
-		if err != nil {
-			return fmt.Errorf("insert api key: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return k.Secret, nil
 }

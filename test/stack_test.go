@@ -1,0 +1,303 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/groundwork-dev/groundwork/internal/apikey"
+	"github.com/groundwork-dev/groundwork/internal/app"
+	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/worker"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// stack is a running API (and optionally worker) on real dependencies.
+type stack struct {
+	URL string
+	App *app.App
+}
+
+type stackOptions struct {
+	// temporalHostPort defaults to the package's shared dev server.
+	temporalHostPort string
+	// databaseURL defaults to a fresh database on the shared cluster.
+	databaseURL string
+	// workers: "all", "main" (no render worker) or "none".
+	workers    string
+	ratePerSec int
+	ratePerMin int
+	jwtSecret  []byte
+	jwksURL    string
+	maxFile    int64
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *stack
+)
+
+// sharedStack is one API + worker for the package's ordinary tests; they
+// keep apart by using different users, as real users do.
+func sharedStack(t *testing.T) *stack {
+	t.Helper()
+	sharedOnce.Do(func() {
+		shared = startStack(t, stackOptions{workers: "all", ratePerSec: 10000, ratePerMin: 1000000}, false)
+	})
+	if shared == nil {
+		t.Fatal("shared stack failed to start")
+	}
+	return shared
+}
+
+// startStack starts an API and workers; owned stacks stop with the test,
+// the shared one with the package.
+func startStack(t *testing.T, o stackOptions, owned bool) *stack {
+	t.Helper()
+	if o.temporalHostPort == "" {
+		o.temporalHostPort = testenv.Temporal(t).FrontendHostPort()
+	}
+	if o.databaseURL == "" {
+		o.databaseURL = testenv.DatabaseURL(t)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobDir, err := os.MkdirTemp("", "gw-blobs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{
+		DatabaseURL:  o.databaseURL,
+		DBMaxConns:   20,
+		PublicURL:    "http://" + l.Addr().String(),
+		BlobURL:      "file://" + blobDir,
+		SigningKey:   key,
+		JWTSecret:    o.jwtSecret,
+		JWKSURL:      o.jwksURL,
+		RatePerSec:   o.ratePerSec,
+		RatePerMin:   o.ratePerMin,
+		Pollers:      4,
+		ExportTTL:    24 * time.Hour,
+		MaxFileBytes: o.maxFile,
+		LogLevel:     "warn",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, cfg, testenv.Logger(t), client.Options{HostPort: o.temporalHostPort, Namespace: "default"})
+	if err != nil {
+		cancel()
+		t.Fatalf("open app: %v", err)
+	}
+	var ws []sdkworker.Worker
+	if o.workers != "none" {
+		all, err := worker.New(a.WorkerDeps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = all
+		if o.workers == "main" {
+			ws = all[:1]
+		}
+		for _, w := range ws {
+			if err := w.Start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.ServeAPI(ctx, l) }()
+	stop := func() {
+		cancel()
+		<-served
+		for _, w := range ws {
+			w.Stop()
+		}
+		a.Close()
+		_ = os.RemoveAll(blobDir)
+	}
+	if owned {
+		t.Cleanup(stop)
+	} else {
+		registerPackageStop(stop)
+	}
+	return &stack{URL: cfg.PublicURL, App: a}
+}
+
+var (
+	stopMu    sync.Mutex
+	stopFuncs []func()
+)
+
+func registerPackageStop(f func()) {
+	stopMu.Lock()
+	defer stopMu.Unlock()
+	stopFuncs = append(stopFuncs, f)
+}
+
+// stopPackageStacks stops the shared stack before testenv stops Postgres
+// and Temporal under it.
+func stopPackageStacks() {
+	stopMu.Lock()
+	defer stopMu.Unlock()
+	for i := len(stopFuncs) - 1; i >= 0; i-- {
+		stopFuncs[i]()
+	}
+}
+
+// newUser creates a user with an API key and returns a client for it.
+func (s *stack) newUser(t *testing.T, id string) *apiClient {
+	t.Helper()
+	key, err := apikey.Create(context.Background(), s.App.Pool, id, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiClient{t: t, base: s.URL, token: key}
+}
+
+// apiClient calls the API as one user would.
+type apiClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func (c *apiClient) do(method, path string, body []byte, headers ...string) response {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// run mirrors the API's run JSON.
+type run struct {
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Status   string         `json:"status"`
+	Progress map[string]any `json:"progress"`
+	Result   map[string]any `json:"result"`
+	Error    *struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+type problemDoc struct {
+	Type   string `json:"type"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+func (c *apiClient) startExport(body any, headers ...string) (run, response) {
+	c.t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp := c.do(http.MethodPost, "/v1/exports", b, headers...)
+	var r run
+	if resp.Status == http.StatusAccepted {
+		resp.json(c.t, &r)
+	}
+	return r, resp
+}
+
+func (c *apiClient) getRun(id string) run {
+	c.t.Helper()
+	resp := c.do(http.MethodGet, "/v1/runs/"+id, nil)
+	if resp.Status != http.StatusOK {
+		c.t.Fatalf("get run %s: %d %s", id, resp.Status, resp.Body)
+	}
+	var r run
+	resp.json(c.t, &r)
+	return r
+}
+
+// waitRun polls the run until it reaches a terminal status.
+func (c *apiClient) waitRun(id string) run {
+	c.t.Helper()
+	var r run
+	testenv.Eventually(c.t, 60*time.Second, "run "+id+" to finish", func() bool {
+		r = c.getRun(id)
+		switch r.Status {
+		case "succeeded", "failed", "canceled", "timed_out":
+			return true
+		}
+		return false
+	})
+	return r
+}
+
+func isProblem(resp response) bool {
+	return strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json")
+}
+
+// startedWorkflows counts workflows the user started, straight from
+// Temporal's visibility store.
+func startedWorkflows(t *testing.T, s *stack, owner string) int {
+	t.Helper()
+	resp, err := s.App.Temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
+		Query: workflows.SearchAttrOwnerName + " = '" + owner + "'",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(resp.GetCount())
+}
