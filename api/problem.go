@@ -148,7 +148,7 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 // the dependency is unreachable, and a 500 (a bug) otherwise.
 func dependencyError(dep string, err error) *Problem {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
+	if errors.As(err, &pgErr) && !pgUnavailable(pgErr.Code) {
 		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
 	}
 	var invalid *serviceerror.InvalidArgument
@@ -156,4 +156,18 @@ func dependencyError(dep string, err error) *Problem {
 		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
 	}
 	return problem(http.StatusServiceUnavailable, SlugUnavailable, dep+" is unavailable; retry later")
+}
+
+// pgUnavailable reports whether a SQLSTATE means the server is going away
+// or overloaded (connection exception, insufficient resources, operator
+// intervention such as a shutdown, system error) rather than a bad query.
+func pgUnavailable(code string) bool {
+	if len(code) < 2 {
+		return false
+	}
+	switch code[:2] {
+	case "08", "53", "57", "58":
+		return true
+	}
+	return false
 }

@@ -123,7 +123,7 @@ func (s *Server) startWorkflow(ctx context.Context, row sqlc.Run) error {
 	if !ok {
 		return fmt.Errorf("no workflow for kind %q", row.Kind)
 	}
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err := s.d.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
 		ID:                       row.ID,

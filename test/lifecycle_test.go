@@ -1,0 +1,168 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gocloud.dev/blob"
+
+	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/testenv"
+)
+
+// sseEvent is one Server-Sent Event.
+type sseEvent struct {
+	ID, Event string
+	Data      []byte
+}
+
+// readEvents reads events until the stream ends or max events arrived.
+func readEvents(t *testing.T, resp *http.Response, max int) []sseEvent {
+	t.Helper()
+	var events []sseEvent
+	var cur sseEvent
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() && len(events) < max {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if cur.Event != "" {
+				events = append(events, cur)
+			}
+			cur = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "id: "):
+			cur.ID = strings.TrimPrefix(line, "id: ")
+		case strings.HasPrefix(line, "event: "):
+			cur.Event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			cur.Data = []byte(strings.TrimPrefix(line, "data: "))
+		}
+	}
+	return events
+}
+
+func openEvents(t *testing.T, c *apiClient, id, lastEventID string) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/runs/"+id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return resp
+}
+
+func TestRunEventsStreamProgressThenDone(t *testing.T) {
+	s := sharedStack(t)
+	c := s.newUser(t, "user-sse")
+	columns, rows := bigTable(20_000, 5)
+	r, resp := c.startExport(map[string]any{"format": "csv", "columns": columns, "rows": rows})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start: %d", resp.Status)
+	}
+	events := readEvents(t, openEvents(t, c, r.ID, ""), 100)
+	if len(events) < 2 {
+		t.Fatalf("got %d events: %+v", len(events), events)
+	}
+	last := events[len(events)-1]
+	if last.Event != "done" {
+		t.Fatalf("last event %q, want done", last.Event)
+	}
+	var final run
+	if err := json.Unmarshal(last.Data, &final); err != nil || final.Status != "succeeded" {
+		t.Fatalf("done event: %s (%v)", last.Data, err)
+	}
+	prev := int64(-1)
+	for _, e := range events[:len(events)-1] {
+		if e.Event != "progress" {
+			t.Fatalf("unexpected event %q", e.Event)
+		}
+		var v int64
+		if err := json.Unmarshal([]byte(e.ID), &v); err != nil || v <= prev {
+			t.Fatalf("event ids must grow: %q after %d", e.ID, prev)
+		}
+		prev = v
+	}
+	// Resuming after the last event sends no progress again, only done.
+	resumed := readEvents(t, openEvents(t, c, r.ID, last.ID), 10)
+	if len(resumed) != 1 || resumed[0].Event != "done" {
+		t.Fatalf("resume with Last-Event-ID: %+v", resumed)
+	}
+}
+
+// TestCancelLeavesNothingBehind runs without a render worker (on a Temporal
+// server of its own, so no other test's worker renders for it), so the
+// export waits at its render step until it is canceled.
+func TestCancelLeavesNothingBehind(t *testing.T) {
+	s := startStack(t, stackOptions{
+		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
+		workers:          "main", ratePerSec: 1000, ratePerMin: 100000,
+	}, true)
+	c := s.newUser(t, "user-cancel")
+	r, resp := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start: %d", resp.Status)
+	}
+	testenv.Eventually(t, 30*time.Second, "the run to reach rendering", func() bool {
+		return c.getRun(r.ID).Progress["stage"] == "rendering"
+	})
+	if got := c.getRun(r.ID).Status; got != "running" {
+		t.Fatalf("status while rendering = %q", got)
+	}
+	cancelResp := c.do(http.MethodPost, "/v1/runs/"+r.ID+"/cancel", nil)
+	if cancelResp.Status != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", cancelResp.Status, cancelResp.Body)
+	}
+	done := c.waitRun(r.ID)
+	if done.Status != "canceled" || done.Result != nil {
+		t.Fatalf("after cancel: %+v", done)
+	}
+	// Nothing left: no export row, no input, no blob.
+	ctx := context.Background()
+	q := sqlc.New(s.App.Pool)
+	if _, err := q.ExportGet(ctx, r.ID); err == nil {
+		t.Error("export row left behind")
+	}
+	if _, err := q.RunInputGet(ctx, r.ID); err == nil {
+		t.Error("run input left behind")
+	}
+	it := s.App.Bucket.List(&blob.ListOptions{Prefix: activities.ExportBlobPrefix(r.ID)})
+	if obj, err := it.Next(ctx); err == nil {
+		t.Errorf("blob left behind: %s", obj.Key)
+	}
+	// Canceling again is a no-op; the download is gone.
+	if again := c.do(http.MethodPost, "/v1/runs/"+r.ID+"/cancel", nil); again.Status != http.StatusAccepted {
+		t.Errorf("second cancel: %d", again.Status)
+	}
+	if dl := c.do(http.MethodGet, "/v1/exports/"+r.ID+"/download", nil); dl.Status != http.StatusNotFound {
+		t.Errorf("download after cancel: %d", dl.Status)
+	}
+}
+
+func TestCancelSucceededRunConflicts(t *testing.T) {
+	s := sharedStack(t)
+	c := s.newUser(t, "user-cancel-done")
+	r, _ := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
+	c.waitRun(r.ID)
+	resp := c.do(http.MethodPost, "/v1/runs/"+r.ID+"/cancel", nil)
+	if resp.Status != http.StatusConflict || !isProblem(resp) {
+		t.Fatalf("cancel succeeded run: %d %s", resp.Status, resp.Body)
+	}
+}

@@ -1,0 +1,83 @@
+package test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// TestOpenAPIMatchesRouter checks that every /v1 route the router serves
+// is in the served OpenAPI document and the other way round.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	s := sharedStack(t)
+	resp, err := http.Get(s.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Fatalf("openapi version %q, want 3.1", doc.OpenAPI)
+	}
+	var inSpec []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			inSpec = append(inSpec, strings.ToUpper(method)+" "+path)
+		}
+	}
+	srv, err := s.App.APIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inRouter []string
+	err = chi.Walk(srv.Router(), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if strings.HasPrefix(route, "/v1/") {
+			inRouter = append(inRouter, method+" "+route)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(inSpec)
+	sort.Strings(inRouter)
+	if strings.Join(inSpec, "\n") != strings.Join(inRouter, "\n") {
+		t.Fatalf("spec and router differ:\nspec:\n%s\nrouter:\n%s", strings.Join(inSpec, "\n"), strings.Join(inRouter, "\n"))
+	}
+	if len(inRouter) < 6 {
+		t.Fatalf("only %d /v1 routes", len(inRouter))
+	}
+}
+
+func TestMetricsExposeHTTPAndTemporalSeries(t *testing.T) {
+	s := sharedStack(t)
+	c := s.newUser(t, "user-metrics")
+	r, _ := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
+	c.waitRun(r.ID)
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`groundwork_http_requests_total{code="202",method="POST",route="/v1/exports"}`,
+		`groundwork_http_request_duration_seconds_bucket{method="GET",route="/v1/runs/{id}"`,
+		"temporal_", // the SDK's worker and client metrics
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
