@@ -154,6 +154,7 @@ func TestCancelLeavesNothingBehind(t *testing.T) {
 	if dl := c.do(http.MethodGet, "/v1/exports/"+r.ID+"/download", nil); dl.Status != http.StatusNotFound {
 		t.Errorf("download after cancel: %d", dl.Status)
 	}
+	replayAndRecord(t, s.App.Temporal, r.ID, "export_canceled.json")
 }
 
 func TestCancelSucceededRunConflicts(t *testing.T) {

@@ -119,8 +119,11 @@ func export(ctx workflow.Context, prog *progressTracker, in ExportInput) (Export
 	prog.set(ctx, "validating", 0, 0, "checking the request")
 	lctx := workflow.WithLocalActivityOptions(ctx, localActivityOptions)
 	var plan ExportPlan
+	// Activity errors are returned unwrapped: they already name the
+	// activity, and wrapping would make the workflow's failure type
+	// "wrapError" in the Web UI instead of the activity's own type.
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityExportPrepare, in.RunID).Get(lctx, &plan); err != nil {
-		return ExportResult{}, fmt.Errorf("prepare: %w", err)
+		return ExportResult{}, err
 	}
 
 	prog.set(ctx, "rendering", 0, plan.Rows, fmt.Sprintf("rendering %d rows as %s", plan.Rows, plan.Format))
@@ -141,7 +144,7 @@ func export(ctx workflow.Context, prog *progressTracker, in ExportInput) (Export
 	})
 	var file RenderedFile
 	if err := workflow.ExecuteActivity(actx, ActivityExportRender, ExportRenderInput{RunID: in.RunID}).Get(ctx, &file); err != nil {
-		return ExportResult{}, fmt.Errorf("render: %w", err)
+		return ExportResult{}, err
 	}
 
 	prog.set(ctx, "storing", plan.Rows, plan.Rows, fmt.Sprintf("recording %s (%d bytes)", plan.Filename, file.SizeBytes))
@@ -153,7 +156,7 @@ func export(ctx workflow.Context, prog *progressTracker, in ExportInput) (Export
 	rec := ExportRecordInput{RunID: in.RunID, OwnerID: in.OwnerID, Plan: plan, File: file, Progress: prog.p}
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityExportRecord, rec).Get(lctx, &res); err != nil {
 		prog.p = storing
-		return ExportResult{}, fmt.Errorf("record: %w", err)
+		return ExportResult{}, err
 	}
 	return res, nil
 }
@@ -209,9 +212,15 @@ var userFacingErrTypes = map[string]bool{
 // runErrorOf finds the innermost application error and turns it into the
 // user-facing error; anything else is "internal".
 func runErrorOf(err error) *RunError {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && userFacingErrTypes[appErr.Type()] {
-		return &RunError{Type: appErr.Type(), Message: appErr.Message()}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var appErr *temporal.ApplicationError
+		if !errors.As(e, &appErr) {
+			break
+		}
+		if userFacingErrTypes[appErr.Type()] {
+			return &RunError{Type: appErr.Type(), Message: appErr.Message()}
+		}
+		e = appErr
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
