@@ -3,9 +3,10 @@
 package render
 
 import (
-	"encoding/csv"
+	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/groundwork-dev/groundwork/internal/document"
 )
@@ -23,56 +24,82 @@ func ContentType(f document.Format) string {
 	}
 }
 
-// CSV writes e to w as RFC 4180 CSV (CRLF line ends, fields quoted where
-// needed), header row first. String cells that a spreadsheet would run as a
-// formula are neutralised. progress, when not nil, is called after every
-// 1,000 rows and at the end with the number of rows written; an error from it
-// stops rendering.
+// CSV writes e to w as RFC 4180 CSV, header row first: records end in
+// CRLF, fields holding a comma, quote, CR, LF or edge space are quoted with
+// quotes doubled, and cell content is written byte for byte. (The standard
+// library's csv.Writer with UseCRLF rewrites a cell's own line breaks and
+// drops a lone CR, which loses data.) String cells that a spreadsheet would
+// run as a formula are neutralised. progress, when not nil, is called after
+// every 1,000 rows and at the end with the number of rows written; an error
+// from it stops rendering.
 func CSV(w io.Writer, e *document.Export, progress func(rows int) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
 	if e.BOM {
-		if _, err := io.WriteString(w, utf8BOM); err != nil {
-			return fmt.Errorf("write bom: %w", err)
-		}
+		bw.WriteString(utf8BOM)
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	header := make([]string, len(e.Columns))
 	for i, c := range e.Columns {
-		header[i] = NeutralizeFormula(c)
+		writeField(bw, i, NeutralizeFormula(c))
 	}
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("write csv header: %w", err)
-	}
-	record := make([]string, len(e.Columns))
+	bw.WriteString("\r\n")
 	for n, row := range e.Rows {
 		for i, cell := range row {
 			text := cell.Text()
 			if cell.IsString() {
 				text = NeutralizeFormula(text)
 			}
-			record[i] = text
+			writeField(bw, i, text)
 		}
-		if err := cw.Write(record); err != nil {
-			return fmt.Errorf("write csv row %d: %w", n, err)
-		}
+		bw.WriteString("\r\n")
 		if progress != nil && (n+1)%1000 == 0 {
-			cw.Flush()
-			if err := cw.Error(); err != nil {
-				return fmt.Errorf("flush csv: %w", err)
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write csv row %d: %w", n, err)
 			}
 			if err := progress(n + 1); err != nil {
 				return err
 			}
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("flush csv: %w", err)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
 	}
 	if progress != nil {
 		return progress(len(e.Rows))
 	}
 	return nil
+}
+
+// writeField writes one field, quoted when RFC 4180 requires it. Errors
+// stick in the bufio.Writer and surface at Flush.
+func writeField(w *bufio.Writer, i int, s string) {
+	if i > 0 {
+		w.WriteByte(',')
+	}
+	if !needsQuotes(s) {
+		w.WriteString(s)
+		return
+	}
+	w.WriteByte('"')
+	for {
+		j := strings.IndexByte(s, '"')
+		if j < 0 {
+			break
+		}
+		w.WriteString(s[:j+1])
+		w.WriteByte('"')
+		s = s[j+1:]
+	}
+	w.WriteString(s)
+	w.WriteByte('"')
+}
+
+func needsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == ' ' || s[0] == '\t' || s[len(s)-1] == ' ' {
+		return true
+	}
+	return strings.ContainsAny(s, ",\"\r\n")
 }
 
 // NeutralizeFormula prefixes a text that spreadsheets would evaluate (it

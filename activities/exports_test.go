@@ -1,0 +1,212 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"gocloud.dev/blob"
+
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/blobstore"
+	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
+type fixture struct {
+	pool   *pgxpool.Pool
+	bucket *blob.Bucket
+	acts   *Exports
+	env    *testsuite.TestActivityEnvironment
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool, _ := testenv.Pool(t)
+	bucket, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	acts := &Exports{Pool: pool, Bucket: bucket, TTL: time.Hour}
+	env.RegisterActivity(acts)
+	return &fixture{pool: pool, bucket: bucket, acts: acts, env: env}
+}
+
+// seedRun stores a run and its request the way the API does.
+func (f *fixture) seedRun(t *testing.T, id string, body any) {
+	t.Helper()
+	ctx := context.Background()
+	q := sqlc.New(f.pool)
+	if err := q.UserEnsure(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.RunInsert(ctx, sqlc.RunInsertParams{ID: id, OwnerID: "u1", Kind: "export", RequestHash: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(body)
+	if err := q.RunInputInsert(ctx, sqlc.RunInputInsertParams{RunID: id, Body: b}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) blobKeys(t *testing.T, runID string) []string {
+	t.Helper()
+	var keys []string
+	it := f.bucket.List(&blob.ListOptions{Prefix: ExportBlobPrefix(runID)})
+	for {
+		obj, err := it.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return keys
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, obj.Key)
+	}
+}
+
+const runID = "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"
+
+var table = map[string]any{"format": "csv", "filename": "a/b/../leads", "columns": []string{"name", "n"}, "rows": [][]any{{"Acme", 1}, {"=cmd", -2}}}
+
+func TestPrepareValidatesAndMarksRunning(t *testing.T) {
+	f := newFixture(t)
+	f.seedRun(t, runID, table)
+	v, err := f.env.ExecuteActivity(f.acts.ExportPrepare, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan workflows.ExportPlan
+	_ = v.Get(&plan)
+	if plan.Filename != "leads.csv" || plan.Rows != 2 || plan.Columns != 2 {
+		t.Fatalf("plan = %+v", plan)
+	}
+	run, _ := sqlc.New(f.pool).RunGet(context.Background(), runID)
+	if run.Status != sqlc.RunStatusRunning {
+		t.Errorf("status = %s", run.Status)
+	}
+
+	bad := "export-01JD4X7Q2W6ZC5D3V9N8K1M2P4"
+	f.seedRun(t, bad, map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1", "2"}}})
+	_, err = f.env.ExecuteActivity(f.acts.ExportPrepare, bad)
+	assertNonRetryable(t, err, workflows.ErrTypeInvalidInput)
+}
+
+func TestRenderIsIdempotentAndRecordOnce(t *testing.T) {
+	f := newFixture(t)
+	f.seedRun(t, runID, table)
+	var files [2]workflows.RenderedFile
+	for i := range files {
+		v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = v.Get(&files[i])
+	}
+	if files[0] != files[1] {
+		t.Fatalf("a retried render differs: %+v vs %+v", files[0], files[1])
+	}
+	if keys := f.blobKeys(t, runID); len(keys) != 1 {
+		t.Fatalf("blobs after two renders: %v", keys)
+	}
+	body, err := f.bucket.ReadAll(context.Background(), files[0].BlobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "name,n\r\nAcme,1\r\n'=cmd,-2\r\n"; string(body) != want {
+		t.Fatalf("file = %q, want %q", body, want)
+	}
+
+	rec := workflows.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: workflows.ExportPlan{Format: "csv", Filename: "leads.csv", Rows: 2}, File: files[0],
+		Progress: workflows.Progress{Stage: workflows.StageDone, Done: 2, Total: 2, Version: 4}}
+	var results [2]workflows.ExportResult
+	for i := range results {
+		v, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = v.Get(&results[i])
+	}
+	if !results[0].ExpiresAt.Equal(results[1].ExpiresAt) || results[0].SizeBytes != int64(len(body)) {
+		t.Fatalf("record is not idempotent: %+v vs %+v", results[0], results[1])
+	}
+	var exports, inputs int
+	_ = f.pool.QueryRow(context.Background(), "SELECT count(*) FROM exports WHERE run_id = $1", runID).Scan(&exports)
+	_ = f.pool.QueryRow(context.Background(), "SELECT count(*) FROM run_inputs WHERE run_id = $1", runID).Scan(&inputs)
+	if exports != 1 || inputs != 0 {
+		t.Fatalf("exports=%d inputs=%d after two records", exports, inputs)
+	}
+	run, _ := sqlc.New(f.pool).RunGet(context.Background(), runID)
+	if run.Status != sqlc.RunStatusSucceeded || run.ClosedAt == nil || !strings.Contains(string(run.Progress), `"done"`) {
+		t.Fatalf("run = %+v", run)
+	}
+}
+
+func TestRenderOverTheCapLeavesNoFile(t *testing.T) {
+	f := newFixture(t)
+	f.acts.MaxFileBytes = 10 << 10
+	rows := make([][]any, 2000)
+	for i := range rows {
+		rows[i] = []any{strings.Repeat("x", 50)}
+	}
+	f.seedRun(t, runID, map[string]any{"format": "csv", "columns": []string{"a"}, "rows": rows})
+	_, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+	assertNonRetryable(t, err, workflows.ErrTypeFileTooLarge)
+	if keys := f.blobKeys(t, runID); len(keys) != 0 {
+		t.Fatalf("a refused render left %v", keys)
+	}
+}
+
+func TestDiscardRemovesEverything(t *testing.T) {
+	f := newFixture(t)
+	f.seedRun(t, runID, table)
+	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file workflows.RenderedFile
+	_ = v.Get(&file)
+	in := workflows.RunDiscardInput{RunID: runID, Status: "failed", Error: &workflows.RunError{Type: "internal", Message: "boom"}}
+	for range 2 { // idempotent
+		if _, err := f.env.ExecuteActivity(f.acts.ExportDiscard, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys := f.blobKeys(t, runID); len(keys) != 0 {
+		t.Fatalf("blobs left: %v", keys)
+	}
+	run, _ := sqlc.New(f.pool).RunGet(context.Background(), runID)
+	if run.Status != sqlc.RunStatusFailed || !strings.Contains(string(run.Error), "boom") {
+		t.Fatalf("run = %s %s", run.Status, run.Error)
+	}
+	if _, err := sqlc.New(f.pool).RunInputGet(context.Background(), runID); err == nil {
+		t.Fatal("input left")
+	}
+}
+
+func TestMissingInputIsNotFound(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+	assertNonRetryable(t, err, workflows.ErrTypeNotFound)
+}
+
+func assertNonRetryable(t *testing.T, err error, typ string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != typ || !appErr.NonRetryable() {
+		t.Fatalf("error = %v, want non-retryable %s", err, typ)
+	}
+}
