@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -136,34 +137,46 @@ type httpMetrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	rateLimited prometheus.Counter
+	// progressQueries counts workflow queries actually sent; with many
+	// pollers per open run it stays far below the request count.
+	progressQueries *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	m := &httpMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+	return &httpMetrics{
+		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "groundwork_http_requests_total",
 			Help: "HTTP requests by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		}, []string{"route", "method", "code"})),
+		duration: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "groundwork_http_request_duration_seconds",
 			Help:    "HTTP request latency by route and method.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"route", "method"}),
-		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+		}, []string{"route", "method"})),
+		rateLimited: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "groundwork_http_rate_limited_total",
 			Help: "Requests refused by the per-user rate limits.",
-		}),
+		})),
+		progressQueries: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "groundwork_progress_queries_total",
+			Help: "Progress queries sent to Temporal, by outcome (answered, closed, missing, timeout, error).",
+		}, []string{"outcome"})),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.rateLimited} {
-		if err := reg.Register(c); err != nil {
-			if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-				_ = are // a second Server in one process (tests) shares the series
-				continue
+}
+
+// register adds c to reg, or returns the collector already registered under
+// its name, so two Servers in one process (tests) share their series.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
 			}
-			panic(err)
 		}
+		panic(fmt.Sprintf("register metrics: %v", err))
 	}
-	return m
+	return c
 }
 
 // observe logs every request and records its metrics by route pattern (not

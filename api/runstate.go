@@ -86,14 +86,19 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 		var nf *serviceerror.NotFound
 		switch {
 		case errors.As(err, &nf):
+			s.metrics.progressQueries.WithLabelValues("missing").Inc()
 			return liveState{Missing: true}, nil
-		case errors.Is(err, context.DeadlineExceeded):
+		case isTimeout(err):
+			s.metrics.progressQueries.WithLabelValues("timeout").Inc()
 			return liveState{}, nil
 		case err != nil:
+			s.metrics.progressQueries.WithLabelValues("error").Inc()
 			return nil, err
 		case resp.QueryRejected != nil:
+			s.metrics.progressQueries.WithLabelValues("closed").Inc()
 			return liveState{Closed: true}, nil
 		}
+		s.metrics.progressQueries.WithLabelValues("answered").Inc()
 		var p workflows.Progress
 		if err := resp.QueryResult.Get(&p); err != nil {
 			return nil, fmt.Errorf("decode progress: %w", err)
@@ -162,4 +167,11 @@ func closedStatus(st enumspb.WorkflowExecutionStatus) (sqlc.RunStatus, *RunError
 	default:
 		return "", nil
 	}
+}
+
+// isTimeout reports a query that got no answer in time: the client's own
+// deadline, or the server's when no worker picked the query up.
+func isTimeout(err error) bool {
+	var de *serviceerror.DeadlineExceeded
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &de)
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +168,63 @@ func TestCancelSucceededRunConflicts(t *testing.T) {
 	if resp.Status != http.StatusConflict || !isProblem(resp) {
 		t.Fatalf("cancel succeeded run: %d %s", resp.Status, resp.Body)
 	}
+}
+
+// TestPollersShareOneQuery stops the workflow worker under an open run, so
+// a progress query can only time out: twenty concurrent polls must still be
+// answered (from Postgres) and send one query between them, not twenty.
+func TestPollersShareOneQuery(t *testing.T) {
+	s := startStack(t, stackOptions{
+		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
+		workers:          "main", ratePerSec: 1000, ratePerMin: 100000,
+	}, true)
+	c := s.newUser(t, "user-pollers")
+	r, _ := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
+	testenv.Eventually(t, 30*time.Second, "the run to reach rendering", func() bool {
+		return c.getRun(r.ID).Progress["stage"] == "rendering"
+	})
+	s.Workers[0].Stop()
+	before := metricValue(t, s, `groundwork_progress_queries_total{outcome="timeout"}`)
+	var wg sync.WaitGroup
+	statuses := make([]string, 20)
+	start := make(chan struct{})
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i] = c.getRun(r.ID).Status
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, st := range statuses {
+		if st != "running" {
+			t.Fatalf("poll %d: status %q", i, st)
+		}
+	}
+	if sent := metricValue(t, s, `groundwork_progress_queries_total{outcome="timeout"}`) - before; sent < 1 || sent > 2 {
+		t.Fatalf("%v queries for 20 concurrent polls, want 1 (2 if one poll came late)", sent)
+	}
+}
+
+// metricValue reads one sample from /metrics.
+func metricValue(t *testing.T, s *stack, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
 }

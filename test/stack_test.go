@@ -28,8 +28,9 @@ import (
 
 // stack is a running API (and optionally worker) on real dependencies.
 type stack struct {
-	URL string
-	App *app.App
+	URL     string
+	App     *app.App
+	Workers []sdkworker.Worker
 }
 
 type stackOptions struct {
@@ -137,7 +138,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 	} else {
 		registerPackageStop(stop)
 	}
-	return &stack{URL: cfg.PublicURL, App: a}
+	return &stack{URL: cfg.PublicURL, App: a, Workers: ws}
 }
 
 var (
