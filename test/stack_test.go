@@ -56,6 +56,7 @@ var (
 // keep apart by using different users, as real users do.
 func sharedStack(t *testing.T) *stack {
 	t.Helper()
+	testenv.SkipShort(t, "Postgres and Temporal")
 	sharedOnce.Do(func() {
 		shared = startStack(t, stackOptions{workers: "all", ratePerSec: 10000, ratePerMin: 1000000}, false)
 	})
@@ -69,6 +70,7 @@ func sharedStack(t *testing.T) *stack {
 // the shared one with the package.
 func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 	t.Helper()
+	testenv.SkipShort(t, "Postgres and Temporal")
 	if o.temporalHostPort == "" {
 		o.temporalHostPort = testenv.Temporal(t).FrontendHostPort()
 	}

@@ -27,6 +27,9 @@ Usage:
   groundwork runs wait ID          follow a run with a progress bar until it ends
   groundwork runs list [--kind K] [--status S] [--limit N]
                                    list your runs
+  groundwork healthcheck [URL | --temporal]
+                                   exit 0 if the API (default :8080/healthz) or,
+                                   with --temporal, TEMPORAL_ADDRESS is healthy
 
 Configuration comes from the environment; see README.md.
 `
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string) error {
 		return apikeyCmd(ctx, args[1:])
 	case "runs":
 		return runsCmd(ctx, args[1:])
+	case "healthcheck":
+		return healthcheckCmd(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -85,6 +85,7 @@ func StartPostgres(tb testing.TB) *devstack.Postgres {
 
 func startCluster(tb testing.TB) (*devstack.Postgres, func()) {
 	tb.Helper()
+	SkipShort(tb, "Postgres")
 	dir, err := os.MkdirTemp("", "gw-pg-")
 	if err != nil {
 		tb.Fatal(err)
@@ -106,6 +107,7 @@ func startCluster(tb testing.TB) (*devstack.Postgres, func()) {
 
 func sharedPostgres(tb testing.TB) *devstack.Postgres {
 	tb.Helper()
+	SkipShort(tb, "Postgres")
 	mu.Lock()
 	defer mu.Unlock()
 	if pg != nil {
@@ -209,6 +211,7 @@ func StartTemporal(tb testing.TB) *testsuite.DevServer {
 
 func startDevServer(tb testing.TB) *testsuite.DevServer {
 	tb.Helper()
+	SkipShort(tb, "a Temporal dev server")
 	if _, err := os.Stat(TemporalCLI()); err != nil {
 		tb.Fatalf("temporal CLI missing at %s: run `make tools`", TemporalCLI())
 	}
@@ -224,6 +227,7 @@ func startDevServer(tb testing.TB) *testsuite.DevServer {
 // Temporal returns the package's shared dev server.
 func Temporal(tb testing.TB) *testsuite.DevServer {
 	tb.Helper()
+	SkipShort(tb, "a Temporal dev server")
 	mu.Lock()
 	defer mu.Unlock()
 	if devServer != nil {
@@ -244,5 +248,13 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// SkipShort skips tests that need real services under go test -short.
+func SkipShort(tb testing.TB, what string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("needs %s; skipped with -short", what)
 	}
 }
