@@ -113,6 +113,7 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		}
 		return sqlc.Run{}, false, dependencyError("temporal", err)
 	}
+	s.d.Log.InfoContext(ctx, "run started", "run_id", row.ID, "kind", row.Kind, "user_id", row.OwnerID)
 	return row, true, nil
 }
 

@@ -81,3 +81,27 @@ func TestMetricsExposeHTTPAndTemporalSeries(t *testing.T) {
 		}
 	}
 }
+
+func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
+	s := startStack(t, stackOptions{workers: "none", ratePerSec: 100, ratePerMin: 1000, cors: []string{"https://app.example.com"}}, true)
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, s.URL+"/v1/exports", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, idempotency-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	ok := preflight("https://app.example.com")
+	if ok.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(strings.ToLower(ok.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		t.Fatalf("allowed origin preflight: %d %v", ok.StatusCode, ok.Header)
+	}
+	if evil := preflight("https://evil.example.com"); evil.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("foreign origin allowed: %v", evil.Header)
+	}
+}

@@ -45,6 +45,7 @@ type stackOptions struct {
 	jwtSecret  []byte
 	jwksURL    string
 	maxFile    int64
+	cors       []string
 }
 
 var (
@@ -100,6 +101,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		Pollers:      4,
 		ExportTTL:    24 * time.Hour,
 		MaxFileBytes: o.maxFile,
+		CORSOrigins:  o.cors,
 		LogLevel:     "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
