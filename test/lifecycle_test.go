@@ -109,15 +109,16 @@ func TestRunEventsStreamProgressThenDone(t *testing.T) {
 	}
 }
 
-// TestCancelLeavesNothingBehind runs without a render worker (on a Temporal
-// server of its own, so no other test's worker renders for it), so the
-// export waits at its render step until it is canceled.
-func TestCancelLeavesNothingBehind(t *testing.T) {
+// runHeldAtRender starts an export on a stack without a render worker (on a
+// Temporal server of its own, so no other test's worker renders for it):
+// the run waits at its render step.
+func runHeldAtRender(t *testing.T, user string) (*stack, *apiClient, string) {
+	t.Helper()
 	s := startStack(t, stackOptions{
 		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
 		workers:          "main", ratePerSec: 1000, ratePerMin: 100000,
 	}, true)
-	c := s.newUser(t, "user-cancel")
+	c := s.newUser(t, user)
 	r, resp := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
 	if resp.Status != http.StatusAccepted {
 		t.Fatalf("start: %d", resp.Status)
@@ -125,6 +126,13 @@ func TestCancelLeavesNothingBehind(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, "the run to reach rendering", func() bool {
 		return c.getRun(r.ID).Progress["stage"] == "rendering"
 	})
+	return s, c, r.ID
+}
+
+// TestCancelLeavesNothingBehind cancels an export waiting at its render step.
+func TestCancelLeavesNothingBehind(t *testing.T) {
+	s, c, id := runHeldAtRender(t, "user-cancel")
+	r := run{ID: id}
 	if got := c.getRun(r.ID).Status; got != "running" {
 		t.Fatalf("status while rendering = %q", got)
 	}
@@ -174,15 +182,8 @@ func TestCancelSucceededRunConflicts(t *testing.T) {
 // a progress query can only time out: twenty concurrent polls must still be
 // answered (from Postgres) and send one query between them, not twenty.
 func TestPollersShareOneQuery(t *testing.T) {
-	s := startStack(t, stackOptions{
-		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
-		workers:          "main", ratePerSec: 1000, ratePerMin: 100000,
-	}, true)
-	c := s.newUser(t, "user-pollers")
-	r, _ := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
-	testenv.Eventually(t, 30*time.Second, "the run to reach rendering", func() bool {
-		return c.getRun(r.ID).Progress["stage"] == "rendering"
-	})
+	s, c, id := runHeldAtRender(t, "user-pollers")
+	r := run{ID: id}
 	s.Workers[0].Stop()
 	before := metricValue(t, s, `groundwork_progress_queries_total{outcome="timeout"}`)
 	var wg sync.WaitGroup

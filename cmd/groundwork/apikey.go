@@ -5,11 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 
-	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
-	"github.com/groundwork-dev/groundwork/internal/config"
 )
 
 func apikeyCmd(ctx context.Context, args []string) error {
@@ -25,11 +22,7 @@ func apikeyCmd(ctx context.Context, args []string) error {
 	if *user == "" {
 		return errors.New("apikey create: --user is required")
 	}
-	cfg, err := config.Load(os.Getenv, config.RoleDB)
-	if err != nil {
-		return err
-	}
-	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MaxConns: 2})
+	_, pool, err := openDB(ctx)
 	if err != nil {
 		return err
 	}

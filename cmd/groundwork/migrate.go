@@ -5,17 +5,29 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/app"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
 
-func migrateCmd(ctx context.Context, args []string) error {
+// openDB reads the configuration of a Postgres-only command and opens a
+// small pool.
+func openDB(ctx context.Context) (config.Config, *pgxpool.Pool, error) {
 	cfg, err := config.Load(os.Getenv, config.RoleDB)
 	if err != nil {
-		return err
+		return config.Config{}, nil, err
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MaxConns: 2})
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, pool, nil
+}
+
+func migrateCmd(ctx context.Context, args []string) error {
+	cfg, pool, err := openDB(ctx)
 	if err != nil {
 		return err
 	}
