@@ -1,0 +1,237 @@
+// Command load measures the Groundwork API under open-loop load with vegeta
+// and compares its start path with a raw Temporal start plus one Postgres
+// insert measured in the same run. See bench/README.md.
+//
+//	go run ./bench/load --scenario users --users 50
+//	go run ./bench/load --scenario ramp --ramp 5,10,20,40,80 --step 10s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Bounds on what one invocation may do, so a typo cannot turn the tool into
+// an hour-long flood of a shared machine.
+const (
+	maxUsers     = 5000
+	maxDuration  = 30 * time.Minute
+	maxRampRate  = 1000.0
+	maxRampSteps = 20
+	maxStep      = 10 * time.Minute
+)
+
+// options are the parsed command-line flags.
+type options struct {
+	scenario     string
+	users        int
+	duration     time.Duration
+	ramp         []float64
+	step         time.Duration
+	apiURL       string
+	databaseURL  string
+	temporalAddr string
+	namespace    string
+	pgFast       bool
+	temporalDB   string
+	groundwork   string
+	serverEnv    []string
+	raw          bool
+	drainTimeout time.Duration
+	jsonFile     string
+	keep         bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A second Ctrl-C should still kill us if cleanup hangs: restore the
+	// default handling as soon as the first one arrived.
+	go func() { <-ctx.Done(); stop() }()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	// Hard ceiling on the whole run: the planned attack time plus room for
+	// starting the stack, creating users, draining and the raw baseline.
+	ctx, cancel := context.WithTimeout(ctx, o.plannedAttackTime()*2+15*time.Minute)
+	defer cancel()
+
+	st, err := startStack(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer st.stop()
+
+	env, err := openEnv(ctx, o, st)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+
+	var res *Results
+	switch o.scenario {
+	case "users":
+		res, err = runUsers(ctx, env, o)
+	case "ramp":
+		res, err = runRamp(ctx, env, o)
+	}
+	if err != nil {
+		return err
+	}
+	res.At, res.Host, res.Stack = time.Now().UTC(), hostInfo(), st.describe(o)
+	printResults(os.Stdout, res)
+	if o.jsonFile != "" {
+		if err := writeJSON(o.jsonFile, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "results written to %s\n", o.jsonFile)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped early; the figures above are partial: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp")
+	fs.IntVar(&o.users, "users", 50, "users scenario: simulated users (each starts an export every 60s and polls it every 2s)")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "users scenario: how long to attack")
+	rampFlag := fs.String("ramp", "5,10,20,40,80", "ramp scenario: POST /v1/exports rates per second, one step each")
+	fs.DurationVar(&o.step, "step", 10*time.Second, "ramp scenario: duration of each step")
+	fs.StringVar(&o.apiURL, "api", "", "attack this running API (loopback only) instead of starting a stack")
+	fs.StringVar(&o.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "with --api: its Postgres, for bench users and the raw baseline")
+	fs.StringVar(&o.temporalAddr, "temporal-address", os.Getenv("TEMPORAL_ADDRESS"), "with --api: its Temporal frontend, for the raw baseline")
+	fs.StringVar(&o.namespace, "namespace", "default", "Temporal namespace of the raw baseline (with --api)")
+	fs.BoolVar(&o.pgFast, "pg-fast", false, "start Postgres without fsync (faster, unlike make dev)")
+	fs.StringVar(&o.temporalDB, "temporal-db", "file", "file (WAL SQLite, like make dev) | memory")
+	fs.StringVar(&o.groundwork, "groundwork-bin", "", "groundwork binary to run (default: build ./cmd/groundwork into the temp dir)")
+	fs.Func("server-env", "KEY=VALUE passed to the groundwork process (repeatable), e.g. GROUNDWORK_EAGER_START=true", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return errors.New("want KEY=VALUE")
+		}
+		o.serverEnv = append(o.serverEnv, s)
+		return nil
+	})
+	fs.BoolVar(&o.raw, "raw", true, "also measure the raw Temporal start + Postgres insert baseline")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 3*time.Minute, "longest wait for the API's workflows to finish before the raw baseline")
+	fs.StringVar(&o.jsonFile, "json", "", "also write the results as JSON to this file")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir (logs, data) of a stack this tool started")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var err error
+	if o.ramp, err = parseRamp(*rampFlag); err != nil {
+		return o, err
+	}
+	return o, o.validate()
+}
+
+func parseRamp(s string) ([]float64, error) {
+	var rates []float64
+	for _, f := range strings.Split(s, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 || r > maxRampRate {
+			return nil, fmt.Errorf("--ramp: %q is not a rate in (0, %g]", f, maxRampRate)
+		}
+		rates = append(rates, r)
+	}
+	if len(rates) > maxRampSteps {
+		return nil, fmt.Errorf("--ramp: at most %d steps", maxRampSteps)
+	}
+	return rates, nil
+}
+
+func (o options) validate() error {
+	switch o.scenario {
+	case "users", "ramp":
+	default:
+		return fmt.Errorf("--scenario: %q is neither users nor ramp", o.scenario)
+	}
+	if o.users < 1 || o.users > maxUsers {
+		return fmt.Errorf("--users: want 1..%d", maxUsers)
+	}
+	if o.duration < time.Second || o.duration > maxDuration {
+		return fmt.Errorf("--duration: want 1s..%s", maxDuration)
+	}
+	if o.step < time.Second || o.step > maxStep {
+		return fmt.Errorf("--step: want 1s..%s", maxStep)
+	}
+	if o.temporalDB != "file" && o.temporalDB != "memory" {
+		return fmt.Errorf("--temporal-db: %q is neither file nor memory", o.temporalDB)
+	}
+	if o.apiURL == "" {
+		return nil
+	}
+	// Load goes to this machine only: refuse anything that is not loopback.
+	u, err := url.Parse(o.apiURL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--api: %q is not a URL", o.apiURL)
+	}
+	if err := requireLoopback("--api", u.Hostname()); err != nil {
+		return err
+	}
+	if o.databaseURL == "" || o.temporalAddr == "" {
+		return errors.New("--api needs --database-url and --temporal-address (or DATABASE_URL and TEMPORAL_ADDRESS) for bench users and the raw baseline")
+	}
+	d, err := url.Parse(o.databaseURL)
+	if err != nil {
+		return fmt.Errorf("--database-url: %w", err)
+	}
+	if err := requireLoopback("--database-url", d.Hostname()); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(o.temporalAddr)
+	if err != nil {
+		return fmt.Errorf("--temporal-address: %w", err)
+	}
+	return requireLoopback("--temporal-address", host)
+}
+
+func requireLoopback(flagName, host string) error {
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%s: host %q is not loopback; this tool only loads 127.0.0.1", flagName, host)
+}
+
+// plannedAttackTime is how long the attacks themselves should take.
+func (o options) plannedAttackTime() time.Duration {
+	var d time.Duration
+	if o.scenario == "users" {
+		d = o.duration
+	} else {
+		d = o.step * time.Duration(len(o.ramp))
+	}
+	if o.raw {
+		d *= 2
+	}
+	return d
+}
