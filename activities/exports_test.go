@@ -49,15 +49,9 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) seedRun(t *testing.T, id string, body any) {
 	t.Helper()
 	ctx := context.Background()
-	q := sqlc.New(f.pool)
-	if err := q.UserEnsure(ctx, "u1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.RunInsert(ctx, sqlc.RunInsertParams{ID: id, OwnerID: "u1", Kind: "export", RequestHash: []byte{1}}); err != nil {
-		t.Fatal(err)
-	}
 	b, _ := json.Marshal(body)
-	if err := q.RunInputInsert(ctx, sqlc.RunInputInsertParams{RunID: id, Body: b}); err != nil {
+	_, err := sqlc.New(f.pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "u1", Kind: "export", RequestHash: []byte{1}, Body: b})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -48,7 +47,7 @@ type startRequest struct {
 	body []byte
 }
 
-// startRun records the run and its input in one transaction, then starts
+// startRun records the run and its input in one statement, then starts
 // its workflow. If the start fails the run is deleted again, so nothing is
 // left half written. A repeated Idempotency-Key returns the first run (and
 // created=false), or 409 when the body differs.
@@ -58,43 +57,22 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
-	var row sqlc.Run
 	created := true
-	err := db.InTx(ctx, s.d.Pool, func(tx pgx.Tx) error {
-		q := sqlc.New(tx)
-		if err := q.UserEnsure(ctx, req.owner); err != nil {
-			return fmt.Errorf("ensure user: %w", err)
-		}
-		var err error
-		row, err = q.RunInsert(ctx, sqlc.RunInsertParams{
-			ID:             workflows.NewRunID(req.kind, s.d.Now()),
-			OwnerID:        req.owner,
-			Kind:           string(req.kind),
-			IdempotencyKey: key,
-			RequestHash:    sum[:],
-		})
-		if db.IsNotFound(err) && key != nil {
-			created = false
-			row, err = q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
-			if err != nil {
-				return fmt.Errorf("load idempotent run: %w", err)
-			}
-			if !bytes.Equal(row.RequestHash, sum[:]) {
-				return problem(http.StatusConflict, SlugConflict, "this Idempotency-Key was used with a different request body")
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("insert run: %w", err)
-		}
-		if err := q.RunInputInsert(ctx, sqlc.RunInputInsertParams{RunID: row.ID, Body: req.body}); err != nil {
-			return fmt.Errorf("insert run input: %w", err)
-		}
-		return nil
+	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
+		ID:             workflows.NewRunID(req.kind, s.d.Now()),
+		OwnerID:        req.owner,
+		Kind:           string(req.kind),
+		IdempotencyKey: key,
+		RequestHash:    sum[:],
+		Body:           req.body,
 	})
-	var p *Problem
-	if errors.As(err, &p) {
-		return sqlc.Run{}, false, p
+	row := sqlc.Run(cr)
+	if db.IsNotFound(err) && key != nil {
+		created = false
+		row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
+		if err == nil && !bytes.Equal(row.RequestHash, sum[:]) {
+			return sqlc.Run{}, false, problem(http.StatusConflict, SlugConflict, "this Idempotency-Key was used with a different request body")
+		}
 	}
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "record run", "error", err)

@@ -1,9 +1,3 @@
--- name: RunInsert :one
-INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
-VALUES (@id, @owner_id, @kind, sqlc.narg(idempotency_key), @request_hash)
-ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING *;
-
 -- name: RunGetByIdempotencyKey :one
 SELECT * FROM runs WHERE owner_id = @owner_id AND idempotency_key = @idempotency_key;
 
@@ -36,3 +30,20 @@ RETURNING *;
 
 -- name: RunDelete :exec
 DELETE FROM runs WHERE id = @id;
+
+-- name: RunCreate :one
+-- RunCreate records the owner, the run and its input in one statement, so
+-- starting a run costs one round trip; the foreign keys are checked at the
+-- end of the statement, after all three inserts. No row comes back when the
+-- owner already used the idempotency key.
+WITH owner AS (
+    INSERT INTO users (id) VALUES (@owner_id) ON CONFLICT (id) DO NOTHING
+), created AS (
+    INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
+    VALUES (@id, @owner_id, @kind, sqlc.narg(idempotency_key), @request_hash)
+    ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING *
+), input AS (
+    INSERT INTO run_inputs (run_id, body) SELECT created.id, @body::bytea FROM created
+)
+SELECT * FROM created;

@@ -28,17 +28,3 @@ func (q *Queries) RunInputGet(ctx context.Context, runID string) ([]byte, error)
 	err := row.Scan(&body)
 	return body, err
 }
-
-const runInputInsert = `-- name: RunInputInsert :exec
-INSERT INTO run_inputs (run_id, body) VALUES ($1, $2)
-`
-
-type RunInputInsertParams struct {
-	RunID string `json:"run_id"`
-	Body  []byte `json:"body"`
-}
-
-func (q *Queries) RunInputInsert(ctx context.Context, arg RunInputInsertParams) error {
-	_, err := q.db.Exec(ctx, runInputInsert, arg.RunID, arg.Body)
-	return err
-}

@@ -11,6 +11,75 @@ import (
 	"time"
 )
 
+const runCreate = `-- name: RunCreate :one
+WITH owner AS (
+    INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+), created AS (
+    INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
+    VALUES ($2, $1, $3, $4, $5)
+    ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at
+), input AS (
+    INSERT INTO run_inputs (run_id, body) SELECT created.id, $6::bytea FROM created
+)
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM created
+`
+
+type RunCreateParams struct {
+	OwnerID        string  `json:"owner_id"`
+	ID             string  `json:"id"`
+	Kind           string  `json:"kind"`
+	IdempotencyKey *string `json:"idempotency_key"`
+	RequestHash    []byte  `json:"request_hash"`
+	Body           []byte  `json:"body"`
+}
+
+type RunCreateRow struct {
+	ID             string          `json:"id"`
+	OwnerID        string          `json:"owner_id"`
+	Kind           string          `json:"kind"`
+	Status         RunStatus       `json:"status"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	RequestHash    []byte          `json:"request_hash"`
+	Result         json.RawMessage `json:"result"`
+	Error          json.RawMessage `json:"error"`
+	Progress       json.RawMessage `json:"progress"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	ClosedAt       *time.Time      `json:"closed_at"`
+}
+
+// RunCreate records the owner, the run and its input in one statement, so
+// starting a run costs one round trip; the foreign keys are checked at the
+// end of the statement, after all three inserts. No row comes back when the
+// owner already used the idempotency key.
+func (q *Queries) RunCreate(ctx context.Context, arg RunCreateParams) (RunCreateRow, error) {
+	row := q.db.QueryRow(ctx, runCreate,
+		arg.OwnerID,
+		arg.ID,
+		arg.Kind,
+		arg.IdempotencyKey,
+		arg.RequestHash,
+		arg.Body,
+	)
+	var i RunCreateRow
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.Kind,
+		&i.Status,
+		&i.IdempotencyKey,
+		&i.RequestHash,
+		&i.Result,
+		&i.Error,
+		&i.Progress,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ClosedAt,
+	)
+	return i, err
+}
+
 const runDelete = `-- name: RunDelete :exec
 DELETE FROM runs WHERE id = $1
 `
@@ -126,47 +195,6 @@ type RunGetForOwnerParams struct {
 
 func (q *Queries) RunGetForOwner(ctx context.Context, arg RunGetForOwnerParams) (Run, error) {
 	row := q.db.QueryRow(ctx, runGetForOwner, arg.ID, arg.OwnerID)
-	var i Run
-	err := row.Scan(
-		&i.ID,
-		&i.OwnerID,
-		&i.Kind,
-		&i.Status,
-		&i.IdempotencyKey,
-		&i.RequestHash,
-		&i.Result,
-		&i.Error,
-		&i.Progress,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.ClosedAt,
-	)
-	return i, err
-}
-
-const runInsert = `-- name: RunInsert :one
-INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at
-`
-
-type RunInsertParams struct {
-	ID             string  `json:"id"`
-	OwnerID        string  `json:"owner_id"`
-	Kind           string  `json:"kind"`
-	IdempotencyKey *string `json:"idempotency_key"`
-	RequestHash    []byte  `json:"request_hash"`
-}
-
-func (q *Queries) RunInsert(ctx context.Context, arg RunInsertParams) (Run, error) {
-	row := q.db.QueryRow(ctx, runInsert,
-		arg.ID,
-		arg.OwnerID,
-		arg.Kind,
-		arg.IdempotencyKey,
-		arg.RequestHash,
-	)
 	var i Run
 	err := row.Scan(
 		&i.ID,
