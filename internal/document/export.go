@@ -22,10 +22,14 @@ type Format string
 const (
 	// FormatCSV is RFC 4180 comma-separated values.
 	FormatCSV Format = "csv"
+	// FormatPDF is a PDF document.
+	FormatPDF Format = "pdf"
+	// FormatDOCX is a Word (Office Open XML) document.
+	FormatDOCX Format = "docx"
 )
 
 // Formats lists the formats this build renders.
-var Formats = []Format{FormatCSV}
+var Formats = []Format{FormatCSV, FormatPDF, FormatDOCX}
 
 // Limits on a table export. They bound memory and file size well below the
 // 16 MiB request cap; callers needing more split the export.
@@ -37,14 +41,25 @@ const (
 	MaxColumnLength = 1 << 10
 )
 
-// Export is the body of POST /v1/exports for a table.
+// Export is the body of POST /v1/exports: exactly one of a table (columns
+// and rows), a document, or a source that names something the caller owns.
 type Export struct {
-	Format   Format   `json:"format" enum:"csv" doc:"File format."`
-	Filename string   `json:"filename,omitempty" maxLength:"200" doc:"Download name; the extension is added when missing."`
-	Columns  []string `json:"columns" minItems:"1" maxItems:"200" doc:"Header row."`
-	Rows     [][]Cell `json:"rows" maxItems:"200000" doc:"Data rows; each has exactly one cell per column."`
-	BOM      bool     `json:"bom,omitempty" doc:"Prefix the file with a UTF-8 byte order mark so Excel detects the encoding."`
+	Format   Format    `json:"format" enum:"csv,pdf,docx" doc:"File format. csv takes a table; pdf and docx take a table, a document or a source."`
+	Filename string    `json:"filename,omitempty" maxLength:"200" doc:"Download name; the extension is added when missing."`
+	Columns  []string  `json:"columns,omitempty" maxItems:"200" doc:"Table: header row."`
+	Rows     [][]Cell  `json:"rows,omitempty" maxItems:"200000" doc:"Table: data rows; each has exactly one cell per column."`
+	BOM      bool      `json:"bom,omitempty" doc:"csv: prefix the file with a UTF-8 byte order mark so Excel detects the encoding."`
+	Document *Document `json:"document,omitempty" doc:"A document: title and blocks rendered in order."`
+	Source   *Source   `json:"source,omitempty" doc:"Render something the caller owns, such as a research run's report."`
 }
+
+// Source references a result the caller owns.
+type Source struct {
+	RunID string `json:"run_id" maxLength:"100" doc:"ID of a run whose result can be rendered."`
+}
+
+// IsTable reports whether the export carries a table.
+func (e *Export) IsTable() bool { return len(e.Columns) > 0 || len(e.Rows) > 0 }
 
 // FieldError names one invalid field of a request, JSON-path style
 // ("rows[3][2]").
@@ -57,7 +72,8 @@ type FieldError struct {
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 
 // Validate reports every problem of e, at most maxErrors of them, so a
-// client fixing a large table is not sent one error per round trip.
+// client fixing a large table is not sent one error per round trip. A
+// document's images are decoded as a side effect.
 func (e *Export) Validate() []FieldError {
 	const maxErrors = 20
 	var errs []FieldError
@@ -66,7 +82,7 @@ func (e *Export) Validate() []FieldError {
 		return len(errs) < maxErrors
 	}
 	switch e.Format {
-	case FormatCSV:
+	case FormatCSV, FormatPDF, FormatDOCX:
 	case "":
 		add("format", "is required")
 	default:
@@ -77,13 +93,49 @@ func (e *Export) Validate() []FieldError {
 			add("filename", "%v", err)
 		}
 	}
-	if len(e.Columns) == 0 {
+	inputs := 0
+	for _, has := range []bool{e.IsTable(), e.Document != nil, e.Source != nil} {
+		if has {
+			inputs++
+		}
+	}
+	switch {
+	case inputs == 0:
+		add("columns", "give a table (columns and rows), a document or a source")
+		return errs
+	case inputs > 1:
+		add("document", "give only one of a table (columns and rows), a document or a source")
+		return errs
+	}
+	switch {
+	case e.Document != nil:
+		if e.Format == FormatCSV {
+			add("format", "csv takes a table; use pdf or docx for a document")
+			return errs
+		}
+		return append(errs, e.Document.Validate("document", maxErrors-len(errs))...)
+	case e.Source != nil:
+		if e.Source.RunID == "" {
+			add("source.run_id", "is required")
+		}
+		return errs
+	}
+	return append(errs, validateTable(e.Columns, e.Rows, maxErrors-len(errs))...)
+}
+
+func validateTable(columns []string, rows [][]Cell, maxErrors int) []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) bool {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		return len(errs) < maxErrors
+	}
+	if len(columns) == 0 {
 		add("columns", "must name at least one column")
 	}
-	if len(e.Columns) > MaxColumns {
-		add("columns", "has %d columns, at most %d allowed", len(e.Columns), MaxColumns)
+	if len(columns) > MaxColumns {
+		add("columns", "has %d columns, at most %d allowed", len(columns), MaxColumns)
 	}
-	for i, c := range e.Columns {
+	for i, c := range columns {
 		if strings.TrimSpace(c) == "" {
 			if !add(fmt.Sprintf("columns[%d]", i), "must not be empty") {
 				return errs
@@ -95,23 +147,23 @@ func (e *Export) Validate() []FieldError {
 			}
 		}
 	}
-	if len(e.Rows) == 0 {
+	if len(rows) == 0 {
 		add("rows", "must hold at least one row")
 	}
-	if len(e.Rows) > MaxRows {
-		add("rows", "has %d rows, at most %d allowed", len(e.Rows), MaxRows)
+	if len(rows) > MaxRows {
+		add("rows", "has %d rows, at most %d allowed", len(rows), MaxRows)
 		return errs
 	}
-	for i, row := range e.Rows {
-		if len(row) != len(e.Columns) {
-			if !add(fmt.Sprintf("rows[%d]", i), "has %d cells, want %d (one per column)", len(row), len(e.Columns)) {
+	for i, row := range rows {
+		if len(row) != len(columns) {
+			if !add(fmt.Sprintf("rows[%d]", i), "has %d cells, want %d (one per column)", len(row), len(columns)) {
 				return errs
 			}
 			continue
 		}
 		for j, cell := range row {
-			if err := cell.validate(); err != "" {
-				if !add(fmt.Sprintf("rows[%d][%d]", i, j), "%s", err) {
+			if msg := cell.validate(); msg != "" {
+				if !add(fmt.Sprintf("rows[%d][%d]", i, j), "%s", msg) {
 					return errs
 				}
 			}
