@@ -47,7 +47,8 @@ func DrawChart(c Canvas, b *document.Block, x, y, w, h float64) {
 	}
 	legendH := 0.0
 	if b.Kind == document.ChartPie || len(b.Series) > 1 {
-		legendH = labelSize + 8
+		// Room for the x-axis labels' descenders plus a gap above the legend.
+		legendH = 2*labelSize + 6
 		drawLegend(c, b, x, y+h-labelSize, w, labelSize)
 	}
 	plotH := y + h - legendH - top
@@ -175,11 +176,19 @@ func NiceTicks(lo, hi float64, n int) []float64 {
 		hi = lo + 1
 	}
 	step := niceNum((hi-lo)/float64(max(n-1, 1)), true)
+	// Subnormal or overflowing ranges give no usable step: fall back to
+	// the two ends rather than loop or index out of range.
+	if step <= 0 || math.IsInf(step, 0) || math.IsNaN(step) || (hi-lo)/step > 1000 {
+		return []float64{lo, hi}
+	}
 	start := math.Floor(lo/step) * step
 	end := math.Ceil(hi/step) * step
 	var ticks []float64
 	for v := start; v <= end+step/2; v += step {
 		ticks = append(ticks, math.Round(v/step)*step)
+	}
+	if len(ticks) < 2 {
+		return []float64{lo, hi}
 	}
 	return ticks
 }

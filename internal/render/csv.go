@@ -14,16 +14,6 @@ import (
 // utf8BOM makes Excel read the file as UTF-8 instead of the locale's code page.
 const utf8BOM = "\ufeff"
 
-// ContentType returns the MIME type of a format.
-func ContentType(f document.Format) string {
-	switch f {
-	case document.FormatCSV:
-		return "text/csv; charset=utf-8"
-	default:
-		return "application/octet-stream"
-	}
-}
-
 // CSV writes e to w as RFC 4180 CSV, header row first: records end in
 // CRLF, fields holding a comma, quote, CR, LF or edge space are quoted with
 // quotes doubled, and cell content is written byte for byte. (The standard

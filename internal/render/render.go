@@ -3,6 +3,8 @@ package render
 import (
 	"errors"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/document"
 )
 
 // Options tune a document renderer.
@@ -26,3 +28,17 @@ type Result struct {
 
 // ErrCanceled is returned when Options.Progress asked to stop.
 var ErrCanceled = errors.New("render canceled")
+
+// ContentType returns the MIME type of a format.
+func ContentType(f document.Format) string {
+	switch f {
+	case document.FormatCSV:
+		return "text/csv; charset=utf-8"
+	case document.FormatPDF:
+		return "application/pdf"
+	case document.FormatDOCX:
+		return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	default:
+		return "application/octet-stream"
+	}
+}
