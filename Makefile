@@ -7,7 +7,7 @@ TEMPORAL_CLI_VERSION := v1.5.1
 
 export GROUNDWORK_TEMPORAL_CLI := $(BIN)/temporal
 
-.PHONY: all tools generate check-generated build dev test lint unit bench clean
+.PHONY: all tools test-deps generate check-generated build dev test lint unit bench clean
 
 all: build
 
@@ -23,6 +23,21 @@ $(BIN)/sqlc: tools/go.mod tools/go.sum
 
 $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+
+# Debian packages the tests use: pdftotext/pdftoppm (poppler-utils), qpdf,
+# LibreOffice to open every DOCX, and fallback fonts for CJK and emoji.
+TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola
+TEST_COMMANDS := pdftotext qpdf soffice
+
+## test-deps: install the Debian packages the tests need, when missing
+test-deps:
+	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing test packages (missing:$$missing)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
+	fi
 
 ## generate: regenerate db/sqlc from db/queries and db/migrations
 generate: $(BIN)/sqlc
@@ -47,7 +62,7 @@ lint: $(BIN)/staticcheck
 	$(BIN)/staticcheck ./...
 
 ## test: lint, generated-code check, unit and end-to-end tests (own Postgres + Temporal)
-test: tools check-generated lint
+test: tools test-deps check-generated lint
 	$(GO) test -count=1 -timeout 14m ./...
 
 ## unit: only the fast tests

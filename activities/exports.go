@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,10 @@ type Exports struct {
 	Bucket       *blob.Bucket
 	TTL          time.Duration
 	MaxFileBytes int64
+	// Sources build documents from other runs' results.
+	Sources Sources
+	// QuotaBytes caps the bytes of unexpired exports per user.
+	QuotaBytes int64
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -60,10 +65,6 @@ func (a *Exports) ExportPrepare(ctx context.Context, runID string) (workflows.Ex
 	if err != nil {
 		return workflows.ExportPlan{}, err
 	}
-	if errs := req.Validate(); len(errs) > 0 {
-		return workflows.ExportPlan{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("invalid export request: %v", errs[0]), workflows.ErrTypeInvalidInput, nil)
-	}
 	name, err := document.SanitizeFilename(req.Filename, req.Format)
 	if err != nil {
 		return workflows.ExportPlan{}, temporal.NewNonRetryableApplicationError(
@@ -72,12 +73,11 @@ func (a *Exports) ExportPrepare(ctx context.Context, runID string) (workflows.Ex
 	if err := sqlc.New(a.Pool).RunMarkRunning(ctx, runID); err != nil {
 		return workflows.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
 	}
-	return workflows.ExportPlan{
-		Format:   string(req.Format),
-		Filename: name,
-		Rows:     int64(len(req.Rows)),
-		Columns:  int64(len(req.Columns)),
-	}, nil
+	plan := workflows.ExportPlan{Format: string(req.Format), Filename: name}
+	if req.IsTable() {
+		plan.Rows, plan.Columns = int64(len(req.Rows)), int64(len(req.Columns))
+	}
+	return plan, nil
 }
 
 // ExportRender renders the run's file and uploads it under a key derived
@@ -100,12 +100,7 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 	}
 	sum := sha256.New()
 	cw := &cappedWriter{w: io.MultiWriter(bw, sum), limit: a.maxFileBytes()}
-	var rows int64
-	renderErr := render.CSV(cw, req, func(n int) error {
-		rows = int64(n)
-		activity.RecordHeartbeat(ctx, n)
-		return ctx.Err()
-	})
+	out, renderErr := a.render(ctx, in.RunID, req, cw)
 	if renderErr != nil {
 		abort()
 		_ = bw.Close()
@@ -114,7 +109,11 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 				fmt.Sprintf("the file would be larger than the %d MB limit", a.maxFileBytes()>>20),
 				workflows.ErrTypeFileTooLarge, nil)
 		}
-		return workflows.RenderedFile{}, fmt.Errorf("render csv: %w", renderErr)
+		var appErr *temporal.ApplicationError
+		if errors.As(renderErr, &appErr) {
+			return workflows.RenderedFile{}, renderErr
+		}
+		return workflows.RenderedFile{}, fmt.Errorf("render %s: %w", req.Format, renderErr)
 	}
 	if err := bw.Close(); err != nil {
 		return workflows.RenderedFile{}, fmt.Errorf("upload %s: %w", key, err)
@@ -124,8 +123,84 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 		ContentType: contentType,
 		SizeBytes:   cw.n,
 		SHA256:      hexSum(sum),
-		Rows:        rows,
+		Rows:        out.rows,
+		Pages:       out.pages,
+		Warnings:    out.warnings,
 	}, nil
+}
+
+type rendered struct {
+	rows, pages int64
+	warnings    []string
+}
+
+// render writes the requested format to w, heartbeating progress; a
+// canceled activity stops it at the next row or page.
+func (a *Exports) render(ctx context.Context, runID string, req *document.Export, w io.Writer) (rendered, error) {
+	if req.Format == document.FormatCSV {
+		var out rendered
+		err := render.CSV(w, req, func(n int) error {
+			out.rows = int64(n)
+			activity.RecordHeartbeat(ctx, workflows.RenderProgress{Done: int64(n), Total: int64(len(req.Rows)), Unit: "row"})
+			return ctx.Err()
+		})
+		return out, err
+	}
+	doc, err := a.documentOf(ctx, runID, req)
+	if err != nil {
+		return rendered{}, err
+	}
+	opts := render.Options{
+		Created: a.createdAt(ctx),
+		Progress: func(done, total int) error {
+			activity.RecordHeartbeat(ctx, workflows.RenderProgress{Done: int64(done), Total: int64(total), Unit: "page"})
+			return ctx.Err()
+		},
+	}
+	var res render.Result
+	switch req.Format {
+	case document.FormatPDF:
+		res, err = render.PDF(w, doc, opts)
+	case document.FormatDOCX:
+		res, err = render.DOCX(w, doc, opts)
+	default:
+		return rendered{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("format %q cannot be rendered", req.Format), workflows.ErrTypeInvalidInput, nil)
+	}
+	if err != nil {
+		return rendered{}, err
+	}
+	return rendered{pages: int64(res.Pages), warnings: res.Warnings}, nil
+}
+
+// documentOf is the document a pdf or docx export renders: the inline one,
+// a table turned into a document, or the one its source builds.
+func (a *Exports) documentOf(ctx context.Context, runID string, req *document.Export) (*document.Document, error) {
+	switch {
+	case req.Document != nil:
+		return req.Document, nil
+	case req.Source != nil:
+		run, err := sqlc.New(a.Pool).RunGet(ctx, runID)
+		if err != nil {
+			return nil, fmt.Errorf("load run: %w", err)
+		}
+		return a.Sources.Document(ctx, run.OwnerID, req.Source.RunID)
+	default:
+		title := strings.TrimSuffix(req.Filename, "."+string(req.Format))
+		if title == "" {
+			title = "Export"
+		}
+		return document.FromTable(title, req.Columns, req.Rows), nil
+	}
+}
+
+// createdAt is the document's creation date: the activity's scheduled
+// time, so a retried render produces the same bytes.
+func (a *Exports) createdAt(ctx context.Context) time.Time {
+	if info := activity.GetInfo(ctx); !info.ScheduledTime.IsZero() {
+		return info.ScheduledTime.UTC().Truncate(time.Second)
+	}
+	return a.now().UTC().Truncate(time.Second)
 }
 
 // ExportRecord stores the export row, closes the run as succeeded and drops
@@ -138,6 +213,16 @@ func (a *Exports) ExportRecord(ctx context.Context, in workflows.ExportRecordInp
 	var res workflows.ExportResult
 	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
+		if existing, err := q.ExportGet(ctx, in.RunID); err == nil {
+			// A retried record: the first try committed.
+			res = ExportResultOf(existing)
+			return nil
+		} else if !db.IsNotFound(err) {
+			return fmt.Errorf("load export: %w", err)
+		}
+		if err := a.checkQuota(ctx, q, in.OwnerID, in.File.SizeBytes); err != nil {
+			return err
+		}
 		row, err := q.ExportInsert(ctx, sqlc.ExportInsertParams{
 			ID:          in.RunID,
 			RunID:       in.RunID,
@@ -173,6 +258,37 @@ func (a *Exports) ExportRecord(ctx context.Context, in workflows.ExportRecordInp
 		return nil
 	})
 	return res, err
+}
+
+// checkQuota fails with quota_exceeded when size more bytes would take the
+// owner past the quota. The owner's row is locked first, so concurrent
+// exports of one user are counted one after the other and the quota holds
+// exactly.
+func (a *Exports) checkQuota(ctx context.Context, q *sqlc.Queries, owner string, size int64) error {
+	if a.QuotaBytes <= 0 {
+		return nil
+	}
+	if _, err := q.UserLock(ctx, owner); err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	used, err := q.ExportUsageForOwner(ctx, sqlc.ExportUsageForOwnerParams{OwnerID: owner, Now: a.now()})
+	if err != nil {
+		return fmt.Errorf("export usage: %w", err)
+	}
+	if used+size > a.QuotaBytes {
+		return temporal.NewNonRetryableApplicationError(QuotaMessage(used, size, a.QuotaBytes), workflows.ErrTypeQuotaExceeded, nil)
+	}
+	return nil
+}
+
+// QuotaMessage explains a refused export to its owner.
+func QuotaMessage(used, size, quota int64) string {
+	const mb = 1 << 20
+	if size > 0 {
+		return fmt.Sprintf("this file (%.1f MB) would take your exports to %.1f MB of your %.0f MB quota; delete or wait for older exports to expire",
+			float64(size)/mb, float64(used+size)/mb, float64(quota)/mb)
+	}
+	return fmt.Sprintf("your exports use %.1f MB of your %.0f MB quota; wait for older exports to expire", float64(used)/mb, float64(quota)/mb)
 }
 
 // ExportDiscard deletes every blob and row a run made and closes the run
@@ -242,6 +358,11 @@ func (a *Exports) loadRequest(ctx context.Context, runID string) (*document.Expo
 	var req document.Export
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("the stored export request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+	}
+	// Validate also decodes a document's images for the renderers.
+	if errs := req.Validate(); len(errs) > 0 {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid export request: %v", errs[0]), workflows.ErrTypeInvalidInput, nil)
 	}
 	return &req, nil
 }

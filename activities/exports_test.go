@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func TestRenderIsIdempotentAndRecordOnce(t *testing.T) {
 		}
 		_ = v.Get(&files[i])
 	}
-	if files[0] != files[1] {
+	if !reflect.DeepEqual(files[0], files[1]) {
 		t.Fatalf("a retried render differs: %+v vs %+v", files[0], files[1])
 	}
 	if keys := f.blobKeys(t, runID); len(keys) != 1 {
@@ -202,5 +203,86 @@ func assertNonRetryable(t *testing.T, err error, typ string) {
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != typ || !appErr.NonRetryable() {
 		t.Fatalf("error = %v, want non-retryable %s", err, typ)
+	}
+}
+
+// TestQuotaHoldsUnderConcurrentRecords records two files at once for one
+// user whose quota fits only one of them: the user's row lock makes the
+// second see the first, so exactly one succeeds.
+func TestQuotaHoldsUnderConcurrentRecords(t *testing.T) {
+	f := newFixture(t)
+	f.acts.QuotaBytes = 150
+	ids := []string{"export-01JD4X7Q2W6ZC5D3V9N8K1M2Q1", "export-01JD4X7Q2W6ZC5D3V9N8K1M2Q2"}
+	for _, id := range ids {
+		f.seedRun(t, id, table)
+	}
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() {
+			rec := workflows.ExportRecordInput{RunID: id, OwnerID: "u1",
+				Plan: workflows.ExportPlan{Format: "csv", Filename: "a.csv"},
+				File: workflows.RenderedFile{BlobKey: ExportBlobPrefix(id) + "file.csv", ContentType: "text/csv", SizeBytes: 100, SHA256: "00"}}
+			_, err := f.acts.ExportRecord(context.Background(), rec)
+			errs <- err
+		}()
+	}
+	var ok, refused int
+	for range ids {
+		err := <-errs
+		var appErr *temporal.ApplicationError
+		switch {
+		case err == nil:
+			ok++
+		case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeQuotaExceeded:
+			refused++
+		default:
+			t.Fatalf("record: %v", err)
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Fatalf("%d recorded, %d refused; want 1 and 1", ok, refused)
+	}
+}
+
+func TestDeleteExpiredUsesTheClock(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	f.acts.Now = func() time.Time { return now }
+	f.seedRun(t, runID, table)
+	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file workflows.RenderedFile
+	_ = v.Get(&file)
+	rec := workflows.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: workflows.ExportPlan{Format: "csv", Filename: "a.csv"}, File: file}
+	if _, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec); err != nil {
+		t.Fatal(err)
+	}
+	deleted := func() workflows.CleanupResult {
+		v, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.CleanupResult
+		_ = v.Get(&res)
+		return res
+	}
+	if res := deleted(); res.Deleted != 0 {
+		t.Fatalf("deleted %d unexpired exports", res.Deleted)
+	}
+	now = now.Add(time.Hour + time.Second) // the fixture's TTL is an hour
+	if res := deleted(); res.Deleted != 1 || res.Bytes != file.SizeBytes {
+		t.Fatalf("cleanup = %+v", res)
+	}
+	if keys := f.blobKeys(t, runID); len(keys) != 0 {
+		t.Fatalf("blob left: %v", keys)
+	}
+	run, _ := sqlc.New(f.pool).RunGet(context.Background(), runID)
+	if !strings.Contains(string(run.Result), `"expired": true`) {
+		t.Fatalf("run result not marked expired: %s", run.Result)
+	}
+	if res := deleted(); res.Deleted != 0 {
+		t.Fatalf("second cleanup deleted %d", res.Deleted)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"gocloud.dev/gcerrors"
 
+	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
@@ -49,7 +50,7 @@ func (s *Server) registerExports() {
 		Method:        http.MethodPost,
 		Path:          "/v1/exports",
 		Summary:       "Start an export",
-		Description:   "Renders a table as CSV in the background. Poll the returned run, then follow result.download_url.",
+		Description:   "Renders a table (csv, pdf, docx), a document (pdf, docx) or a source run's result in the background. Poll the returned run, then follow result.download_url. Refused with quota_exceeded when the caller's unexpired exports fill their quota.",
 		Tags:          []string{"exports"},
 		DefaultStatus: http.StatusAccepted,
 		MaxBodyBytes:  maxExportBody,
@@ -59,6 +60,12 @@ func (s *Server) registerExports() {
 			return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid", errs...)
 		}
 		p, _ := PrincipalFrom(ctx)
+		if err := s.checkExportSource(ctx, p.UserID, in.Body.Source); err != nil {
+			return nil, err
+		}
+		if err := s.checkQuota(ctx, p.UserID); err != nil {
+			return nil, err
+		}
 		row, _, err := s.startRun(ctx, startRequest{
 			owner:          p.UserID,
 			kind:           workflows.KindExport,
@@ -81,7 +88,9 @@ func (s *Server) registerExports() {
 		Errors:      []int{401, 404, 416, 429, 503},
 		Responses: map[string]*huma.Response{
 			"200": {Description: "The file.", Content: map[string]*huma.MediaType{
-				"text/csv":                 {Schema: &huma.Schema{Type: "string"}},
+				"text/csv":        {Schema: &huma.Schema{Type: "string"}},
+				"application/pdf": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
+				"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
 				"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}},
 			}},
 			"206": {Description: "Part of the file (Range)."},
@@ -97,6 +106,52 @@ func (s *Server) registerExports() {
 			s.serveExport(w, r, exp)
 		}}, nil
 	})
+}
+
+// checkExportSource refuses a source the caller does not own or that cannot
+// be rendered, before any work starts.
+func (s *Server) checkExportSource(ctx context.Context, owner string, src *document.Source) error {
+	if src == nil {
+		return nil
+	}
+	invalid := func(msg string) error {
+		return problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid",
+			document.FieldError{Field: "source.run_id", Message: msg})
+	}
+	kind, _, err := workflows.ParseRunID(src.RunID)
+	if err != nil {
+		return invalid("no run with this ID")
+	}
+	run, err := s.q.RunGetForOwner(ctx, sqlc.RunGetForOwnerParams{ID: src.RunID, OwnerID: owner})
+	if db.IsNotFound(err) {
+		return invalid("no run with this ID")
+	}
+	if err != nil {
+		return dependencyError("postgres", err)
+	}
+	if !kind.Exportable() {
+		return invalid(fmt.Sprintf("runs of kind %q cannot be exported", kind))
+	}
+	if run.Status != sqlc.RunStatusSucceeded {
+		return invalid(fmt.Sprintf("the run has not succeeded (status %s)", run.Status))
+	}
+	return nil
+}
+
+// checkQuota refuses an export when the caller's unexpired exports already
+// fill the quota; the record step enforces it exactly once the size is known.
+func (s *Server) checkQuota(ctx context.Context, owner string) error {
+	if s.d.QuotaBytes <= 0 {
+		return nil
+	}
+	used, err := s.q.ExportUsageForOwner(ctx, sqlc.ExportUsageForOwnerParams{OwnerID: owner, Now: s.d.Now()})
+	if err != nil {
+		return dependencyError("postgres", err)
+	}
+	if used >= s.d.QuotaBytes {
+		return problem(http.StatusUnprocessableEntity, SlugQuotaExceeded, activities.QuotaMessage(used, 0, s.d.QuotaBytes))
+	}
+	return nil
 }
 
 // exportFor loads an export the caller may download: its owner's, or the

@@ -32,6 +32,7 @@ const (
 	SlugInternal      = "internal"
 	SlugLinkExpired   = "link_expired"
 	SlugNotAcceptable = "not_acceptable"
+	SlugQuotaExceeded = "quota_exceeded"
 )
 
 // Problem is an RFC 9457 problem details document.

@@ -242,7 +242,8 @@ func (s *Server) runFromRow(row sqlc.Run, live *workflows.Progress) Run {
 // signed download link.
 func (s *Server) decorateResult(row sqlc.Run, res map[string]any) {
 	if row.Kind == string(workflows.KindExport) {
-		if id, ok := res["export_id"].(string); ok {
+		// An export past its TTL has no file left to link to.
+		if id, ok := res["export_id"].(string); ok && res["expired"] != true {
 			res["download_url"] = s.downloadURL(id)
 		}
 	}

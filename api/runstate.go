@@ -10,6 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
@@ -103,6 +104,9 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 		if err := resp.QueryResult.Get(&p); err != nil {
 			return nil, fmt.Errorf("decode progress: %w", err)
 		}
+		if p.Stage == "rendering" {
+			s.addRenderProgress(qctx, id, &p)
+		}
 		return liveState{Progress: &p}, nil
 	})
 	if err != nil {
@@ -174,4 +178,29 @@ func closedStatus(st enumspb.WorkflowExecutionStatus) (sqlc.RunStatus, *RunError
 func isTimeout(err error) bool {
 	var de *serviceerror.DeadlineExceeded
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &de)
+}
+
+// addRenderProgress fills in the page (or row) count a running render
+// activity reported in its last heartbeat, which the workflow itself never
+// sees. Best effort: without it the stage-level progress stands.
+func (s *Server) addRenderProgress(ctx context.Context, id string, p *workflows.Progress) {
+	desc, err := s.d.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return
+	}
+	for _, pa := range desc.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != workflows.ActivityExportRender || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var rp workflows.RenderProgress
+		if err := converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &rp); err != nil || rp.Done == 0 {
+			continue
+		}
+		p.Done, p.Total = rp.Done, rp.Total
+		if rp.Total > 0 {
+			p.Message = fmt.Sprintf("rendering %s %d of %d", rp.Unit, rp.Done, rp.Total)
+		} else {
+			p.Message = fmt.Sprintf("rendering %s %d", rp.Unit, rp.Done)
+		}
+	}
 }

@@ -49,6 +49,8 @@ type Deps struct {
 	// EagerStart asks Temporal to hand the first workflow task to a worker
 	// in this process (only useful in `groundwork dev`).
 	EagerStart bool
+	// QuotaBytes caps each user's unexpired exports (0: no quota).
+	QuotaBytes int64
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -112,6 +114,9 @@ func New(d Deps) *Server {
 	// A cell is any JSON scalar; document.Export.Validate names the bad
 	// ones more clearly than a oneOf schema error would.
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Cell](), reflect.TypeFor[any]())
+	// A list item is a string, a kv item a {key, value} object: one Go type,
+	// checked by Document.Validate.
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Item](), reflect.TypeFor[any]())
 
 	r.Group(func(g chi.Router) {
 		g.Use(s.authenticate, s.rateLimit(), s.requireAuth)

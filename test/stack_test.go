@@ -46,6 +46,9 @@ type stackOptions struct {
 	jwksURL    string
 	maxFile    int64
 	cors       []string
+	quota      int64
+	// now is the workers' clock (export TTLs); nil is real time.
+	now func() time.Time
 }
 
 var (
@@ -102,6 +105,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		ExportTTL:    24 * time.Hour,
 		MaxFileBytes: o.maxFile,
 		CORSOrigins:  o.cors,
+		QuotaBytes:   o.quota,
 		LogLevel:     "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -112,7 +116,9 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 	}
 	var ws []sdkworker.Worker
 	if o.workers != "none" {
-		all, err := worker.New(a.WorkerDeps())
+		deps := a.WorkerDeps()
+		deps.Now = o.now
+		all, err := worker.New(deps)
 		if err != nil {
 			t.Fatal(err)
 		}

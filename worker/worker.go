@@ -33,6 +33,12 @@ type Deps struct {
 	RenderConcurrency int
 	ExportTTL         time.Duration
 	MaxFileBytes      int64
+	// QuotaBytes caps each user's unexpired exports (0: no quota).
+	QuotaBytes int64
+	// CleanupEvery is the interval of the ExportsCleanup schedule.
+	CleanupEvery time.Duration
+	// Now is the activities' clock; tests replace it to expire exports.
+	Now func() time.Time
 }
 
 // Run starts one Temporal worker per task queue and blocks until ctx is
@@ -41,6 +47,9 @@ type Deps struct {
 func Run(ctx context.Context, d Deps) error {
 	workers, err := New(d)
 	if err != nil {
+		return err
+	}
+	if err := EnsureSchedules(ctx, d.Client, d.CleanupEvery); err != nil {
 		return err
 	}
 	for i, w := range workers {
@@ -73,7 +82,15 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	if renderConc <= 0 {
 		renderConc = 4
 	}
-	exports := &activities.Exports{Pool: d.Pool, Bucket: d.Bucket, TTL: d.ExportTTL, MaxFileBytes: d.MaxFileBytes}
+	exports := &activities.Exports{
+		Pool:         d.Pool,
+		Bucket:       d.Bucket,
+		TTL:          d.ExportTTL,
+		MaxFileBytes: d.MaxFileBytes,
+		QuotaBytes:   d.QuotaBytes,
+		Sources:      activities.Sources{Pool: d.Pool},
+		Now:          d.Now,
+	}
 
 	main := sdkworker.New(d.Client, workflows.TaskQueueDefault, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: pollers,
@@ -81,6 +98,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		WorkerStopTimeout:                30 * time.Second,
 	})
 	main.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
+	main.RegisterWorkflowWithOptions(workflows.ExportsCleanup, workflow.RegisterOptions{Name: "ExportsCleanup"})
+	main.RegisterActivityWithOptions(exports.ExportsDeleteExpired, activity.RegisterOptions{Name: workflows.ActivityExportsDeleteExpired})
 	// Local activities run inside this worker's workflow tasks.
 	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: workflows.ActivityExportPrepare})
 	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: workflows.ActivityExportRecord})

@@ -31,6 +31,8 @@ const (
 	ErrTypeFileTooLarge = "file_too_large"
 	// ErrTypeNotFound means the run or its input vanished.
 	ErrTypeNotFound = "not_found"
+	// ErrTypeQuotaExceeded means the file would pass the owner's storage quota.
+	ErrTypeQuotaExceeded = "quota_exceeded"
 )
 
 // ExportInput starts an Export. The request body itself stays in Postgres
@@ -61,6 +63,17 @@ type RenderedFile struct {
 	SHA256      string `json:"sha256"`
 	Rows        int64  `json:"rows"`
 	Pages       int64  `json:"pages"`
+	// Warnings says what could not be rendered faithfully.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// RenderProgress is the heartbeat detail of ExportRender; the API shows it
+// as the run's progress while the workflow is in its rendering stage, so a
+// long render reports "page n of m" without a workflow task per page.
+type RenderProgress struct {
+	Done  int64  `json:"done"`
+	Total int64  `json:"total"`
+	Unit  string `json:"unit"`
 }
 
 // ExportRecordInput is what ExportRecord stores.
@@ -84,6 +97,7 @@ type ExportResult struct {
 	Rows        int64     `json:"rows,omitempty"`
 	Pages       int64     `json:"pages,omitempty"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	Warnings    []string  `json:"warnings,omitempty"`
 }
 
 // RunError is the error of a failed run as the API shows it.
@@ -126,11 +140,18 @@ func export(ctx workflow.Context, prog *progressTracker, in ExportInput) (Export
 		return ExportResult{}, err
 	}
 
-	prog.set(ctx, "rendering", 0, plan.Rows, fmt.Sprintf("rendering %d rows as %s", plan.Rows, plan.Format))
+	msg := "rendering the " + plan.Format
+	if plan.Rows > 0 {
+		msg = fmt.Sprintf("rendering %d rows as %s", plan.Rows, plan.Format)
+	}
+	prog.set(ctx, "rendering", 0, plan.Rows, msg)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueueRender,
 		StartToCloseTimeout: 5 * time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
+		// The SDK sends heartbeats at most every 0.8 × this, and a
+		// cancellation reaches the activity only with a heartbeat reply:
+		// 10 s keeps a canceled render stopping within seconds.
+		HeartbeatTimeout: 10 * time.Second,
 		// Wait for the render to stop before discarding, or a late upload
 		// could land after the cleanup and leave an orphan file.
 		WaitForCancellation: true,
@@ -171,7 +192,7 @@ var localActivityOptions = workflow.LocalActivityOptions{
 		BackoffCoefficient:     2,
 		MaximumInterval:        30 * time.Second,
 		MaximumAttempts:        20,
-		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeNotFound},
+		NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeNotFound, ErrTypeQuotaExceeded},
 	},
 }
 
@@ -204,9 +225,10 @@ func errorMessage(e *RunError, stage string) string {
 // userFacingErrTypes are the application error types whose messages are
 // written for users.
 var userFacingErrTypes = map[string]bool{
-	ErrTypeInvalidInput: true,
-	ErrTypeFileTooLarge: true,
-	ErrTypeNotFound:     true,
+	ErrTypeInvalidInput:  true,
+	ErrTypeFileTooLarge:  true,
+	ErrTypeNotFound:      true,
+	ErrTypeQuotaExceeded: true,
 }
 
 // runErrorOf finds the innermost application error and turns it into the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func TestExportSucceedsAndReportsProgress(t *testing.T) {
 	if midRender.Stage != "rendering" || midRender.Total != 3 || midRender.Version < 2 {
 		t.Errorf("progress during render = %+v", midRender)
 	}
-	if recorded.File != file || recorded.OwnerID != "u1" || recorded.Progress.Stage != StageDone {
+	if !reflect.DeepEqual(recorded.File, file) || recorded.OwnerID != "u1" || recorded.Progress.Stage != StageDone {
 		t.Errorf("recorded %+v", recorded)
 	}
 	final := queryProgress(t, env)

@@ -74,6 +74,14 @@ func NewRunID(kind Kind, now time.Time) string {
 	return string(kind) + "-" + ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
 }
 
+// exportable lists the kinds whose results POST /v1/exports can render
+// through {"source": {"run_id": …}}; research and generation join when
+// they exist.
+var exportable = map[Kind]bool{}
+
+// Exportable reports whether a run of kind k can be the source of an export.
+func (k Kind) Exportable() bool { return exportable[k] }
+
 // ParseRunID splits a run ID into its kind and ULID and rejects anything that
 // NewRunID could not have produced, so a crafted ID never reaches Temporal.
 func ParseRunID(id string) (Kind, ulid.ULID, error) {

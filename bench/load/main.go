@@ -50,6 +50,7 @@ type options struct {
 	drainTimeout time.Duration
 	jsonFile     string
 	keep         bool
+	iterations   int
 }
 
 func main() {
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string) error {
 		res, err = runUsers(ctx, env, o)
 	case "ramp":
 		res, err = runRamp(ctx, env, o)
+	case "report":
+		res, err = runReport(ctx, env, o)
 	}
 	if err != nil {
 		return err
@@ -115,7 +118,8 @@ func run(ctx context.Context, args []string) error {
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp")
+	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report")
+	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report")
 	fs.IntVar(&o.users, "users", 50, "users scenario: simulated users (each starts an export every 60s and polls it every 2s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "users scenario: how long to attack")
 	rampFlag := fs.String("ramp", "5,10,20,40,80", "ramp scenario: POST /v1/exports rates per second, one step each")
@@ -148,6 +152,11 @@ func parseFlags(args []string) (options, error) {
 	if o.ramp, err = parseRamp(*rampFlag); err != nil {
 		return o, err
 	}
+	if o.scenario == "report" && o.apiURL == "" {
+		// The report scenario polls each run every 20 ms to time it
+		// closely, which the per-user limits would refuse.
+		o.serverEnv = append(o.serverEnv, "GROUNDWORK_RATE_PER_SECOND=100000", "GROUNDWORK_RATE_PER_MINUTE=1000000")
+	}
 	return o, o.validate()
 }
 
@@ -169,8 +178,12 @@ func parseRamp(s string) ([]float64, error) {
 func (o options) validate() error {
 	switch o.scenario {
 	case "users", "ramp":
+	case "report":
+		if o.iterations < 1 || o.iterations > 200 {
+			return fmt.Errorf("--iterations: want 1..200")
+		}
 	default:
-		return fmt.Errorf("--scenario: %q is neither users nor ramp", o.scenario)
+		return fmt.Errorf("--scenario: %q is not users, ramp or report", o.scenario)
 	}
 	if o.users < 1 || o.users > maxUsers {
 		return fmt.Errorf("--users: want 1..%d", maxUsers)

@@ -15,12 +15,13 @@ import (
 
 // Results is everything one run measured; --json writes it as is.
 type Results struct {
-	Scenario string       `json:"scenario"`
-	At       time.Time    `json:"at"`
-	Host     HostInfo     `json:"host"`
-	Stack    StackInfo    `json:"stack"`
-	Users    *UsersResult `json:"users,omitempty"`
-	Ramp     *RampResult  `json:"ramp,omitempty"`
+	Scenario string        `json:"scenario"`
+	At       time.Time     `json:"at"`
+	Host     HostInfo      `json:"host"`
+	Stack    StackInfo     `json:"stack"`
+	Users    *UsersResult  `json:"users,omitempty"`
+	Ramp     *RampResult   `json:"ramp,omitempty"`
+	Report   *ReportResult `json:"report,omitempty"`
 }
 
 // HostInfo is the machine the figures come from.
@@ -93,6 +94,26 @@ func printResults(w io.Writer, r *Results) {
 		printUsers(w, r.Users)
 	case r.Ramp != nil:
 		printRamp(w, r.Ramp)
+	case r.Report != nil:
+		printReport(w, r.Report)
+	}
+}
+
+func printReport(w io.Writer, r *ReportResult) {
+	fmt.Fprintf(w, "the %d-page report (%d bytes as PDF), %d iterations\n\n", r.Pages, r.PDFBytes, r.Iterations)
+	tw := table(w, "what")
+	row(tw, "render PDF (in process)", r.RenderPDF)
+	row(tw, "render DOCX (in process)", r.RenderDOCX)
+	row(tw, "POST → PDF downloaded", r.EndToEnd)
+	if r.Chromium != nil {
+		row(tw, "HTML → PDF, headless Chromium", *r.Chromium)
+	}
+	_ = tw.Flush()
+	if r.ChromiumOverRender > 0 {
+		fmt.Fprintf(w, "\nChromium --print-to-pdf p50 / Groundwork PDF render p50: ×%.1f\n", r.ChromiumOverRender)
+	}
+	if r.ChromiumNote != "" {
+		fmt.Fprintf(w, "(%s)\n", r.ChromiumNote)
 	}
 }
 

@@ -13,3 +13,14 @@ SELECT * FROM exports WHERE id = @id;
 
 -- name: ExportDeleteByRun :exec
 DELETE FROM exports WHERE run_id = @run_id;
+
+-- name: ExportUsageForOwner :one
+-- ExportUsageForOwner is the bytes a user's unexpired exports hold.
+SELECT COALESCE(SUM(size_bytes), 0)::bigint AS used
+FROM exports WHERE owner_id = @owner_id AND expires_at > @now;
+
+-- name: ExportListExpired :many
+SELECT * FROM exports WHERE expires_at <= @now ORDER BY expires_at, id LIMIT @max_rows;
+
+-- name: ExportDelete :exec
+DELETE FROM exports WHERE id = @id;

@@ -47,3 +47,8 @@ WITH owner AS (
     INSERT INTO run_inputs (run_id, body) SELECT created.id, @body::bytea FROM created
 )
 SELECT * FROM created;
+
+-- name: RunMarkResultExpired :exec
+-- RunMarkResultExpired notes in a run's result that its file was deleted.
+UPDATE runs SET result = jsonb_set(result, '{expired}', 'true'::jsonb), updated_at = now()
+WHERE id = @id AND result IS NOT NULL;

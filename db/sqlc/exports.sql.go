@@ -10,6 +10,15 @@ import (
 	"time"
 )
 
+const exportDelete = `-- name: ExportDelete :exec
+DELETE FROM exports WHERE id = $1
+`
+
+func (q *Queries) ExportDelete(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, exportDelete, id)
+	return err
+}
+
 const exportDeleteByRun = `-- name: ExportDeleteByRun :exec
 DELETE FROM exports WHERE run_id = $1
 `
@@ -129,4 +138,65 @@ func (q *Queries) ExportInsert(ctx context.Context, arg ExportInsertParams) (Exp
 		&i.ExpiresAt,
 	)
 	return i, err
+}
+
+const exportListExpired = `-- name: ExportListExpired :many
+SELECT id, run_id, owner_id, format, filename, content_type, blob_key, size_bytes, sha256, rows, pages, created_at, expires_at FROM exports WHERE expires_at <= $1 ORDER BY expires_at, id LIMIT $2
+`
+
+type ExportListExpiredParams struct {
+	Now     time.Time `json:"now"`
+	MaxRows int32     `json:"max_rows"`
+}
+
+func (q *Queries) ExportListExpired(ctx context.Context, arg ExportListExpiredParams) ([]Export, error) {
+	rows, err := q.db.Query(ctx, exportListExpired, arg.Now, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Export
+	for rows.Next() {
+		var i Export
+		if err := rows.Scan(
+			&i.ID,
+			&i.RunID,
+			&i.OwnerID,
+			&i.Format,
+			&i.Filename,
+			&i.ContentType,
+			&i.BlobKey,
+			&i.SizeBytes,
+			&i.Sha256,
+			&i.Rows,
+			&i.Pages,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const exportUsageForOwner = `-- name: ExportUsageForOwner :one
+SELECT COALESCE(SUM(size_bytes), 0)::bigint AS used
+FROM exports WHERE owner_id = $1 AND expires_at > $2
+`
+
+type ExportUsageForOwnerParams struct {
+	OwnerID string    `json:"owner_id"`
+	Now     time.Time `json:"now"`
+}
+
+// ExportUsageForOwner is the bytes a user's unexpired exports hold.
+func (q *Queries) ExportUsageForOwner(ctx context.Context, arg ExportUsageForOwnerParams) (int64, error) {
+	row := q.db.QueryRow(ctx, exportUsageForOwner, arg.OwnerID, arg.Now)
+	var used int64
+	err := row.Scan(&used)
+	return used, err
 }

@@ -273,6 +273,17 @@ func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error)
 	return items, nil
 }
 
+const runMarkResultExpired = `-- name: RunMarkResultExpired :exec
+UPDATE runs SET result = jsonb_set(result, '{expired}', 'true'::jsonb), updated_at = now()
+WHERE id = $1 AND result IS NOT NULL
+`
+
+// RunMarkResultExpired notes in a run's result that its file was deleted.
+func (q *Queries) RunMarkResultExpired(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, runMarkResultExpired, id)
+	return err
+}
+
 const runMarkRunning = `-- name: RunMarkRunning :exec
 UPDATE runs SET status = 'running', updated_at = now()
 WHERE id = $1 AND status = 'queued'

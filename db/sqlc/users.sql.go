@@ -17,3 +17,15 @@ func (q *Queries) UserEnsure(ctx context.Context, id string) error {
 	_, err := q.db.Exec(ctx, userEnsure, id)
 	return err
 }
+
+const userLock = `-- name: UserLock :one
+SELECT id FROM users WHERE id = $1 FOR UPDATE
+`
+
+// UserLock serialises a user's quota checks until the transaction ends.
+func (q *Queries) UserLock(ctx context.Context, id string) (string, error) {
+	row := q.db.QueryRow(ctx, userLock, id)
+	var id_2 string
+	err := row.Scan(&id_2)
+	return id_2, err
+}

@@ -152,6 +152,7 @@ func (a *App) APIServer() (*api.Server, error) {
 		RatePerSecond: a.Cfg.RatePerSec,
 		RatePerMinute: a.Cfg.RatePerMin,
 		EagerStart:    a.Cfg.EagerStart,
+		QuotaBytes:    a.Cfg.QuotaBytes,
 	}), nil
 }
 
@@ -204,5 +205,7 @@ func (a *App) WorkerDeps() worker.Deps {
 		Pollers:      a.Cfg.Pollers,
 		ExportTTL:    a.Cfg.ExportTTL,
 		MaxFileBytes: a.Cfg.MaxFileBytes,
+		QuotaBytes:   a.Cfg.QuotaBytes,
+		CleanupEvery: a.Cfg.CleanupEvery,
 	}
 }

@@ -32,6 +32,8 @@ type Config struct {
 	EagerStart   bool
 	ExportTTL    time.Duration
 	MaxFileBytes int64
+	QuotaBytes   int64
+	CleanupEvery time.Duration
 	LogLevel     string
 	LogFormat    string
 }
@@ -94,6 +96,8 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.MaxFileBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_MAX_BYTES", 10<<20, &errs))
 	c.EagerStart = getenv("GROUNDWORK_EAGER_START") == "true"
 	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", 24*time.Hour, &errs)
+	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", 100<<20, &errs))
+	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", 10*time.Minute, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

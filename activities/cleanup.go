@@ -1,0 +1,55 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
+	"gocloud.dev/gcerrors"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// cleanupBatch bounds one query's worth of expired exports.
+const cleanupBatch = 200
+
+// ExportsDeleteExpired deletes every export whose TTL passed: the blob
+// first, then the row (and it marks the run's result expired). Deleting
+// twice is harmless, so a retry after a crash finishes the job.
+func (a *Exports) ExportsDeleteExpired(ctx context.Context) (workflows.CleanupResult, error) {
+	var res workflows.CleanupResult
+	q := sqlc.New(a.Pool)
+	for {
+		batch, err := q.ExportListExpired(ctx, sqlc.ExportListExpiredParams{Now: a.now(), MaxRows: cleanupBatch})
+		if err != nil {
+			return res, fmt.Errorf("list expired exports: %w", err)
+		}
+		for _, e := range batch {
+			if err := a.Bucket.Delete(ctx, e.BlobKey); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+				return res, fmt.Errorf("delete blob %s: %w", e.BlobKey, err)
+			}
+			err := db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+				tq := sqlc.New(tx)
+				if err := tq.ExportDelete(ctx, e.ID); err != nil {
+					return fmt.Errorf("delete export %s: %w", e.ID, err)
+				}
+				if err := tq.RunMarkResultExpired(ctx, e.RunID); err != nil {
+					return fmt.Errorf("mark run %s expired: %w", e.RunID, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return res, err
+			}
+			res.Deleted++
+			res.Bytes += e.SizeBytes
+			activity.RecordHeartbeat(ctx, res)
+		}
+		if len(batch) < cleanupBatch {
+			return res, nil
+		}
+	}
+}
