@@ -19,7 +19,7 @@ func reportDocument() *document.Document {
 	add := func(b document.Block) { d.Blocks = append(d.Blocks, b) }
 	para := "Acme Corp sells workflow software to mid-market manufacturers. Café – naïve “quotes” survive every renderer. " +
 		"Their buying committee spans operations, finance and IT, and renewals cluster in the fourth quarter."
-	for section := 1; section <= 6; section++ {
+	for section := 1; section <= 9; section++ {
 		add(document.Block{Type: document.BlockHeading, Level: 1, Text: fmt.Sprintf("Section %d: findings", section)})
 		for p := 0; p < 5; p++ {
 			add(document.Block{Type: document.BlockParagraph, Spans: []document.Span{
@@ -32,7 +32,7 @@ func reportDocument() *document.Document {
 		add(document.Block{Type: document.BlockKV, Items: []document.Item{{Key: "Industry", Value: "Manufacturing software", IsKV: true}, {Key: "Employees", Value: "1,200", IsKV: true}, {Key: "HQ", Value: "Zürich", IsKV: true}}})
 	}
 	add(document.Block{Type: document.BlockHeading, Level: 1, Text: "Pipeline"})
-	rows := make([][]document.Cell, 260)
+	rows := make([][]document.Cell, 470)
 	for i := range rows {
 		rows[i] = []document.Cell{
 			document.StringCell(fmt.Sprintf("Opportunity %03d", i)),
