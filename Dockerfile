@@ -22,12 +22,20 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
 # runtime user: Docker seeds a new named volume from it, and a root-owned
 # volume would be unwritable for the non-root process.
 RUN mkdir -p /out/data/blobs
+# The PDF renderer falls back to these for characters the embedded Go fonts
+# lack (CJK, emoji); without them such text is drawn as a visible □ with a
+# warning. Copied as files: distroless has no package manager.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-droid-fallback fonts-symbola \
+    && mkdir -p /out/fonts/droid /out/fonts/ancient-scripts \
+    && cp /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf /out/fonts/droid/ \
+    && cp /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf /out/fonts/ancient-scripts/
 
 # distroless/static: CA certificates and tzdata for outbound HTTPS, no shell,
 # no package manager; :nonroot runs as uid/gid 65532.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/groundwork /groundwork
 COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build /out/fonts /usr/share/fonts/truetype
 # Numeric, so orchestrators enforcing runAsNonRoot can verify it.
 USER 65532:65532
 EXPOSE 8080
