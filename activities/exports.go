@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strings"
 	"time"
@@ -122,7 +121,7 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 		BlobKey:     key,
 		ContentType: contentType,
 		SizeBytes:   cw.n,
-		SHA256:      hexSum(sum),
+		SHA256:      hex.EncodeToString(sum.Sum(nil)),
 		Rows:        out.rows,
 		Pages:       out.pages,
 		Warnings:    out.warnings,
@@ -414,8 +413,6 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 
 func int32Ptr(v int64) *int32 {
 	if v == 0 {

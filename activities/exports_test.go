@@ -73,6 +73,20 @@ func (f *fixture) blobKeys(t *testing.T, runID string) []string {
 	}
 }
 
+// render runs ExportRender for id and returns the file it uploaded.
+func (f *fixture) render(t *testing.T, id string) workflows.RenderedFile {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file workflows.RenderedFile
+	if err := v.Get(&file); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 const runID = "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"
 
 var table = map[string]any{"format": "csv", "filename": "a/b/../leads", "columns": []string{"name", "n"}, "rows": [][]any{{"Acme", 1}, {"=cmd", -2}}}
@@ -168,12 +182,9 @@ func TestRenderOverTheCapLeavesNoFile(t *testing.T) {
 func TestDiscardRemovesEverything(t *testing.T) {
 	f := newFixture(t)
 	f.seedRun(t, runID, table)
-	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
-	if err != nil {
-		t.Fatal(err)
+	if file, keys := f.render(t, runID), f.blobKeys(t, runID); len(keys) != 1 || keys[0] != file.BlobKey {
+		t.Fatalf("before discard: blobs %v, rendered %s", keys, file.BlobKey)
 	}
-	var file workflows.RenderedFile
-	_ = v.Get(&file)
 	in := workflows.RunDiscardInput{RunID: runID, Status: "failed", Error: &workflows.RunError{Type: "internal", Message: "boom"}}
 	for range 2 { // idempotent
 		if _, err := f.env.ExecuteActivity(f.acts.ExportDiscard, in); err != nil {
@@ -249,12 +260,7 @@ func TestDeleteExpiredUsesTheClock(t *testing.T) {
 	now := time.Now()
 	f.acts.Now = func() time.Time { return now }
 	f.seedRun(t, runID, table)
-	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file workflows.RenderedFile
-	_ = v.Get(&file)
+	file := f.render(t, runID)
 	rec := workflows.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: workflows.ExportPlan{Format: "csv", Filename: "a.csv"}, File: file}
 	if _, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec); err != nil {
 		t.Fatal(err)

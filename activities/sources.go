@@ -37,13 +37,24 @@ func (s Sources) Document(ctx context.Context, owner, runID string) (*document.D
 		return nil, fmt.Errorf("load source run: %w", err)
 	}
 	src, ok := s.Kinds[workflows.Kind(run.Kind)]
-	if !ok || !workflows.Kind(run.Kind).Exportable() {
-		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("runs of kind %q cannot be exported", run.Kind), workflows.ErrTypeInvalidInput, nil)
-	}
-	if run.Status != sqlc.RunStatusSucceeded {
-		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the source run has not succeeded (status %s)", run.Status), workflows.ErrTypeInvalidInput, nil)
+	if msg := SourceRefusal(run); msg != "" || !ok {
+		if msg == "" {
+			msg = fmt.Sprintf("no renderer for runs of kind %q", run.Kind)
+		}
+		return nil, temporal.NewNonRetryableApplicationError(msg, workflows.ErrTypeInvalidInput, nil)
 	}
 	return src.Document(ctx, run)
+}
+
+// SourceRefusal says why a run the caller owns cannot be an export's
+// source, or "" when it can. The API checks it at the edge and the
+// activity again when it renders.
+func SourceRefusal(run sqlc.Run) string {
+	if !workflows.Kind(run.Kind).Exportable() {
+		return fmt.Sprintf("runs of kind %q cannot be exported", run.Kind)
+	}
+	if run.Status != sqlc.RunStatusSucceeded {
+		return fmt.Sprintf("the run has not succeeded (status %s)", run.Status)
+	}
+	return ""
 }

@@ -118,8 +118,7 @@ func (s *Server) checkExportSource(ctx context.Context, owner string, src *docum
 		return problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid",
 			document.FieldError{Field: "source.run_id", Message: msg})
 	}
-	kind, _, err := workflows.ParseRunID(src.RunID)
-	if err != nil {
+	if _, _, err := workflows.ParseRunID(src.RunID); err != nil {
 		return invalid("no run with this ID")
 	}
 	run, err := s.q.RunGetForOwner(ctx, sqlc.RunGetForOwnerParams{ID: src.RunID, OwnerID: owner})
@@ -129,11 +128,8 @@ func (s *Server) checkExportSource(ctx context.Context, owner string, src *docum
 	if err != nil {
 		return dependencyError("postgres", err)
 	}
-	if !kind.Exportable() {
-		return invalid(fmt.Sprintf("runs of kind %q cannot be exported", kind))
-	}
-	if run.Status != sqlc.RunStatusSucceeded {
-		return invalid(fmt.Sprintf("the run has not succeeded (status %s)", run.Status))
+	if msg := activities.SourceRefusal(run); msg != "" {
+		return invalid(msg)
 	}
 	return nil
 }

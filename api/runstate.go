@@ -21,6 +21,10 @@ import (
 // not been picked up (no worker yet) cannot answer; it is reported queued.
 const queryTimeout = 2 * time.Second
 
+// lostStartWindow is how long after its creation a run whose workflow
+// Temporal does not know is taken for a start lost in a crash, and started.
+const lostStartWindow = time.Minute
+
 // liveState is what Temporal says of an open run.
 type liveState struct {
 	// Progress is set when the workflow answered the query.
@@ -59,11 +63,20 @@ func (s *Server) readRun(ctx context.Context, owner, id string) (Run, error) {
 			return Run{}, err
 		}
 		return s.runFromRow(row, nil), nil
-	case st.Missing:
+	case st.Missing && s.d.Now().Sub(row.CreatedAt) < lostStartWindow:
 		// The API stopped between committing the run and starting its
 		// workflow: the input is in Postgres, so start it now.
 		if err := s.startWorkflow(ctx, row); err != nil {
 			s.d.Log.WarnContext(ctx, "restart lost workflow", "run_id", id, "error", err)
+		}
+		return s.runFromRow(row, nil), nil
+	case st.Missing:
+		// An old open run whose workflow Temporal no longer has (it closed
+		// unrecorded and its history passed retention): restarting it
+		// would redo hours-old work nobody waits for, so it is closed.
+		row, err = s.closeRun(ctx, row, sqlc.RunStatusFailed, &RunError{Type: "lost", Message: "the run's workflow no longer exists"})
+		if err != nil {
+			return Run{}, err
 		}
 		return s.runFromRow(row, nil), nil
 	default:
@@ -136,6 +149,12 @@ func (s *Server) reconcileClosed(ctx context.Context, row sqlc.Run) (sqlc.Run, e
 	if status == "" {
 		return fresh, nil
 	}
+	return s.closeRun(ctx, row, status, runErr)
+}
+
+// closeRun records an outcome the workflow could not record itself; a run
+// closed meanwhile keeps its first outcome.
+func (s *Server) closeRun(ctx context.Context, row sqlc.Run, status sqlc.RunStatus, runErr *RunError) (sqlc.Run, error) {
 	var errJSON json.RawMessage
 	if runErr != nil {
 		errJSON, _ = json.Marshal(runErr)
@@ -143,7 +162,7 @@ func (s *Server) reconcileClosed(ctx context.Context, row sqlc.Run) (sqlc.Run, e
 	prog, _ := json.Marshal(workflows.Progress{Stage: string(status), UpdatedAt: s.d.Now()})
 	closed, err := s.q.RunFinish(ctx, sqlc.RunFinishParams{ID: row.ID, Status: status, Error: errJSON, Progress: prog})
 	if db.IsNotFound(err) {
-		return s.q.RunGet(ctx, row.ID)
+		closed, err = s.q.RunGet(ctx, row.ID)
 	}
 	if err != nil {
 		return sqlc.Run{}, dependencyError("postgres", err)

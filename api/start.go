@@ -21,7 +21,6 @@ import (
 
 // runKind describes how a kind of run is started.
 type runKind struct {
-	kind     workflows.Kind
 	workflow string
 	timeout  time.Duration
 	input    func(row sqlc.Run) any
@@ -29,7 +28,6 @@ type runKind struct {
 
 var kinds = map[workflows.Kind]runKind{
 	workflows.KindExport: {
-		kind:     workflows.KindExport,
 		workflow: "Export",
 		timeout:  time.Hour,
 		input: func(row sqlc.Run) any {

@@ -115,13 +115,14 @@ func TestAuthentication(t *testing.T) {
 	// A JWT user's runs are theirs alone.
 	jwtUser := &apiClient{t: t, base: s.URL, token: hs(claims("jwt-user", hour), secret)}
 	other := &apiClient{t: t, base: s.URL, token: rs(claims("jwks-user", hour), "key-1")}
-	var list struct {
-		Runs []run `json:"runs"`
+	if _, resp := jwtUser.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}}); resp.Status != http.StatusAccepted {
+		t.Fatalf("export as a JWT user: %d %s", resp.Status, resp.Body)
 	}
-	jwtUser.do(http.MethodGet, "/v1/runs", nil).json(t, &list)
-	other.do(http.MethodGet, "/v1/runs", nil).json(t, &list)
-	if len(list.Runs) != 0 {
-		t.Fatalf("fresh users have runs: %v", list.Runs)
+	if runs := jwtUser.listRuns(); len(runs) != 1 {
+		t.Fatalf("the JWT user lists %d runs, want 1", len(runs))
+	}
+	if runs := other.listRuns(); len(runs) != 0 {
+		t.Fatalf("another JWT user sees %d runs", len(runs))
 	}
 }
 

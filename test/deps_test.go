@@ -39,12 +39,8 @@ func TestTemporalDownAnswers503AndWritesNothing(t *testing.T) {
 	if resp.Status != http.StatusServiceUnavailable || !strings.HasSuffix(problemType(t, resp), "/dependency_unavailable") {
 		t.Fatalf("start with Temporal down: %d %s", resp.Status, resp.Body)
 	}
-	var list struct {
-		Runs []run `json:"runs"`
-	}
-	c.do(http.MethodGet, "/v1/runs", nil).json(t, &list)
-	if len(list.Runs) != 0 {
-		t.Fatalf("a failed start left %d runs", len(list.Runs))
+	if runs := c.listRuns(); len(runs) != 0 {
+		t.Fatalf("a failed start left %d runs", len(runs))
 	}
 	var inputs int
 	if err := s.App.Pool.QueryRow(context.Background(), "SELECT count(*) FROM run_inputs").Scan(&inputs); err != nil || inputs != 0 {

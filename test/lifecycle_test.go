@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"gocloud.dev/blob"
 
 	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // sseEvent is one Server-Sent Event.
@@ -228,4 +231,47 @@ func metricValue(t *testing.T, s *stack, series string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestRunWithoutWorkflow covers a crash between recording a run and
+// starting its workflow: a fresh run is started when read, an old one is
+// closed as lost instead of redoing stale work.
+func TestRunWithoutWorkflow(t *testing.T) {
+	s := sharedStack(t)
+	c := s.newUser(t, "user-lost-start")
+	ctx := context.Background()
+	q := sqlc.New(s.App.Pool)
+	record := func(id string) {
+		body := []byte(`{"format":"csv","columns":["a"],"rows":[["1"]]}`)
+		if _, err := q.RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "user-lost-start", Kind: "export", RequestHash: []byte{1}, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := workflows.NewRunID(workflows.KindExport, time.Now())
+	record(fresh)
+	if done := c.waitRun(fresh); done.Status != "succeeded" {
+		t.Fatalf("fresh lost start: %s %+v", done.Status, done.Error)
+	}
+	old := workflows.NewRunID(workflows.KindExport, time.Now())
+	record(old)
+	if _, err := s.App.Pool.Exec(ctx, "UPDATE runs SET created_at = now() - interval '2 hours' WHERE id = $1", old); err != nil {
+		t.Fatal(err)
+	}
+	got := c.getRun(old)
+	if got.Status != "failed" || got.Error == nil || got.Error.Type != "lost" {
+		t.Fatalf("old lost start: %s %+v", got.Status, got.Error)
+	}
+	if workflowExists(t, s, old) {
+		t.Fatal("an old lost run was started")
+	}
+}
+
+func workflowExists(t *testing.T, s *stack, id string) bool {
+	t.Helper()
+	_, err := s.App.Temporal.DescribeWorkflowExecution(context.Background(), id, "")
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		t.Fatal(err)
+	}
+	return err == nil
 }

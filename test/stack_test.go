@@ -281,6 +281,20 @@ func (c *apiClient) getRun(id string) run {
 	return r
 }
 
+// listRuns returns the first page of the user's runs.
+func (c *apiClient) listRuns() []run {
+	c.t.Helper()
+	var list struct {
+		Runs []run `json:"runs"`
+	}
+	resp := c.do(http.MethodGet, "/v1/runs", nil)
+	if resp.Status != http.StatusOK {
+		c.t.Fatalf("list runs: %d %s", resp.Status, resp.Body)
+	}
+	resp.json(c.t, &list)
+	return list.Runs
+}
+
 // waitRun polls the run until it reaches a terminal status.
 func (c *apiClient) waitRun(id string) run {
 	c.t.Helper()
