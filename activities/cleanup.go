@@ -18,7 +18,9 @@ const cleanupBatch = 200
 
 // ExportsDeleteExpired deletes every export whose TTL passed: the blob
 // first, then the row (and it marks the run's result expired). Deleting
-// twice is harmless, so a retry after a crash finishes the job.
+// twice is harmless, so a retry after a crash finishes the job. Expired
+// LLM cache entries go in the same sweep: they are never served, only
+// stored.
 func (a *Exports) ExportsDeleteExpired(ctx context.Context) (workflows.CleanupResult, error) {
 	var res workflows.CleanupResult
 	q := sqlc.New(a.Pool)
@@ -49,6 +51,9 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (workflows.CleanupRe
 			activity.RecordHeartbeat(ctx, res)
 		}
 		if len(batch) < cleanupBatch {
+			if _, err := q.LLMCacheDeleteExpired(ctx, a.now()); err != nil {
+				return res, fmt.Errorf("delete expired llm cache entries: %w", err)
+			}
 			return res, nil
 		}
 	}

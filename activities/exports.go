@@ -240,16 +240,8 @@ func (a *Exports) ExportRecord(ctx context.Context, in workflows.ExportRecordInp
 			return fmt.Errorf("insert export: %w", err)
 		}
 		res = ExportResultOf(row)
-		body, err := json.Marshal(res)
-		if err != nil {
-			return fmt.Errorf("marshal result: %w", err)
-		}
-		prog, err := json.Marshal(in.Progress)
-		if err != nil {
-			return fmt.Errorf("marshal progress: %w", err)
-		}
-		if _, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatusSucceeded, Result: body, Progress: prog}); err != nil && !db.IsNotFound(err) {
-			return fmt.Errorf("finish run: %w", err)
+		if err := finishSucceededRun(ctx, q, in.RunID, res, in.Progress); err != nil {
+			return err
 		}
 		if err := q.RunInputDelete(ctx, in.RunID); err != nil {
 			return fmt.Errorf("delete run input: %w", err)
@@ -296,31 +288,12 @@ func (a *Exports) ExportDiscard(ctx context.Context, in workflows.RunDiscardInpu
 	if err := deletePrefix(ctx, a.Bucket, ExportBlobPrefix(in.RunID)); err != nil {
 		return err
 	}
-	var errJSON json.RawMessage
-	if in.Error != nil {
-		b, err := json.Marshal(in.Error)
-		if err != nil {
-			return fmt.Errorf("marshal run error: %w", err)
-		}
-		errJSON = b
-	}
-	prog, err := json.Marshal(in.Progress)
-	if err != nil {
-		return fmt.Errorf("marshal progress: %w", err)
-	}
 	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.ExportDeleteByRun(ctx, in.RunID); err != nil {
 			return fmt.Errorf("delete export row: %w", err)
 		}
-		if err := q.RunInputDelete(ctx, in.RunID); err != nil {
-			return fmt.Errorf("delete run input: %w", err)
-		}
-		_, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatus(in.Status), Error: errJSON, Progress: prog})
-		if err != nil && !db.IsNotFound(err) {
-			return fmt.Errorf("finish run: %w", err)
-		}
-		return nil
+		return finishFailedRun(ctx, q, in)
 	})
 }
 

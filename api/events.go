@@ -51,8 +51,9 @@ func (s *Server) registerEvents() {
 	})
 }
 
-// streamRun writes a progress event whenever the run's progress version
-// grows and a done event when it closes.
+// streamRun writes a progress event whenever the run's progress changes
+// (its version grows, or a running activity reported more done or more
+// streamed text) and a done event when it closes.
 func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id string, last int64) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -66,6 +67,10 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 	defer poll.Stop()
 	beat := time.NewTicker(sseHeartbeat)
 	defer beat.Stop()
+	// sent is the last progress this stream sent; a resumed stream
+	// assumes the client saw the state of its Last-Event-ID.
+	var sent RunProgress
+	sentAny := false
 	for {
 		run, err := s.readRun(ctx, owner, id)
 		if err != nil {
@@ -75,8 +80,12 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 			}
 			return
 		}
-		if run.Progress.Version > last {
-			last = run.Progress.Version
+		p := run.Progress
+		if !sentAny && p.Version == last {
+			sent, sentAny = p, true
+		}
+		if p.Version > last || (p.Version == last && !isTerminal(run.Status) && activityMoved(sent, p)) {
+			last, sent, sentAny = p.Version, p, true
 			writeEvent(w, "progress", strconv.FormatInt(last, 10), run)
 			_ = rc.Flush()
 		}
@@ -94,6 +103,12 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 		case <-poll.C:
 		}
 	}
+}
+
+// activityMoved reports progress an activity made within one workflow
+// progress version.
+func activityMoved(prev, cur RunProgress) bool {
+	return cur.Done != prev.Done || cur.Message != prev.Message || len(cur.Text) != len(prev.Text)
 }
 
 func writeEvent(w http.ResponseWriter, event, id string, v any) {

@@ -66,16 +66,7 @@ func (s *Server) registerExports() {
 		if err := s.checkQuota(ctx, p.UserID); err != nil {
 			return nil, err
 		}
-		row, _, err := s.startRun(ctx, startRequest{
-			owner:          p.UserID,
-			kind:           workflows.KindExport,
-			idempotencyKey: in.IdempotencyKey,
-			body:           in.RawBody,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &startRunOutput{Location: "/v1/runs/" + row.ID, Body: s.runFromRow(row, nil)}, nil
+		return s.startOutput(ctx, workflows.KindExport, in.IdempotencyKey, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{

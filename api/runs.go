@@ -21,7 +21,7 @@ import (
 // Run is a run as the API shows it.
 type Run struct {
 	ID        string         `json:"id" doc:"The workflow ID; use it in every /v1/runs/{id} route." example:"export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
-	Kind      string         `json:"kind" enum:"export"`
+	Kind      string         `json:"kind" enum:"export,generation"`
 	Status    string         `json:"status" enum:"queued,running,succeeded,failed,canceled,timed_out"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -38,7 +38,8 @@ type RunProgress struct {
 	Percent   int       `json:"percent" minimum:"0" maximum:"100"`
 	Message   string    `json:"message"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Version   int64     `json:"version" doc:"Grows with every change; the SSE event ID."`
+	Version   int64     `json:"version" doc:"Grows with every stage change; the SSE event ID."`
+	Text      string    `json:"text,omitempty" doc:"A running generation's answer streamed so far."`
 }
 
 // RunError is why a run failed.
@@ -50,7 +51,7 @@ type RunError struct {
 func progressOf(p workflows.Progress) RunProgress {
 	return RunProgress{
 		Stage: p.Stage, Done: p.Done, Total: p.Total, Percent: p.Percent(),
-		Message: p.Message, UpdatedAt: p.UpdatedAt, Version: p.Version,
+		Message: p.Message, UpdatedAt: p.UpdatedAt, Version: p.Version, Text: p.Text,
 	}
 }
 
@@ -63,7 +64,7 @@ type runOutput struct {
 }
 
 type listRunsInput struct {
-	Kind   string `query:"kind" enum:"export" doc:"Only runs of this kind."`
+	Kind   string `query:"kind" enum:"export,generation" doc:"Only runs of this kind."`
 	Status string `query:"status" enum:"queued,running,succeeded,failed,canceled,timed_out" doc:"Only runs in this status."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page."`

@@ -117,8 +117,8 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 		if err := resp.QueryResult.Get(&p); err != nil {
 			return nil, fmt.Errorf("decode progress: %w", err)
 		}
-		if p.Stage == "rendering" {
-			s.addRenderProgress(qctx, id, &p)
+		if p.Stage == "rendering" || p.Stage == workflows.StageGenerating {
+			s.addActivityProgress(qctx, id, &p)
 		}
 		return liveState{Progress: &p}, nil
 	})
@@ -199,27 +199,43 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &de)
 }
 
-// addRenderProgress fills in the page (or row) count a running render
-// activity reported in its last heartbeat, which the workflow itself never
-// sees. Best effort: without it the stage-level progress stands.
-func (s *Server) addRenderProgress(ctx context.Context, id string, p *workflows.Progress) {
+// addActivityProgress fills in what a running activity reported in its
+// last heartbeat, which the workflow itself never sees: a render's page or
+// row count, a generation's tokens and text so far. Best effort: without
+// it the stage-level progress stands.
+func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflows.Progress) {
 	desc, err := s.d.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		return
 	}
+	dc := converter.GetDefaultDataConverter()
 	for _, pa := range desc.GetPendingActivities() {
-		if pa.GetActivityType().GetName() != workflows.ActivityExportRender || pa.GetHeartbeatDetails() == nil {
+		if pa.GetHeartbeatDetails() == nil {
 			continue
 		}
-		var rp workflows.RenderProgress
-		if err := converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &rp); err != nil || rp.Done == 0 {
-			continue
-		}
-		p.Done, p.Total = rp.Done, rp.Total
-		if rp.Total > 0 {
-			p.Message = fmt.Sprintf("rendering %s %d of %d", rp.Unit, rp.Done, rp.Total)
-		} else {
-			p.Message = fmt.Sprintf("rendering %s %d", rp.Unit, rp.Done)
+		switch pa.GetActivityType().GetName() {
+		case workflows.ActivityExportRender:
+			var rp workflows.RenderProgress
+			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &rp); err != nil || rp.Done == 0 {
+				continue
+			}
+			p.Done, p.Total = rp.Done, rp.Total
+			if rp.Total > 0 {
+				p.Message = fmt.Sprintf("rendering %s %d of %d", rp.Unit, rp.Done, rp.Total)
+			} else {
+				p.Message = fmt.Sprintf("rendering %s %d", rp.Unit, rp.Done)
+			}
+		case workflows.ActivityLLMGenerate:
+			var hb workflows.GenerateHeartbeat
+			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); err != nil {
+				continue
+			}
+			p.Done, p.Total, p.Text = hb.OutputTokens, hb.MaxTokens, hb.Text
+			if hb.Phase == "waiting" {
+				p.Message = fmt.Sprintf("waiting for %s's token budget", hb.Provider)
+			} else {
+				p.Message = fmt.Sprintf("%s/%s: %d tokens so far", hb.Provider, hb.Model, hb.OutputTokens)
+			}
 		}
 	}
 }

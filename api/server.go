@@ -51,6 +51,11 @@ type Deps struct {
 	EagerStart bool
 	// QuotaBytes caps each user's unexpired exports (0: no quota).
 	QuotaBytes int64
+	// LLMProviders names the configured LLM providers; none turns
+	// generation off (503 no_llm_provider).
+	LLMProviders []string
+	// MonthlyTokenBudget is each user's LLM tokens per UTC month (0: none).
+	MonthlyTokenBudget int64
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -123,6 +128,8 @@ func New(d Deps) *Server {
 		s.api = humachi.New(g, cfg)
 		s.registerRuns()
 		s.registerExports()
+		s.registerGenerations()
+		s.registerUsage()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

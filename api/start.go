@@ -34,6 +34,15 @@ var kinds = map[workflows.Kind]runKind{
 			return workflows.ExportInput{RunID: row.ID, OwnerID: row.OwnerID}
 		},
 	},
+	workflows.KindGeneration: {
+		workflow: "Generate",
+		// Room for queueing behind the token budget and for retries
+		// through a provider outage.
+		timeout: time.Hour,
+		input: func(row sqlc.Run) any {
+			return workflows.GenerateInput{RunID: row.ID, OwnerID: row.OwnerID}
+		},
+	},
 }
 
 // startRequest is a validated request to start a run.
@@ -43,6 +52,16 @@ type startRequest struct {
 	idempotencyKey string
 	// body is the validated request, stored for the workflow to load.
 	body []byte
+}
+
+// startOutput starts a run of kind for the caller and answers 202 with it.
+func (s *Server) startOutput(ctx context.Context, kind workflows.Kind, idempotencyKey string, body []byte) (*startRunOutput, error) {
+	p, _ := PrincipalFrom(ctx)
+	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, kind: kind, idempotencyKey: idempotencyKey, body: body})
+	if err != nil {
+		return nil, err
+	}
+	return &startRunOutput{Location: "/v1/runs/" + row.ID, Body: s.runFromRow(row, nil)}, nil
 }
 
 // startRun records the run and its input in one statement, then starts

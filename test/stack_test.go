@@ -49,6 +49,8 @@ type stackOptions struct {
 	quota      int64
 	// now is the workers' clock (export TTLs); nil is real time.
 	now func() time.Time
+	// llm configures generation; no providers turns it off.
+	llm config.LLM
 }
 
 var (
@@ -106,6 +108,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		MaxFileBytes: o.maxFile,
 		CORSOrigins:  o.cors,
 		QuotaBytes:   o.quota,
+		LLM:          o.llm,
 		LogLevel:     "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -180,6 +183,13 @@ func (s *stack) newUser(t *testing.T, id string) *apiClient {
 		t.Fatal(err)
 	}
 	return &apiClient{t: t, base: s.URL, token: key}
+}
+
+// with returns the client reporting to t, for use inside a subtest.
+func (c *apiClient) with(t *testing.T) *apiClient {
+	cp := *c
+	cp.t = t
+	return &cp
 }
 
 // apiClient calls the API as one user would.

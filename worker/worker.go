@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,8 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/llm"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
@@ -37,6 +40,10 @@ type Deps struct {
 	QuotaBytes int64
 	// CleanupEvery is the interval of the ExportsCleanup schedule.
 	CleanupEvery time.Duration
+	// LLM configures generation: providers, limits, prices.
+	LLM config.LLM
+	// LLMHTTPClient, when set, is the providers' HTTP client.
+	LLMHTTPClient *http.Client
 	// Now is the activities' clock; tests replace it to expire exports.
 	Now func() time.Time
 }
@@ -60,7 +67,8 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	d.Log.Info("worker started", "task_queues", []string{workflows.TaskQueueDefault, workflows.TaskQueueRender}, "pollers", d.Pollers)
+	d.Log.Info("worker started", "task_queues", []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM},
+		"pollers", d.Pollers, "llm_providers", d.LLM.Names())
 	<-ctx.Done()
 	d.Log.Info("worker stopping")
 	for _, w := range workers {
@@ -92,6 +100,11 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		Now:          d.Now,
 	}
 
+	gen, err := newLLM(d)
+	if err != nil {
+		return nil, err
+	}
+
 	main := sdkworker.New(d.Client, workflows.TaskQueueDefault, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: pollers,
 		MaxConcurrentActivityTaskPollers: pollers,
@@ -104,6 +117,9 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: workflows.ActivityExportPrepare})
 	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: workflows.ActivityExportRecord})
 	main.RegisterActivityWithOptions(exports.ExportDiscard, activity.RegisterOptions{Name: workflows.ActivityExportDiscard})
+	main.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
+	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: workflows.ActivityGenerateRecord})
+	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: workflows.ActivityGenerateDiscard})
 
 	render := sdkworker.New(d.Client, workflows.TaskQueueRender, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
@@ -111,5 +127,47 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		WorkerStopTimeout:                  30 * time.Second,
 	})
 	render.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: workflows.ActivityExportRender})
-	return []sdkworker.Worker{main, render}, nil
+
+	llmQueue := sdkworker.New(d.Client, workflows.TaskQueueLLM, sdkworker.Options{
+		MaxConcurrentActivityTaskPollers: pollers,
+		// Most LLM activities wait on the token budget or the network.
+		MaxConcurrentActivityExecutionSize: 500,
+		// Requests per minute, enforced by the server for every worker.
+		TaskQueueActivitiesPerSecond: float64(max(d.LLM.RequestsPerMinute, 1)) / 60,
+		// Streamed text reaches the API through heartbeats: send them
+		// every second rather than the SDK's default of 0.8 × timeout.
+		MaxHeartbeatThrottleInterval: time.Second,
+		WorkerStopTimeout:            30 * time.Second,
+	})
+	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: workflows.ActivityLLMGenerate})
+	return []sdkworker.Worker{main, render, llmQueue}, nil
+}
+
+// newLLM builds the generation activities from the configuration.
+func newLLM(d Deps) (*activities.LLM, error) {
+	providers := make([]llm.Provider, 0, len(d.LLM.Providers))
+	for _, p := range d.LLM.Providers {
+		prov, err := llm.New(llm.Config{
+			Name: p.Name, Kind: p.Kind, APIKey: p.APIKey, APIKeyVar: p.APIKeyVar, BaseURL: p.BaseURL, Model: p.Model,
+			HTTPClient: d.LLMHTTPClient, CallTimeout: d.LLM.CallTimeout,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("llm provider %s: %w", p.Name, err)
+		}
+		providers = append(providers, prov)
+	}
+	return &activities.LLM{
+		Pool:      d.Pool,
+		Providers: providers,
+		Tokens: &activities.TokenBucket{
+			Pool: d.Pool, PerMinute: int64(d.LLM.TokensPerMinute), Burst: int64(d.LLM.TokenBurst),
+		},
+		Prices:             d.LLM.Prices,
+		CacheTTL:           d.LLM.CacheTTL,
+		MonthlyTokenBudget: d.LLM.MonthlyTokenBudget,
+		BreakerFailures:    d.LLM.BreakerFailures,
+		BreakerCooldown:    d.LLM.BreakerCooldown,
+		Log:                d.Log,
+		Now:                d.Now,
+	}, nil
 }

@@ -53,10 +53,12 @@ type Kind string
 const (
 	// KindExport renders a file for download.
 	KindExport Kind = "export"
+	// KindGeneration generates text with an LLM from a prompt template.
+	KindGeneration Kind = "generation"
 )
 
 // Kinds lists every kind, for validation of IDs and filters.
-var Kinds = []Kind{KindExport}
+var Kinds = []Kind{KindExport, KindGeneration}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

@@ -29,6 +29,10 @@ type Progress struct {
 	// Version grows by one with every change, so pollers and SSE streams can
 	// tell a new state from the one they already sent.
 	Version int64 `json:"version"`
+	// Text is the answer streamed so far by a running generation; the API
+	// fills it in from the LLM activity's heartbeat, the workflow never
+	// sets it.
+	Text string `json:"text,omitempty"`
 }
 
 // Percent is Done/Total as a whole percentage, 0 when Total is unknown.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/llmfake"
 )
 
 // Bounds on what one invocation may do, so a typo cannot turn the tool into
@@ -51,6 +53,9 @@ type options struct {
 	jsonFile     string
 	keep         bool
 	iterations   int
+	generations  int
+	llmTPM       int
+	genMaxTokens int
 }
 
 func main() {
@@ -77,6 +82,13 @@ func run(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.plannedAttackTime()*2+15*time.Minute)
 	defer cancel()
 
+	var fake *llmfake.Server
+	if o.scenario == "generate" {
+		var env []string
+		fake, env = startGenerateFake(o)
+		defer fake.Close()
+		o.serverEnv = append(o.serverEnv, env...)
+	}
 	st, err := startStack(ctx, o)
 	if err != nil {
 		return err
@@ -97,6 +109,8 @@ func run(ctx context.Context, args []string) error {
 		res, err = runRamp(ctx, env, o)
 	case "report":
 		res, err = runReport(ctx, env, o)
+	case "generate":
+		res, err = runGenerate(ctx, env, o, fake)
 	}
 	if err != nil {
 		return err
@@ -118,7 +132,10 @@ func run(ctx context.Context, args []string) error {
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report")
+	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report | generate")
+	fs.IntVar(&o.generations, "generations", 200, "generate scenario: generations started at once")
+	fs.IntVar(&o.llmTPM, "llm-tpm", 10_000, "generate scenario: tokens per minute, for Groundwork and the fake provider alike")
+	fs.IntVar(&o.genMaxTokens, "max-tokens", 150, "generate scenario: max_tokens of each generation")
 	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report")
 	fs.IntVar(&o.users, "users", 50, "users scenario: simulated users (each starts an export every 60s and polls it every 2s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "users scenario: how long to attack")
@@ -178,12 +195,19 @@ func parseRamp(s string) ([]float64, error) {
 func (o options) validate() error {
 	switch o.scenario {
 	case "users", "ramp":
+	case "generate":
+		if o.apiURL != "" {
+			return fmt.Errorf("--scenario generate starts its own stack pointed at a fake provider; drop --api")
+		}
+		if o.generations < 1 || o.generations > 2000 || o.llmTPM < 100 || o.genMaxTokens < 1 {
+			return fmt.Errorf("--generations 1..2000, --llm-tpm ≥ 100 and --max-tokens ≥ 1")
+		}
 	case "report":
 		if o.iterations < 1 || o.iterations > 200 {
 			return fmt.Errorf("--iterations: want 1..200")
 		}
 	default:
-		return fmt.Errorf("--scenario: %q is not users, ramp or report", o.scenario)
+		return fmt.Errorf("--scenario: %q is not users, ramp, report or generate", o.scenario)
 	}
 	if o.users < 1 || o.users > maxUsers {
 		return fmt.Errorf("--users: want 1..%d", maxUsers)
@@ -238,9 +262,13 @@ func requireLoopback(flagName, host string) error {
 // plannedAttackTime is how long the attacks themselves should take.
 func (o options) plannedAttackTime() time.Duration {
 	var d time.Duration
-	if o.scenario == "users" {
+	switch o.scenario {
+	case "users":
 		d = o.duration
-	} else {
+	case "generate":
+		// Prompt and answer of one generation stay well under 500 tokens.
+		return time.Duration(float64(o.generations*(o.genMaxTokens+500)) / float64(o.llmTPM) * float64(time.Minute))
+	default:
 		d = o.step * time.Duration(len(o.ramp))
 	}
 	if o.raw {

@@ -15,13 +15,14 @@ import (
 
 // Results is everything one run measured; --json writes it as is.
 type Results struct {
-	Scenario string        `json:"scenario"`
-	At       time.Time     `json:"at"`
-	Host     HostInfo      `json:"host"`
-	Stack    StackInfo     `json:"stack"`
-	Users    *UsersResult  `json:"users,omitempty"`
-	Ramp     *RampResult   `json:"ramp,omitempty"`
-	Report   *ReportResult `json:"report,omitempty"`
+	Scenario string          `json:"scenario"`
+	At       time.Time       `json:"at"`
+	Host     HostInfo        `json:"host"`
+	Stack    StackInfo       `json:"stack"`
+	Users    *UsersResult    `json:"users,omitempty"`
+	Ramp     *RampResult     `json:"ramp,omitempty"`
+	Report   *ReportResult   `json:"report,omitempty"`
+	Generate *GenerateResult `json:"generate,omitempty"`
 }
 
 // HostInfo is the machine the figures come from.
@@ -96,6 +97,8 @@ func printResults(w io.Writer, r *Results) {
 		printRamp(w, r.Ramp)
 	case r.Report != nil:
 		printReport(w, r.Report)
+	case r.Generate != nil:
+		printGenerate(w, r.Generate)
 	}
 }
 

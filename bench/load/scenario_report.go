@@ -97,33 +97,43 @@ func addTiming(s *sample, start time.Time, err error) {
 	s.add(r)
 }
 
+// callAPI makes one request (with the bearer token when set) and returns
+// the body of a 2xx answer; anything else is an error quoting the answer.
+func callAPI(ctx context.Context, method, url, token string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %d %.300s", method, url, resp.StatusCode, b)
+	}
+	return b, nil
+}
+
 // exportOnce POSTs the report, polls its run every 20 ms until it ends and
 // downloads the file through its signed link.
 func exportOnce(ctx context.Context, api string, u user, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	call := func(method, url string, body []byte, auth bool) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
+		token := ""
 		if auth {
-			req.Header.Set("Authorization", "Bearer "+u.Token)
+			token = u.Token
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode/100 != 2 {
-			return nil, fmt.Errorf("%s %s: %d %.200s", method, url, resp.StatusCode, b)
-		}
-		return b, nil
+		return callAPI(ctx, method, url, token, body)
 	}
 	b, err := call(http.MethodPost, api+"/v1/exports", body, true)
 	if err != nil {

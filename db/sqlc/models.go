@@ -107,6 +107,62 @@ type Export struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
+type Generation struct {
+	RunID           string          `json:"run_id"`
+	OwnerID         string          `json:"owner_id"`
+	Template        string          `json:"template"`
+	TemplateVersion int32           `json:"template_version"`
+	Provider        string          `json:"provider"`
+	Model           string          `json:"model"`
+	Text            string          `json:"text"`
+	Fields          json.RawMessage `json:"fields"`
+	Warnings        []string        `json:"warnings"`
+	StopReason      string          `json:"stop_reason"`
+	InputTokens     int64           `json:"input_tokens"`
+	OutputTokens    int64           `json:"output_tokens"`
+	CachedTokens    int64           `json:"cached_tokens"`
+	CostUsd         float64         `json:"cost_usd"`
+	CacheHit        bool            `json:"cache_hit"`
+	CreatedAt       time.Time       `json:"created_at"`
+}
+
+type LlmCache struct {
+	Key          []byte    `json:"key"`
+	Provider     string    `json:"provider"`
+	Model        string    `json:"model"`
+	Template     string    `json:"template"`
+	Text         string    `json:"text"`
+	StopReason   string    `json:"stop_reason"`
+	InputTokens  int64     `json:"input_tokens"`
+	OutputTokens int64     `json:"output_tokens"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+type LlmCall struct {
+	ID           int64      `json:"id"`
+	CallKey      string     `json:"call_key"`
+	OwnerID      string     `json:"owner_id"`
+	RunID        *string    `json:"run_id"`
+	Provider     string     `json:"provider"`
+	Model        string     `json:"model"`
+	Outcome      string     `json:"outcome"`
+	InputTokens  int64      `json:"input_tokens"`
+	OutputTokens int64      `json:"output_tokens"`
+	CachedTokens int64      `json:"cached_tokens"`
+	CostUsd      float64    `json:"cost_usd"`
+	LatencyMs    *int32     `json:"latency_ms"`
+	Error        *string    `json:"error"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+type LlmTokenBucket struct {
+	Name      string    `json:"name"`
+	Tokens    float64   `json:"tokens"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type Run struct {
 	ID             string          `json:"id"`
 	OwnerID        string          `json:"owner_id"`

@@ -139,20 +139,22 @@ func (a *App) APIServer() (*api.Server, error) {
 		Audience: a.Cfg.JWTAudience,
 	})
 	return api.New(api.Deps{
-		Pool:          a.Pool,
-		Temporal:      a.Temporal,
-		Bucket:        a.Bucket,
-		Signer:        signer,
-		Auth:          auth,
-		Log:           a.Log,
-		Registry:      a.Registry,
-		Gatherer:      a.Registry,
-		PublicURL:     a.Cfg.PublicURL,
-		CORSOrigins:   a.Cfg.CORSOrigins,
-		RatePerSecond: a.Cfg.RatePerSec,
-		RatePerMinute: a.Cfg.RatePerMin,
-		EagerStart:    a.Cfg.EagerStart,
-		QuotaBytes:    a.Cfg.QuotaBytes,
+		Pool:               a.Pool,
+		Temporal:           a.Temporal,
+		Bucket:             a.Bucket,
+		Signer:             signer,
+		Auth:               auth,
+		Log:                a.Log,
+		Registry:           a.Registry,
+		Gatherer:           a.Registry,
+		PublicURL:          a.Cfg.PublicURL,
+		CORSOrigins:        a.Cfg.CORSOrigins,
+		RatePerSecond:      a.Cfg.RatePerSec,
+		RatePerMinute:      a.Cfg.RatePerMin,
+		EagerStart:         a.Cfg.EagerStart,
+		QuotaBytes:         a.Cfg.QuotaBytes,
+		LLMProviders:       a.Cfg.LLM.Names(),
+		MonthlyTokenBudget: a.Cfg.LLM.MonthlyTokenBudget,
 	}), nil
 }
 
@@ -207,5 +209,6 @@ func (a *App) WorkerDeps() worker.Deps {
 		MaxFileBytes: a.Cfg.MaxFileBytes,
 		QuotaBytes:   a.Cfg.QuotaBytes,
 		CleanupEvery: a.Cfg.CleanupEvery,
+		LLM:          a.Cfg.LLM,
 	}
 }

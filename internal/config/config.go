@@ -34,6 +34,7 @@ type Config struct {
 	MaxFileBytes int64
 	QuotaBytes   int64
 	CleanupEvery time.Duration
+	LLM          LLM
 	LogLevel     string
 	LogFormat    string
 }
@@ -98,6 +99,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", 24*time.Hour, &errs)
 	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", 100<<20, &errs))
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", 10*time.Minute, &errs)
+	c.LLM = loadLLM(getenv, role, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
