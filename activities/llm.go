@@ -210,7 +210,9 @@ func (a *LLM) chain(req GenerateRequest) []candidate {
 			out = append(out, c)
 		}
 	}
-	if req.Model != "" {
+	// The model names a model of the provider asked for (or of the first
+	// one): never send it to a provider it was not meant for.
+	if req.Model != "" && (req.Provider == "" || out[0].provider.Name() == req.Provider) {
 		out[0].model = req.Model
 	}
 	return out

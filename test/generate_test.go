@@ -156,6 +156,7 @@ func TestGenerationsEndToEnd(t *testing.T) {
 		if fields, _ := res["fields"].(map[string]any); fields["industry"] != "Manufacturing" {
 			t.Fatalf("fields %v", res["fields"])
 		}
+		replayAndRecord(t, s.App.Temporal, r.ID, "generate_succeeded.json")
 		resp = alice.do(http.MethodGet, "/v1/generations/"+r.ID, nil)
 		var g map[string]any
 		resp.json(t, &g)
@@ -249,6 +250,7 @@ func TestGenerationsEndToEnd(t *testing.T) {
 		if after := len(openai.Requests()) + len(anthropic.Requests()); after != before {
 			t.Fatal("a provider was called over budget")
 		}
+		replayAndRecord(t, s.App.Temporal, r.ID, "generate_budget_exceeded.json")
 		if resp := carol.do(http.MethodGet, "/v1/generations/"+r.ID, nil); resp.Status != http.StatusConflict {
 			t.Fatalf("failed generation: %d %s", resp.Status, resp.Body)
 		}

@@ -41,6 +41,7 @@ func replayAndRecord(t *testing.T, c client.Client, id, name string) {
 	hist := fetchHistory(t, c, id)
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
+	replayer.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
 	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		t.Fatalf("replay fresh history of %s: %v", id, err)
 	}

@@ -114,7 +114,7 @@ func runGenerate(ctx context.Context, e *env, o options, fake *llmfake.Server) (
 		if !burstAt.IsZero() {
 			if steady := served[len(served)-1].At.Sub(burstAt).Minutes(); steady > 0 {
 				res.SteadyRate = math.Round(float64(cum-burstTokens) / steady)
-				res.SteadyOfLimit = round2(res.SteadyRate / float64(o.llmTPM))
+				res.SteadyOfLimit = math.Round(res.SteadyRate/float64(o.llmTPM)*1000) / 1000
 			}
 		}
 	}
@@ -174,7 +174,7 @@ func printGenerate(w io.Writer, g *GenerateResult) {
 	fmt.Fprintf(w, "  succeeded %d, failed %d; provider calls %d; provider 429s caused by us: %d\n", g.Succeeded, g.Failed, g.ProviderCalls, g.Provider429s)
 	fmt.Fprintf(w, "  tokens served %d in %.0f s wall\n", g.Tokens, g.WallSeconds)
 	fmt.Fprintf(w, "  overall rate %.0f tokens/min (includes the initial burst of one minute's tokens)\n", g.OverallRate)
-	fmt.Fprintf(w, "  steady rate  %.0f tokens/min = %.2f × the limit\n", g.SteadyRate, g.SteadyOfLimit)
+	fmt.Fprintf(w, "  steady rate  %.0f tokens/min = %.3f × the limit\n", g.SteadyRate, g.SteadyOfLimit)
 	tw := table(w, "end to end")
 	row(tw, "POST → succeeded", g.EndToEnd)
 	_ = tw.Flush()
