@@ -14,8 +14,10 @@ import (
 )
 
 // Stand-ins for the Generate workflow's activities.
-func llmGenerate(context.Context, GenerateInput) (GenerateOutcome, error) { return GenerateOutcome{}, nil }
-func generateRecord(context.Context, GenerateRecordInput) error           { return nil }
+func llmGenerate(context.Context, GenerateInput) (GenerateOutcome, error) {
+	return GenerateOutcome{}, nil
+}
+func generateRecord(context.Context, GenerateRecordInput) error { return nil }
 
 func newGenerateEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
