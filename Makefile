@@ -25,9 +25,10 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 
 # Debian packages the tests use: pdftotext/pdftoppm (poppler-utils), qpdf,
-# LibreOffice to open every DOCX, and fallback fonts for CJK and emoji.
-TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola
-TEST_COMMANDS := pdftotext qpdf soffice
+# LibreOffice to open every DOCX, fallback fonts for CJK and emoji, and Chromium
+# for the headless-browser tests (internal/browser).
+TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola chromium
+TEST_COMMANDS := pdftotext qpdf soffice chromium
 
 ## test-deps: install the Debian packages the tests need, when missing
 test-deps:

@@ -72,11 +72,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	removeHopHeaders(resp.Header)
+	// Only the proxy may say a target was blocked.
+	resp.Header.Del(BlockedHeader)
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
 	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
+	// Flush as bytes arrive: a streaming or never-ending page must reach
+	// the browser, not sit in the response buffer.
+	_, _ = io.Copy(flushWriter{w, http.NewResponseController(w)}, resp.Body)
+}
+
+// flushWriter flushes after every write.
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		_ = f.rc.Flush()
+	}
+	return n, err
 }
 
 // tunnel serves CONNECT: the target is dialled (and checked) before the

@@ -126,6 +126,8 @@ func TestProxyEnforcesThePolicyOnRedirectsAndTunnels(t *testing.T) {
 			http.Redirect(w, r, internal.URL+"/", http.StatusFound)
 			return
 		}
+		// A page must not be able to pass itself off as blocked.
+		w.Header().Set(BlockedHeader, "1")
 		_, _ = io.WriteString(w, "hello")
 	}))
 	var mu sync.Mutex
@@ -147,7 +149,7 @@ func TestProxyEnforcesThePolicyOnRedirectsAndTunnels(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || string(body) != "hello" {
+	if resp.StatusCode != 200 || string(body) != "hello" || resp.Header.Get(BlockedHeader) != "" {
 		t.Fatalf("allowed page: %d %q", resp.StatusCode, body)
 	}
 
