@@ -63,15 +63,36 @@ func RepoRoot() string {
 // Logger returns a logger that writes through t.Log, quiet unless -v or
 // the test fails.
 func Logger(tb testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w := &testWriter{tb: tb}
+	tb.Cleanup(w.close)
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type testWriter struct{ tb testing.TB }
+// testWriter forwards to t.Log until the test ends. Background goroutines
+// (a Temporal worker's pollers, a server draining) can still log after that,
+// and t.Log then panics and takes the whole package down, so late lines are
+// dropped instead.
+type testWriter struct {
+	mu   sync.Mutex
+	tb   testing.TB
+	done bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return len(p), nil
+	}
 	w.tb.Helper()
 	w.tb.Log(string(p))
 	return len(p), nil
+}
+
+func (w *testWriter) close() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
 }
 
 // StartPostgres starts a new cluster owned by the caller, for tests that
