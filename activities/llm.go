@@ -132,7 +132,13 @@ func (a *LLM) LLMGenerate(ctx context.Context, in workflows.GenerateInput) (work
 	if err != nil {
 		return workflows.GenerateOutcome{}, err
 	}
-	if err := a.settleInterrupted(ctx, in.RunID); err != nil {
+	return a.answer(ctx, in.RunID, in.OwnerID, req, tmpl)
+}
+
+// answer renders the request's prompt and answers it from the cache or the
+// chain, storing the answer as the run's generation.
+func (a *LLM) answer(ctx context.Context, runID, owner string, req GenerateRequest, tmpl prompts.Template) (workflows.GenerateOutcome, error) {
+	if err := a.settleInterrupted(ctx, runID); err != nil {
 		return workflows.GenerateOutcome{}, err
 	}
 	system, user, err := tmpl.Render(tmpl.WithDefaults(req.inputs()))
@@ -145,7 +151,7 @@ func (a *LLM) LLMGenerate(ctx context.Context, in workflows.GenerateInput) (work
 	}
 	call := llm.Request{System: system, Prompt: user, MaxTokens: maxTokens}
 	chain := a.chain(req)
-	g := generation{runID: in.RunID, owner: in.OwnerID, tmpl: tmpl, req: call, estimate: EstimateTokens(system+user) + maxTokens}
+	g := generation{runID: runID, owner: owner, tmpl: tmpl, req: call, estimate: EstimateTokens(system+user) + maxTokens}
 
 	if req.Cache != CacheBypass {
 		if out, ok, err := a.fromCache(ctx, g, chain); err != nil || ok {
@@ -165,7 +171,7 @@ func (a *LLM) LLMGenerate(ctx context.Context, in workflows.GenerateInput) (work
 			failures = append(failures, c.provider.Name()+": circuit open after repeated failures")
 			continue
 		}
-		resp, err := a.callProvider(ctx, g, c, callKey(in.RunID, attempt, i))
+		resp, err := a.callProvider(ctx, g, c, callKey(runID, attempt, i))
 		done(err)
 		if err == nil {
 			return a.store(ctx, g, c, resp, false)

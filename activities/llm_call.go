@@ -22,7 +22,7 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 	hb := newStreamHeartbeat(ctx, a.heartbeatEvery(), workflows.GenerateHeartbeat{
 		Phase: "waiting", Provider: c.provider.Name(), Model: c.model, MaxTokens: g.req.MaxTokens,
 	})
-	taken, err := a.Tokens.Take(ctx, c.provider.Name(), g.estimate, func(time.Duration) { hb.beat(true) })
+	taken, err := a.Tokens.Take(ctx, tokenKey(c.provider.Name()), g.estimate, func(time.Duration) { hb.beat(true) })
 	if err != nil {
 		return llm.Response{}, err
 	}
@@ -33,7 +33,7 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 		CallKey: key, OwnerID: g.owner, RunID: &g.runID, Provider: c.provider.Name(), Model: c.model,
 		InputTokens: inputEstimate, StartedAt: a.now(),
 	}); err != nil {
-		_ = a.Tokens.Settle(context.WithoutCancel(ctx), c.provider.Name(), taken, 0)
+		_ = a.Tokens.Settle(context.WithoutCancel(ctx), tokenKey(c.provider.Name()), taken, 0)
 		return llm.Response{}, fmt.Errorf("record llm call: %w", err)
 	}
 	hb.startCall(key, inputEstimate)
@@ -54,7 +54,7 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 		msg := callErr.Error()
 		errText = &msg
 	}
-	if err := a.Tokens.Settle(sctx, c.provider.Name(), taken, u.InputTokens+u.OutputTokens); err != nil {
+	if err := a.Tokens.Settle(sctx, tokenKey(c.provider.Name()), taken, u.InputTokens+u.OutputTokens); err != nil {
 		a.logWarn("settle llm tokens", err)
 	}
 	now := a.now()
@@ -170,3 +170,6 @@ func (h *streamHeartbeat) beat(force bool) {
 	h.d.Text = h.text.String()
 	activity.RecordHeartbeat(h.ctx, h.d)
 }
+
+// tokenKey names a provider's tokens-per-minute bucket.
+func tokenKey(provider string) string { return "tpm:" + provider }

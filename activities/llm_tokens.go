@@ -12,10 +12,11 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 )
 
-// TokenBucket is a tokens-per-minute budget per provider kept in Postgres,
-// so every worker process draws from the same bucket. A call takes its
-// estimated tokens before it starts and settles the actual usage after,
-// the way the providers themselves count.
+// TokenBucket is a per-minute budget per key kept in Postgres, so every
+// worker process draws from the same bucket: LLM tokens per provider
+// ("tpm:<provider>"), where a call takes its estimated tokens before it
+// starts and settles the actual usage after, the way the providers
+// themselves count; and requests per web domain ("domain:<host>").
 type TokenBucket struct {
 	Pool      *pgxpool.Pool
 	PerMinute int64
@@ -34,20 +35,19 @@ func (b *TokenBucket) capacity() float64 {
 }
 
 // Take blocks until n tokens (at most the bucket's capacity) are taken from
-// the provider's bucket and returns how many it took. waiting is called
+// key's bucket and returns how many it took. waiting is called
 // before each wait, so the caller can heartbeat.
-func (b *TokenBucket) Take(ctx context.Context, provider string, n int64, waiting func(wait time.Duration)) (int64, error) {
+func (b *TokenBucket) Take(ctx context.Context, key string, n int64, waiting func(wait time.Duration)) (int64, error) {
 	if b == nil || b.PerMinute <= 0 {
 		return 0, nil
 	}
 	want := math.Min(float64(n), b.capacity())
 	perSecond := float64(b.PerMinute) / 60
 	q := sqlc.New(b.Pool)
-	name := "tpm:" + provider
 	for {
-		row, err := q.LLMTokensTake(ctx, sqlc.LLMTokensTakeParams{N: want, Name: name, Capacity: b.capacity(), PerSecond: perSecond})
+		row, err := q.RateBucketTake(ctx, sqlc.RateBucketTakeParams{N: want, Name: key, Capacity: b.capacity(), PerSecond: perSecond})
 		if db.IsNotFound(err) {
-			if err := q.LLMTokensEnsure(ctx, sqlc.LLMTokensEnsureParams{Name: name, Capacity: b.capacity()}); err != nil {
+			if err := q.RateBucketEnsure(ctx, sqlc.RateBucketEnsureParams{Name: key, Capacity: b.capacity()}); err != nil {
 				return 0, fmt.Errorf("create token bucket: %w", err)
 			}
 			continue
@@ -75,11 +75,11 @@ func (b *TokenBucket) Take(ctx context.Context, provider string, n int64, waitin
 
 // Settle corrects a reservation of taken tokens to the used ones: unused
 // tokens go back to the bucket, tokens used beyond the estimate are taken.
-func (b *TokenBucket) Settle(ctx context.Context, provider string, taken, used int64) error {
+func (b *TokenBucket) Settle(ctx context.Context, key string, taken, used int64) error {
 	if b == nil || b.PerMinute <= 0 || taken == used {
 		return nil
 	}
-	err := sqlc.New(b.Pool).LLMTokensReturn(ctx, sqlc.LLMTokensReturnParams{Capacity: b.capacity(), N: float64(taken - used), Name: "tpm:" + provider})
+	err := sqlc.New(b.Pool).RateBucketReturn(ctx, sqlc.RateBucketReturnParams{Capacity: b.capacity(), N: float64(taken - used), Name: key})
 	if err != nil {
 		return fmt.Errorf("settle tokens: %w", err)
 	}

@@ -16,8 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// downloadRoute is the one /v1 route a signed link may open without a token.
+// downloadRoute is the route of an export's file.
 const downloadRoute = "/v1/exports/{id}/download"
+
+// signedRoutes are the /v1 routes a signed link may open without a token;
+// the signature covers the whole path, so a link opens only its own file.
+var signedRoutes = map[string]bool{downloadRoute: true, screenshotRoute: true}
 
 type signedExportKey struct{}
 
@@ -44,7 +48,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				writeProblem(w, dependencyError("postgres", err))
 				return
 			}
-		} else if q := r.URL.Query(); q.Has("signature") && chi.RouteContext(ctx).RoutePattern() == downloadRoute {
+		} else if q := r.URL.Query(); q.Has("signature") && signedRoutes[chi.RouteContext(ctx).RoutePattern()] {
 			if err := s.d.Signer.Verify(r.URL.Path, q, s.d.Now()); err == nil {
 				ctx = context.WithValue(ctx, signedExportKey{}, chi.URLParam(r, "id"))
 			} else {

@@ -28,6 +28,7 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
+	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
 
 // Deps are what the API needs to serve.
@@ -56,6 +57,8 @@ type Deps struct {
 	LLMProviders []string
 	// MonthlyTokenBudget is each user's LLM tokens per UTC month (0: none).
 	MonthlyTokenBudget int64
+	// ResearchPolicy decides which research URLs are refused at the edge.
+	ResearchPolicy ssrf.Policy
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -130,6 +133,7 @@ func New(d Deps) *Server {
 		s.registerExports()
 		s.registerGenerations()
 		s.registerUsage()
+		s.registerResearch()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

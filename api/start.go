@@ -43,6 +43,15 @@ var kinds = map[workflows.Kind]runKind{
 			return workflows.GenerateInput{RunID: row.ID, OwnerID: row.OwnerID}
 		},
 	},
+	workflows.KindResearch: {
+		workflow: "Research",
+		// Fifty pages at one request per second per domain, with room
+		// for retries and the summary's wait for the token budget.
+		timeout: 2 * time.Hour,
+		input: func(row sqlc.Run) any {
+			return workflows.ResearchInput{RunID: row.ID, OwnerID: row.OwnerID}
+		},
+	},
 }
 
 // startRequest is a validated request to start a run.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 	"github.com/groundwork-dev/groundwork/internal/app"
+	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
@@ -51,6 +53,24 @@ type stackOptions struct {
 	now func() time.Time
 	// llm configures generation; no providers turns it off.
 	llm config.LLM
+	// research configures company research; browser gives the workers a
+	// Chrome, so they poll the browser queue.
+	research config.Research
+	browser  bool
+}
+
+// testResearch lets research reach pages on 127.0.0.1 only: the test
+// sites listen there, while the internal targets of the SSRF tests listen
+// on other loopback addresses the guard must still refuse.
+func testResearch() config.Research {
+	return config.Research{
+		Allow:       []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		UserAgent:   config.DefaultResearchUserAgent,
+		Tabs:        5,
+		PageTimeout: 20 * time.Second,
+		// Every test site is on 127.0.0.1, which shares one domain bucket.
+		DomainRate: 50,
+	}
 }
 
 var (
@@ -64,7 +84,8 @@ func sharedStack(t *testing.T) *stack {
 	t.Helper()
 	testenv.SkipShort(t, "Postgres and Temporal")
 	sharedOnce.Do(func() {
-		shared = startStack(t, stackOptions{workers: "all", ratePerSec: 10000, ratePerMin: 1000000}, false)
+		shared = startStack(t, stackOptions{workers: "all", ratePerSec: 10000, ratePerMin: 1000000,
+			research: testResearch(), browser: true}, false)
 	})
 	if shared == nil {
 		t.Fatal("shared stack failed to start")
@@ -109,6 +130,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		CORSOrigins:  o.cors,
 		QuotaBytes:   o.quota,
 		LLM:          o.llm,
+		Research:     o.research,
 		LogLevel:     "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,9 +140,16 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		t.Fatalf("open app: %v", err)
 	}
 	var ws []sdkworker.Worker
+	var chrome *browser.Browser
 	if o.workers != "none" {
 		deps := a.WorkerDeps()
 		deps.Now = o.now
+		if o.browser {
+			if chrome, err = worker.NewBrowser(o.research, testenv.Logger(t)); err != nil {
+				t.Fatal(err)
+			}
+			deps.Browser = chrome
+		}
 		all, err := worker.New(deps)
 		if err != nil {
 			t.Fatal(err)
@@ -142,6 +171,9 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		<-served
 		for _, w := range ws {
 			w.Stop()
+		}
+		if chrome != nil {
+			_ = chrome.Close()
 		}
 		a.Close()
 		_ = os.RemoveAll(blobDir)

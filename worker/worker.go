@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os/exec"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,8 +19,10 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
@@ -44,6 +47,11 @@ type Deps struct {
 	LLM config.LLM
 	// LLMHTTPClient, when set, is the providers' HTTP client.
 	LLMHTTPClient *http.Client
+	// Research configures company research: Chrome, politeness, SSRF.
+	Research config.Research
+	// Browser renders research pages; without one the worker does not
+	// poll the browser queue. Run starts one from Research.
+	Browser *browser.Browser
 	// Now is the activities' clock; tests replace it to expire exports.
 	Now func() time.Time
 }
@@ -52,6 +60,15 @@ type Deps struct {
 // done, then stops them, letting running activities finish within their
 // stop timeout.
 func Run(ctx context.Context, d Deps) error {
+	if d.Browser == nil {
+		b, err := NewBrowser(d.Research, d.Log)
+		if err != nil {
+			d.Log.Error("research is off on this worker: it does not poll the browser queue", "error", err)
+		} else {
+			d.Browser = b
+			defer b.Close()
+		}
+	}
 	workers, err := New(d)
 	if err != nil {
 		return err
@@ -67,8 +84,11 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	d.Log.Info("worker started", "task_queues", []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM},
-		"pollers", d.Pollers, "llm_providers", d.LLM.Names())
+	queues := []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM}
+	if d.Browser != nil {
+		queues = append(queues, workflows.TaskQueueBrowser)
+	}
+	d.Log.Info("worker started", "task_queues", queues, "pollers", d.Pollers, "llm_providers", d.LLM.Names())
 	<-ctx.Done()
 	d.Log.Info("worker stopping")
 	for _, w := range workers {
@@ -77,7 +97,8 @@ func Run(ctx context.Context, d Deps) error {
 	return nil
 }
 
-// New builds (without starting) the workers for every task queue.
+// New builds (without starting) the workers for every task queue: main,
+// render, llm and, when d.Browser is set, browser.
 func New(d Deps) ([]sdkworker.Worker, error) {
 	if d.Client == nil || d.Pool == nil || d.Bucket == nil {
 		return nil, errors.New("worker: client, pool and bucket are required")
@@ -96,8 +117,10 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		TTL:          d.ExportTTL,
 		MaxFileBytes: d.MaxFileBytes,
 		QuotaBytes:   d.QuotaBytes,
-		Sources:      activities.Sources{Pool: d.Pool},
-		Now:          d.Now,
+		Sources: activities.Sources{Pool: d.Pool, Kinds: map[workflows.Kind]activities.Source{
+			workflows.KindResearch: &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
+		}},
+		Now: d.Now,
 	}
 
 	gen, err := newLLM(d)
@@ -120,6 +143,12 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
 	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: workflows.ActivityGenerateRecord})
 	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: workflows.ActivityGenerateDiscard})
+	res := newResearch(d)
+	main.RegisterWorkflowWithOptions(workflows.Research, workflow.RegisterOptions{Name: "Research"})
+	main.RegisterActivityWithOptions(res.ResearchPrepare, activity.RegisterOptions{Name: workflows.ActivityResearchPrepare})
+	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: workflows.ActivityResearchReport})
+	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: workflows.ActivityResearchRecord})
+	main.RegisterActivityWithOptions(res.ResearchDiscard, activity.RegisterOptions{Name: workflows.ActivityResearchDiscard})
 
 	render := sdkworker.New(d.Client, workflows.TaskQueueRender, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
@@ -140,7 +169,73 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		WorkerStopTimeout:            30 * time.Second,
 	})
 	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: workflows.ActivityLLMGenerate})
-	return []sdkworker.Worker{main, render, llmQueue}, nil
+	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: workflows.ActivityResearchSummarize})
+	workers := []sdkworker.Worker{main, render, llmQueue}
+
+	if d.Browser != nil {
+		tabs := max(d.Research.Tabs, 1)
+		browserQueue := sdkworker.New(d.Client, workflows.TaskQueueBrowser, sdkworker.Options{
+			MaxConcurrentActivityTaskPollers: min(pollers, tabs),
+			// One page per Chrome tab: a sixth page would only wait
+			// here for a tab instead of on the queue, where another
+			// worker could take it.
+			MaxConcurrentActivityExecutionSize: tabs,
+			WorkerStopTimeout:                  30 * time.Second,
+		})
+		browserQueue.RegisterActivityWithOptions(res.ResearchFetch, activity.RegisterOptions{Name: workflows.ActivityResearchFetch})
+		browserQueue.RegisterActivityWithOptions(res.ResearchDiscover, activity.RegisterOptions{Name: workflows.ActivityResearchDiscover})
+		workers = append(workers, browserQueue)
+	}
+	return workers, nil
+}
+
+// NewBrowser prepares (without starting Chrome) the browser research
+// pages are rendered in.
+func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
+	path := r.ChromePath
+	if path == "" {
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		return nil, errors.New("no Chrome found: install Debian's chromium package or set GROUNDWORK_CHROME_PATH")
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		return nil, fmt.Errorf("GROUNDWORK_CHROME_PATH %q: %w", path, err)
+	}
+	return browser.New(browser.Options{
+		ExecPath:     path,
+		Policy:       ssrf.Policy{Allow: r.Allow},
+		UserAgent:    r.UserAgent,
+		MaxTabs:      max(r.Tabs, 1),
+		PageTimeout:  r.PageTimeout,
+		RestartAfter: r.RestartAfter,
+		Log:          log,
+	}), nil
+}
+
+// newResearch builds the research activities from the configuration.
+func newResearch(d Deps) *activities.Research {
+	var domains *activities.TokenBucket
+	if d.Research.DomainRate > 0 {
+		// A bucket of one: requests to a domain are spaced evenly, never
+		// bunched into a burst.
+		domains = &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: 250 * time.Millisecond}
+	}
+	return &activities.Research{
+		Pool:      d.Pool,
+		Bucket:    d.Bucket,
+		Browser:   d.Browser,
+		Policy:    ssrf.Policy{Allow: d.Research.Allow},
+		UserAgent: d.Research.UserAgent,
+		Domains:   domains,
+		Log:       d.Log,
+		Now:       d.Now,
+	}
 }
 
 // newLLM builds the generation activities from the configuration.

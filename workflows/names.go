@@ -55,10 +55,12 @@ const (
 	KindExport Kind = "export"
 	// KindGeneration generates text with an LLM from a prompt template.
 	KindGeneration Kind = "generation"
+	// KindResearch researches a company's website into a profile.
+	KindResearch Kind = "research"
 )
 
 // Kinds lists every kind, for validation of IDs and filters.
-var Kinds = []Kind{KindExport, KindGeneration}
+var Kinds = []Kind{KindExport, KindGeneration, KindResearch}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -77,9 +79,8 @@ func NewRunID(kind Kind, now time.Time) string {
 }
 
 // exportable lists the kinds whose results POST /v1/exports can render
-// through {"source": {"run_id": …}}; research and generation join when
-// they exist.
-var exportable = map[Kind]bool{}
+// through {"source": {"run_id": …}}.
+var exportable = map[Kind]bool{KindResearch: true}
 
 // Exportable reports whether a run of kind k can be the source of an export.
 func (k Kind) Exportable() bool { return exportable[k] }

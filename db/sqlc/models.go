@@ -157,10 +157,62 @@ type LlmCall struct {
 	FinishedAt   *time.Time `json:"finished_at"`
 }
 
-type LlmTokenBucket struct {
+type RateBucket struct {
 	Name      string    `json:"name"`
 	Tokens    float64   `json:"tokens"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type ResearchPage struct {
+	ID              int64           `json:"id"`
+	OwnerID         string          `json:"owner_id"`
+	Url             string          `json:"url"`
+	FinalUrl        string          `json:"final_url"`
+	Status          int32           `json:"status"`
+	ContentType     string          `json:"content_type"`
+	Title           string          `json:"title"`
+	Description     string          `json:"description"`
+	Lang            string          `json:"lang"`
+	Opengraph       json.RawMessage `json:"opengraph"`
+	Organization    json.RawMessage `json:"organization"`
+	Markdown        string          `json:"markdown"`
+	Text            string          `json:"text"`
+	Links           json.RawMessage `json:"links"`
+	Emails          []string        `json:"emails"`
+	WordCount       int32           `json:"word_count"`
+	Truncated       bool            `json:"truncated"`
+	ScreenshotKey   *string         `json:"screenshot_key"`
+	ScreenshotBytes int64           `json:"screenshot_bytes"`
+	Blocked         []string        `json:"blocked"`
+	Redirects       int32           `json:"redirects"`
+	TimedOut        bool            `json:"timed_out"`
+	ErrorType       *string         `json:"error_type"`
+	Error           *string         `json:"error"`
+	FetchMs         int32           `json:"fetch_ms"`
+	FetchedAt       time.Time       `json:"fetched_at"`
+}
+
+type ResearchReport struct {
+	RunID        string          `json:"run_id"`
+	OwnerID      string          `json:"owner_id"`
+	Company      string          `json:"company"`
+	Domain       string          `json:"domain"`
+	Profile      json.RawMessage `json:"profile"`
+	Provider     string          `json:"provider"`
+	PagesFetched int32           `json:"pages_fetched"`
+	PagesReused  int32           `json:"pages_reused"`
+	PagesFailed  int32           `json:"pages_failed"`
+	Search       interface{}     `json:"search"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+type ResearchRunPage struct {
+	RunID    string `json:"run_id"`
+	Url      string `json:"url"`
+	PageID   int64  `json:"page_id"`
+	Position int32  `json:"position"`
+	Category string `json:"category"`
+	Reused   bool   `json:"reused"`
 }
 
 type Run struct {

@@ -32,6 +32,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
+	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/worker"
 )
 
@@ -155,6 +156,7 @@ func (a *App) APIServer() (*api.Server, error) {
 		QuotaBytes:         a.Cfg.QuotaBytes,
 		LLMProviders:       a.Cfg.LLM.Names(),
 		MonthlyTokenBudget: a.Cfg.LLM.MonthlyTokenBudget,
+		ResearchPolicy:     ssrf.Policy{Allow: a.Cfg.Research.Allow},
 	}), nil
 }
 
@@ -210,5 +212,6 @@ func (a *App) WorkerDeps() worker.Deps {
 		QuotaBytes:   a.Cfg.QuotaBytes,
 		CleanupEvery: a.Cfg.CleanupEvery,
 		LLM:          a.Cfg.LLM,
+		Research:     a.Cfg.Research,
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	QuotaBytes   int64
 	CleanupEvery time.Duration
 	LLM          LLM
+	Research     Research
 	LogLevel     string
 	LogFormat    string
 }
@@ -100,6 +101,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", 100<<20, &errs))
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", 10*time.Minute, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)
+	c.Research = loadResearch(getenv, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
