@@ -17,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "add the fingerprints of new template versions to testdata/fingerprints.json")
 
 // required is the set of templates the product depends on.
-var required = []string{"buyer-persona", "company-summary", "email-sequence", "icp-analysis", "value-proposition"}
+var required = []string{"buyer-persona", "company-profile", "company-summary", "email-sequence", "icp-analysis", "value-proposition"}
 
 func TestAllSortedAndGet(t *testing.T) {
 	all := All()
