@@ -46,16 +46,7 @@ func companyInputs(company string) map[string]any {
 
 func (c *apiClient) startGeneration(body any) (run, response) {
 	c.t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	resp := c.do(http.MethodPost, "/v1/generations", b)
-	var r run
-	if resp.Status == http.StatusAccepted {
-		resp.json(c.t, &r)
-	}
-	return r, resp
+	return c.start("/v1/generations", body)
 }
 
 func TestGenerationWithoutProviderIs503(t *testing.T) {

@@ -300,11 +300,18 @@ type problemDoc struct {
 
 func (c *apiClient) startExport(body any, headers ...string) (run, response) {
 	c.t.Helper()
+	return c.start("/v1/exports", body, headers...)
+}
+
+// start POSTs body to a kind's start route and decodes the run it
+// answers with 202.
+func (c *apiClient) start(path string, body any, headers ...string) (run, response) {
+	c.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp := c.do(http.MethodPost, "/v1/exports", b, headers...)
+	resp := c.do(http.MethodPost, path, b, headers...)
 	var r run
 	if resp.Status == http.StatusAccepted {
 		resp.json(c.t, &r)

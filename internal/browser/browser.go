@@ -209,6 +209,9 @@ func (b *Browser) startChrome(ctx context.Context) (*chrome, error) {
 		// Without this Chrome connects to loopback directly, skipping the policy.
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// Headless Chrome's 800×600 gets sites' mobile layouts; research
+		// and its screenshots want what a desktop visitor sees.
+		chromedp.WindowSize(1280, 800),
 	)
 	if os.Geteuid() == 0 {
 		// Chrome refuses to run as root with its sandbox.

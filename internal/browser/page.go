@@ -292,10 +292,39 @@ func (b *Browser) capture(ctx context.Context, res *Result) error {
 	if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil && loc != "" {
 		res.FinalURL = loc // includes client-side redirects
 	}
-	if res.Screenshot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err != nil {
-		return fmt.Errorf("screenshot: %w", err)
+	// A page too odd to picture is still worth its text.
+	if res.Screenshot, err = screenshot(ctx); err != nil && ctx.Err() == nil {
+		b.opts.Log.Warn("browser: no screenshot", "url", res.FinalURL, "err", err)
+		res.Screenshot = nil
 	}
 	return nil
+}
+
+// Screenshots show the page from its top, at most this tall and wide
+// (CSS pixels): Chrome refuses surfaces past 16384 px ("Page is too
+// large"), and a longer picture helps no reader.
+const (
+	maxShotHeight = 12000
+	maxShotWidth  = 2560
+)
+
+// screenshot takes a full-page PNG clipped to the caps.
+func screenshot(ctx context.Context) ([]byte, error) {
+	w, h := 1280.0, 800.0
+	if m, err := chromedp.Call(ctx, page.GetLayoutMetrics, cdp.Empty{}); err == nil && m.CSSContentSize != nil {
+		w, h = m.CSSContentSize.Width, m.CSSContentSize.Height
+	}
+	yes := true
+	r, err := chromedp.Call(ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Format:                page.CaptureScreenshotFormatPng,
+		Clip:                  &page.Viewport{Width: min(max(w, 1), maxShotWidth), Height: min(max(h, 1), maxShotHeight), Scale: 1},
+		CaptureBeyondViewport: &yes,
+		FromSurface:           &yes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("screenshot: %w", err)
+	}
+	return r.Data, nil
 }
 
 // navError turns Chrome's net::ERR_* text into an ErrNavigation naming the
