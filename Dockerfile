@@ -30,6 +30,22 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-d
     && cp /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf /out/fonts/droid/ \
     && cp /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf /out/fonts/ancient-scripts/
 
+# The worker renders research pages in Chromium, which distroless cannot
+# hold: its image is Debian slim with Debian's chromium package (and fonts
+# so pages render legibly). Build it with --target worker; compose does.
+FROM debian:bookworm-slim AS worker
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd -g 65532 nonroot && useradd -u 65532 -g 65532 -m -d /home/nonroot nonroot
+COPY --from=build /out/groundwork /groundwork
+COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build /out/fonts /usr/share/fonts/truetype
+ENV GROUNDWORK_CHROME_PATH=/usr/bin/chromium
+USER 65532:65532
+ENTRYPOINT ["/groundwork"]
+CMD ["worker"]
+
 # distroless/static: CA certificates and tzdata for outbound HTTPS, no shell,
 # no package manager; :nonroot runs as uid/gid 65532.
 FROM gcr.io/distroless/static-debian12:nonroot

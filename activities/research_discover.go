@@ -57,12 +57,36 @@ func (a *Research) ResearchDiscover(ctx context.Context, in workflows.ResearchDi
 			out.Disallowed++
 		}
 	}
-	for _, c := range discover.Plan(in.Root, allowed, in.MaxPages, maxPerCategory) {
+	for _, c := range planPages(in.Root, allowed, in.MaxPages) {
 		out.Pages = append(out.Pages, workflows.PlannedPage{
 			URL: c.URL, Category: discover.Category(c.URL, c.LinkText), LinkText: truncate(c.LinkText, 200),
 		})
 	}
 	return out, nil
+}
+
+// planPages ranks the candidates with a cap per category, so ten blog
+// posts cannot crowd out the pricing page, then fills what the cap left
+// free with the best of the rest: a site that is mostly product pages
+// still gets max pages researched.
+func planPages(root string, cands []discover.Candidate, max int) []discover.Candidate {
+	plan := discover.Plan(root, cands, max, maxPerCategory)
+	if len(plan) >= max {
+		return plan
+	}
+	chosen := make(map[string]bool, len(plan))
+	for _, c := range plan {
+		chosen[c.URL] = true
+	}
+	for _, c := range discover.Plan(root, cands, max, 0) {
+		if len(plan) == max {
+			break
+		}
+		if !chosen[c.URL] {
+			plan = append(plan, c)
+		}
+	}
+	return plan
 }
 
 // sitemapPages reads the sitemaps robots.txt names, else /sitemap.xml,

@@ -42,6 +42,7 @@ func replayAndRecord(t *testing.T, c client.Client, id, name string) {
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
 	replayer.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
+	replayer.RegisterWorkflowWithOptions(workflows.Research, workflow.RegisterOptions{Name: "Research"})
 	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		t.Fatalf("replay fresh history of %s: %v", id, err)
 	}

@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/groundwork-dev/groundwork/internal/llmfake"
 	"github.com/groundwork-dev/groundwork/internal/testenv"
 	"github.com/groundwork-dev/groundwork/internal/testsite"
 	"github.com/groundwork-dev/groundwork/worker"
@@ -134,6 +136,7 @@ func TestResearchOfAJavaScriptSite(t *testing.T) {
 	if got.Result["report_url"] != "/v1/research/"+r.ID || got.Result["provider"] != "extractive" {
 		t.Fatalf("result %+v", got.Result)
 	}
+	replayAndRecord(t, s.App.Temporal, r.ID, "research_succeeded.json")
 	rep := alice.research(r.ID)
 
 	t.Run("every page with its text, metadata and screenshot", func(t *testing.T) {
@@ -483,5 +486,77 @@ func TestResearchSurvivesKilledWorkerAndChrome(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s stored %d times", u, n)
 		}
+	}
+}
+
+// TestResearchSummaryByLLM has the LLM chain write the profile: the prompt
+// carries the rendered pages, facts citing them are kept, a fact citing a
+// page that was never fetched is dropped with a warning, and the call is
+// in the ledger under the research run.
+func TestResearchSummaryByLLM(t *testing.T) {
+	site := testsite.New(testsite.Options{Pages: 6})
+	defer site.Close()
+	pricing := site.URL + "/pricing"
+	var prompts []string
+	var mu sync.Mutex
+	openai := llmfake.New(llmfake.Options{Reply: func(r llmfake.Request) string {
+		mu.Lock()
+		prompts = append(prompts, r.Prompt)
+		mu.Unlock()
+		return fmt.Sprintf(`{"summary": {"value": "Northwind runs cold-chain freight.", "source": %q},
+			"industry": {"value": "Logistics", "source": %q},
+			"products": [{"value": "FleetPulse: live tracking", "source": %q}],
+			"customers": [{"value": "Acme Anvils", "source": "https://elsewhere.example/case"}],
+			"pricing_model": {"value": "per seat", "source": %q},
+			"size": {"value": "unknown", "source": ""},
+			"hiring": {"value": "unknown", "source": ""},
+			"contacts": [{"kind": "email", "value": "sales@northwind.example", "source": %q}]}`,
+			site.URL+"/", site.URL+"/about", site.URL+"/", pricing, site.URL+"/")
+	}})
+	defer openai.Close()
+	anthropic := llmfake.New(llmfake.Options{})
+	defer anthropic.Close()
+	// Its own Temporal: the shared stack's workers, on another database,
+	// would take this stack's tasks.
+	s := startStack(t, stackOptions{temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(), databaseURL: testenv.DatabaseURL(t),
+		workers: "all", ratePerSec: 10000, ratePerMin: 1000000,
+		llm: llmSettings(openai, anthropic), research: testResearch(), browser: true}, true)
+	c := s.newUser(t, "research-llm")
+
+	r, resp := c.startResearch(map[string]any{"company": "Northwind Logistics", "domain": site.URL, "max_pages": 6})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", resp.Status, resp.Body)
+	}
+	if got := c.waitResearch(r.ID); got.Status != "succeeded" || got.Result["provider"] != "openai" {
+		t.Fatalf("run %+v", got)
+	}
+	replayAndRecord(t, s.App.Temporal, r.ID, "research_llm_succeeded.json")
+	var rep struct {
+		Profile struct {
+			Provider  string                           `json:"provider"`
+			Model     string                           `json:"model"`
+			Summary   *struct{ Value, Source string }  `json:"summary"`
+			Customers []struct{ Value, Source string } `json:"customers"`
+			Size      *struct{ Value string }          `json:"size"`
+			Warnings  []string                         `json:"warnings"`
+		} `json:"profile"`
+	}
+	c.do(http.MethodGet, "/v1/research/"+r.ID, nil).json(t, &rep)
+	p := rep.Profile
+	if p.Provider != "openai" || p.Model != "gpt-4.1-mini" || p.Summary == nil || p.Summary.Source != site.URL+"/" {
+		t.Fatalf("profile %+v", p)
+	}
+	if len(p.Customers) != 0 || len(p.Warnings) == 0 || p.Size != nil {
+		t.Fatalf("an uncited or unknown fact was kept: %+v", p)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(prompts) != 1 || !strings.Contains(prompts[0], `<page url="`+pricing+`"`) || !strings.Contains(prompts[0], site.Pages()[2].Marker) {
+		t.Fatalf("%d prompts; the first lacks the rendered pages:\n%.1500s", len(prompts), strings.Join(prompts, "\n---\n"))
+	}
+	var calls int
+	err := s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM llm_calls WHERE run_id = $1 AND outcome = 'ok'`, r.ID).Scan(&calls)
+	if err != nil || calls != 1 {
+		t.Fatalf("ledger: %d calls (%v)", calls, err)
 	}
 }

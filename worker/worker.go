@@ -214,6 +214,7 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 		MaxTabs:      max(r.Tabs, 1),
 		PageTimeout:  r.PageTimeout,
 		RestartAfter: r.RestartAfter,
+		NoSandbox:    r.ChromeNoSandbox,
 		Log:          log,
 	}), nil
 }

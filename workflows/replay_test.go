@@ -25,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(Export, workflow.RegisterOptions{Name: "Export"})
 			r.RegisterWorkflowWithOptions(Generate, workflow.RegisterOptions{Name: "Generate"})
+			r.RegisterWorkflowWithOptions(Research, workflow.RegisterOptions{Name: "Research"})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

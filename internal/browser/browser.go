@@ -45,6 +45,10 @@ type Options struct {
 	// RestartAfter restarts Chrome after this many pages (default 100), to
 	// bound the memory a long-lived Chrome accumulates.
 	RestartAfter int
+	// NoSandbox turns Chrome's sandbox off, for containers whose seccomp
+	// profile denies the user namespaces it needs; the container is then
+	// the sandbox. Root always runs without it, as Chrome demands.
+	NoSandbox bool
 	// MaxHTMLBytes caps the captured DOM (default 5 MiB).
 	MaxHTMLBytes int
 	// Log receives lifecycle messages (default slog.Default()).
@@ -213,7 +217,7 @@ func (b *Browser) startChrome(ctx context.Context) (*chrome, error) {
 		// and its screenshots want what a desktop visitor sees.
 		chromedp.WindowSize(1280, 800),
 	)
-	if os.Geteuid() == 0 {
+	if os.Geteuid() == 0 || b.opts.NoSandbox {
 		// Chrome refuses to run as root with its sandbox.
 		opts = append(opts, chromedp.NoSandbox)
 	}

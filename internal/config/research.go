@@ -27,18 +27,21 @@ type Research struct {
 	// DomainRate is the requests per second to one domain, shared by
 	// every worker; 0 turns the limit off.
 	DomainRate float64
+	// ChromeNoSandbox runs Chrome without its sandbox (containers).
+	ChromeNoSandbox bool
 	// Allow lets address ranges through the SSRF guard. Tests only.
 	Allow []netip.Prefix
 }
 
 func loadResearch(getenv func(string) string, errs *[]error) Research {
 	r := Research{
-		ChromePath:   getenv("GROUNDWORK_CHROME_PATH"),
-		UserAgent:    or(getenv("GROUNDWORK_RESEARCH_USER_AGENT"), DefaultResearchUserAgent),
-		Tabs:         intVar(getenv, "GROUNDWORK_RESEARCH_TABS", 5, errs),
-		PageTimeout:  durVar(getenv, "GROUNDWORK_RESEARCH_PAGE_TIMEOUT", 30*time.Second, errs),
-		RestartAfter: intVar(getenv, "GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER", 100, errs),
-		DomainRate:   1,
+		ChromePath:      getenv("GROUNDWORK_CHROME_PATH"),
+		UserAgent:       or(getenv("GROUNDWORK_RESEARCH_USER_AGENT"), DefaultResearchUserAgent),
+		Tabs:            intVar(getenv, "GROUNDWORK_RESEARCH_TABS", 5, errs),
+		PageTimeout:     durVar(getenv, "GROUNDWORK_RESEARCH_PAGE_TIMEOUT", 30*time.Second, errs),
+		RestartAfter:    intVar(getenv, "GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER", 100, errs),
+		DomainRate:      1,
+		ChromeNoSandbox: getenv("GROUNDWORK_CHROME_NO_SANDBOX") == "true",
 	}
 	if r.Tabs == 0 {
 		*errs = append(*errs, fmt.Errorf("GROUNDWORK_RESEARCH_TABS must be at least 1"))
