@@ -16,7 +16,9 @@ import (
 )
 
 // Stand-ins for the Research workflow's activities.
-func researchPrepare(context.Context, ResearchInput) (ResearchPlan, error) { return ResearchPlan{}, nil }
+func researchPrepare(context.Context, ResearchInput) (ResearchPlan, error) {
+	return ResearchPlan{}, nil
+}
 func researchFetch(context.Context, ResearchFetchInput) (ResearchFetchOutput, error) {
 	return ResearchFetchOutput{}, nil
 }
