@@ -88,9 +88,7 @@ func TestResearchDiscoversFetchesAndReports(t *testing.T) {
 		discovered = d
 		// Discovery plans the home page too; the workflow must not fetch it twice.
 		out := ResearchDiscoverOutput{Pages: []PlannedPage{{URL: plan.Root, Category: "home"}}}
-		for _, l := range d.HomeLinks[:d.MaxPages] {
-			out.Pages = append(out.Pages, l)
-		}
+		out.Pages = append(out.Pages, d.HomeLinks[:d.MaxPages]...)
 		return out, nil
 	})
 	var summarized ResearchSummarizeInput
