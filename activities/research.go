@@ -41,7 +41,8 @@ const (
 	PageErrNotHTML      = "not_html"
 )
 
-// maxHomeLinks bounds the links the home page hands to discovery.
+// maxHomeLinks bounds the links a page keeps and the home page hands to
+// discovery.
 const maxHomeLinks = 500
 
 // Research fetches company web pages politely and safely: robots.txt is
@@ -186,7 +187,7 @@ func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (
 		row.Blocked = []string{in.Page.URL}
 		return fail(PageErrBlocked, err.Error())
 	}
-	stop := heartbeatEvery(ctx, 5*time.Second, map[string]string{"url": in.Page.URL})
+	stop := heartbeatEvery(ctx, 5*time.Second, workflows.PageHeartbeat{URL: in.Page.URL, Phase: "fetching"})
 	defer stop()
 
 	robots, err := a.robotsFor(ctx, in.Page.URL)
@@ -194,7 +195,7 @@ func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (
 		return row, "", err
 	}
 	if !robots.Allowed(a.userAgent(), in.Page.URL) {
-		return fail(PageErrRobots, "robots.txt disallows this page for "+robotsToken(a.userAgent()))
+		return fail(PageErrRobots, "robots.txt disallows this page for our user agent "+a.userAgent())
 	}
 	if err := a.takeDomainTurn(ctx, in.Page.URL, robots.CrawlDelay(a.userAgent())); err != nil {
 		return row, "", err
@@ -228,7 +229,7 @@ func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (
 	if err != nil {
 		return fail(PageErrNavigation, "cannot read the page: "+err.Error())
 	}
-	fillPage(&row, page, res, in.WantLinks)
+	fillPage(&row, page, res)
 	row.FetchedAt = a.now()
 
 	if len(res.Screenshot) == 0 {
@@ -244,7 +245,7 @@ func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (
 }
 
 // fillPage copies what extract found into the page row.
-func fillPage(row *sqlc.ResearchPageInsertParams, page extract.Page, res browser.Result, allLinks bool) {
+func fillPage(row *sqlc.ResearchPageInsertParams, page extract.Page, res browser.Result) {
 	row.Title = or(page.Title, res.Title)
 	row.Description, row.Lang = page.Description, page.Lang
 	row.Markdown, row.Text = page.Markdown, page.Text
@@ -259,7 +260,7 @@ func fillPage(row *sqlc.ResearchPageInsertParams, page extract.Page, res browser
 		row.Organization, _ = json.Marshal(page.Organization)
 	}
 	links := page.Links
-	if len(links) > maxHomeLinks && !allLinks {
+	if len(links) > maxHomeLinks {
 		links = links[:maxHomeLinks]
 	}
 	if len(links) > 0 {
@@ -334,7 +335,7 @@ func (a *Research) takeDomainTurn(ctx context.Context, rawURL string, crawlDelay
 		n = min(s, 10)
 	}
 	_, err = a.Domains.Take(ctx, "domain:"+strings.ToLower(u.Hostname()), n, func(time.Duration) {
-		activity.RecordHeartbeat(ctx, map[string]string{"url": rawURL, "phase": "waiting for the domain's rate limit"})
+		activity.RecordHeartbeat(ctx, workflows.PageHeartbeat{URL: rawURL, Phase: "waiting"})
 	})
 	if err != nil {
 		return fmt.Errorf("domain rate limit: %w", err)

@@ -33,7 +33,7 @@ type robotsEntry struct {
 // sitemaps' pages, ranked by how much they tell about a company, without
 // the ones robots.txt disallows.
 func (a *Research) ResearchDiscover(ctx context.Context, in workflows.ResearchDiscoverInput) (workflows.ResearchDiscoverOutput, error) {
-	stop := heartbeatEvery(ctx, 5*time.Second, map[string]string{"url": in.Root, "phase": "discovering"})
+	stop := heartbeatEvery(ctx, 5*time.Second, workflows.PageHeartbeat{URL: in.Root, Phase: "discovering"})
 	defer stop()
 	robots, err := a.robotsFor(ctx, in.Root)
 	if err != nil {
@@ -220,14 +220,6 @@ func (a *Research) userAgent() string {
 		return a.UserAgent
 	}
 	return "GroundworkResearch/1.0"
-}
-
-// robotsToken is the product token of a user agent, which robots.txt
-// groups name.
-func robotsToken(ua string) string {
-	tok, _, _ := strings.Cut(ua, "/")
-	tok, _, _ = strings.Cut(tok, " ")
-	return tok
 }
 
 func (a *Research) logDebug(msg string, args ...any) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -209,6 +211,13 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 		return
 	}
 	dc := converter.GetDefaultDataConverter()
+	var pages []string
+	defer func() {
+		if len(pages) > 0 {
+			slices.Sort(pages)
+			p.Message += "; now fetching " + strings.Join(pages, ", ")
+		}
+	}()
 	for _, pa := range desc.GetPendingActivities() {
 		if pa.GetHeartbeatDetails() == nil {
 			continue
@@ -224,6 +233,11 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 				p.Message = fmt.Sprintf("rendering %s %d of %d", rp.Unit, rp.Done, rp.Total)
 			} else {
 				p.Message = fmt.Sprintf("rendering %s %d", rp.Unit, rp.Done)
+			}
+		case workflows.ActivityResearchFetch:
+			var hb workflows.PageHeartbeat
+			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); err == nil && hb.URL != "" {
+				pages = append(pages, hb.URL)
 			}
 		case workflows.ActivityLLMGenerate:
 			var hb workflows.GenerateHeartbeat

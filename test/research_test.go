@@ -443,7 +443,10 @@ func TestResearchSurvivesKilledWorkerAndChrome(t *testing.T) {
 		d, _ := c.getRun(r.ID).Progress["done"].(float64)
 		return int64(d)
 	}
-	testenv.Eventually(t, 2*time.Minute, "a few pages fetched by the worker process", func() bool { return done() >= 3 })
+	testenv.Eventually(t, 2*time.Minute, "a few pages fetched by the worker process, and the pages in flight shown", func() bool {
+		msg, _ := c.getRun(r.ID).Progress["message"].(string)
+		return done() >= 3 && strings.Contains(msg, "now fetching "+site.URL)
+	})
 	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

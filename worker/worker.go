@@ -157,12 +157,18 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	})
 	render.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: workflows.ActivityExportRender})
 
+	rpm := d.LLM.RequestsPerMinute
+	if rpm <= 0 {
+		// Unset (a hand-built Deps): the configuration's default, not one
+		// request a minute, which would starve research summaries too.
+		rpm = config.DefaultLLMRequestsPerMinute
+	}
 	llmQueue := sdkworker.New(d.Client, workflows.TaskQueueLLM, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers: pollers,
 		// Most LLM activities wait on the token budget or the network.
 		MaxConcurrentActivityExecutionSize: 500,
 		// Requests per minute, enforced by the server for every worker.
-		TaskQueueActivitiesPerSecond: float64(max(d.LLM.RequestsPerMinute, 1)) / 60,
+		TaskQueueActivitiesPerSecond: float64(rpm) / 60,
 		// Streamed text reaches the API through heartbeats: send them
 		// every second rather than the SDK's default of 0.8 × timeout.
 		MaxHeartbeatThrottleInterval: time.Second,

@@ -100,6 +100,14 @@ type ResearchFetchOutput struct {
 	Links []PlannedPage `json:"links,omitempty"`
 }
 
+// PageHeartbeat is a browser activity's heartbeat detail: the API shows
+// the pages being fetched right now in the run's progress.
+type PageHeartbeat struct {
+	URL string `json:"url"`
+	// Phase is "fetching", "waiting" (for the domain's rate) or "discovering".
+	Phase string `json:"phase"`
+}
+
 // ResearchDiscoverInput plans a run's pages from its home page.
 type ResearchDiscoverInput struct {
 	RunID string `json:"run_id"`

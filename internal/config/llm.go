@@ -10,6 +10,10 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 )
 
+// DefaultLLMRequestsPerMinute is the llm task queue's rate when
+// GROUNDWORK_LLM_REQUESTS_PER_MINUTE is unset.
+const DefaultLLMRequestsPerMinute = 500
+
 // LLM holds the generation settings.
 type LLM struct {
 	// Providers is the fallback chain, first choice first; empty means
@@ -74,7 +78,7 @@ var providerVars = map[string]struct{ key, baseURL, model string }{
 func loadLLM(getenv func(string) string, role Role, errs *[]error) LLM {
 	l := LLM{
 		TokensPerMinute:    intVar(getenv, "GROUNDWORK_LLM_TOKENS_PER_MINUTE", 10_000, errs),
-		RequestsPerMinute:  intVar(getenv, "GROUNDWORK_LLM_REQUESTS_PER_MINUTE", 500, errs),
+		RequestsPerMinute:  intVar(getenv, "GROUNDWORK_LLM_REQUESTS_PER_MINUTE", DefaultLLMRequestsPerMinute, errs),
 		CallTimeout:        durVar(getenv, "GROUNDWORK_LLM_CALL_TIMEOUT", 45*time.Second, errs),
 		CacheTTL:           durVar(getenv, "GROUNDWORK_LLM_CACHE_TTL", 24*time.Hour, errs),
 		MonthlyTokenBudget: int64(intVar(getenv, "GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET", 0, errs)),
