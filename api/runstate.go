@@ -119,7 +119,8 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 		if err := resp.QueryResult.Get(&p); err != nil {
 			return nil, fmt.Errorf("decode progress: %w", err)
 		}
-		if p.Stage == "rendering" || p.Stage == workflows.StageGenerating {
+		switch p.Stage {
+		case "rendering", workflows.StageGenerating, workflows.StageFetching, workflows.StageDiscovering:
 			s.addActivityProgress(qctx, id, &p)
 		}
 		return liveState{Progress: &p}, nil
