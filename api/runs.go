@@ -21,7 +21,7 @@ import (
 // Run is a run as the API shows it.
 type Run struct {
 	ID        string         `json:"id" doc:"The workflow ID; use it in every /v1/runs/{id} route." example:"export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
-	Kind      string         `json:"kind" enum:"export,generation,research"`
+	Kind      string         `json:"kind" enum:"export,generation,research,airtable"`
 	Status    string         `json:"status" enum:"queued,running,succeeded,failed,canceled,timed_out"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -64,7 +64,7 @@ type runOutput struct {
 }
 
 type listRunsInput struct {
-	Kind   string `query:"kind" enum:"export,generation,research" doc:"Only runs of this kind."`
+	Kind   string `query:"kind" enum:"export,generation,research,airtable" doc:"Only runs of this kind."`
 	Status string `query:"status" enum:"queued,running,succeeded,failed,canceled,timed_out" doc:"Only runs in this status."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page."`

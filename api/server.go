@@ -27,6 +27,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
+	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
@@ -59,6 +60,10 @@ type Deps struct {
 	MonthlyTokenBudget int64
 	// ResearchPolicy decides which research URLs are refused at the edge.
 	ResearchPolicy ssrf.Policy
+	// AirtableSchemas are the Postgres schemas mappings may sync.
+	AirtableSchemas []string
+	// Secrets seals mappings' own Airtable tokens.
+	Secrets *secretbox.Box
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -134,6 +139,7 @@ func New(d Deps) *Server {
 		s.registerGenerations()
 		s.registerUsage()
 		s.registerResearch()
+		s.registerAirtable()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

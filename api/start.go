@@ -52,6 +52,15 @@ var kinds = map[workflows.Kind]runKind{
 			return workflows.ResearchInput{RunID: row.ID, OwnerID: row.OwnerID}
 		},
 	},
+	workflows.KindAirtableSync: {
+		workflow: "AirtableSync",
+		// Ten thousand records at 5 requests/s take minutes; an outage
+		// of Airtable, retried, may take longer.
+		timeout: 6 * time.Hour,
+		input: func(row sqlc.Run) any {
+			return workflows.AirtableSyncInput{RunID: row.ID, OwnerID: row.OwnerID}
+		},
+	},
 }
 
 // startRequest is a validated request to start a run.

@@ -47,6 +47,10 @@ type Deps struct {
 	LLM config.LLM
 	// LLMHTTPClient, when set, is the providers' HTTP client.
 	LLMHTTPClient *http.Client
+	// Airtable configures the Airtable sync.
+	Airtable config.Airtable
+	// AirtableHTTPClient, when set, is the Airtable client's HTTP client.
+	AirtableHTTPClient *http.Client
 	// Research configures company research: Chrome, politeness, SSRF.
 	Research config.Research
 	// Browser renders research pages; without one the worker does not

@@ -57,10 +57,12 @@ const (
 	KindGeneration Kind = "generation"
 	// KindResearch researches a company's website into a profile.
 	KindResearch Kind = "research"
+	// KindAirtableSync syncs one Airtable mapping both ways.
+	KindAirtableSync Kind = "airtable"
 )
 
 // Kinds lists every kind, for validation of IDs and filters.
-var Kinds = []Kind{KindExport, KindGeneration, KindResearch}
+var Kinds = []Kind{KindExport, KindGeneration, KindResearch, KindAirtableSync}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

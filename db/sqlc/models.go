@@ -81,6 +81,67 @@ func AllRunStatusValues() []RunStatus {
 	}
 }
 
+type AirtableAudit struct {
+	ID          int64           `json:"id"`
+	MappingID   string          `json:"mapping_id"`
+	RunID       string          `json:"run_id"`
+	RecordKey   string          `json:"record_key"`
+	Field       string          `json:"field"`
+	Action      string          `json:"action"`
+	WrittenTo   string          `json:"written_to"`
+	OldValue    json.RawMessage `json:"old_value"`
+	NewValue    json.RawMessage `json:"new_value"`
+	Winner      string          `json:"winner"`
+	Conflict    bool            `json:"conflict"`
+	LosingValue json.RawMessage `json:"losing_value"`
+	At          time.Time       `json:"at"`
+}
+
+type AirtableLink struct {
+	MappingID  string          `json:"mapping_id"`
+	Key        string          `json:"key"`
+	AirtableID *string         `json:"airtable_id"`
+	Synced     json.RawMessage `json:"synced"`
+	SyncedAt   time.Time       `json:"synced_at"`
+}
+
+type AirtableMapping struct {
+	ID              string          `json:"id"`
+	OwnerID         string          `json:"owner_id"`
+	Name            string          `json:"name"`
+	Config          json.RawMessage `json:"config"`
+	TokenCiphertext []byte          `json:"token_ciphertext"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+type AirtablePlan struct {
+	RunID        string          `json:"run_id"`
+	Key          string          `json:"key"`
+	Decision     json.RawMessage `json:"decision"`
+	AirtableOp   string          `json:"airtable_op"`
+	PostgresOp   string          `json:"postgres_op"`
+	AirtableDone bool            `json:"airtable_done"`
+	PostgresDone bool            `json:"postgres_done"`
+	Error        *string         `json:"error"`
+}
+
+type AirtableStaging struct {
+	RunID      string          `json:"run_id"`
+	AirtableID string          `json:"airtable_id"`
+	Key        string          `json:"key"`
+	Fields     json.RawMessage `json:"fields"`
+	Modified   *time.Time      `json:"modified"`
+}
+
+type AirtableSyncState struct {
+	MappingID      string     `json:"mapping_id"`
+	AirtableCursor *time.Time `json:"airtable_cursor"`
+	PostgresCursor *time.Time `json:"postgres_cursor"`
+	LastRunID      *string    `json:"last_run_id"`
+	SyncedAt       *time.Time `json:"synced_at"`
+}
+
 type ApiKey struct {
 	ID        int64      `json:"id"`
 	UserID    string     `json:"user_id"`

@@ -31,6 +31,7 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/worker"
@@ -133,6 +134,10 @@ func (a *App) APIServer() (*api.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GROUNDWORK_SIGNING_KEY: %w", err)
 	}
+	secrets, err := secretbox.New(a.Cfg.Airtable.EncryptionKey)
+	if err != nil {
+		return nil, fmt.Errorf("GROUNDWORK_ENCRYPTION_KEY: %w", err)
+	}
 	auth := api.NewAuthenticator(sqlc.New(a.Pool), api.AuthConfig{
 		Secret:   a.Cfg.JWTSecret,
 		JWKS:     a.jwks,
@@ -157,6 +162,8 @@ func (a *App) APIServer() (*api.Server, error) {
 		LLMProviders:       a.Cfg.LLM.Names(),
 		MonthlyTokenBudget: a.Cfg.LLM.MonthlyTokenBudget,
 		ResearchPolicy:     ssrf.Policy{Allow: a.Cfg.Research.Allow},
+		AirtableSchemas:    a.Cfg.Airtable.Schemas,
+		Secrets:            secrets,
 	}), nil
 }
 
@@ -213,5 +220,6 @@ func (a *App) WorkerDeps() worker.Deps {
 		CleanupEvery: a.Cfg.CleanupEvery,
 		LLM:          a.Cfg.LLM,
 		Research:     a.Cfg.Research,
+		Airtable:     a.Cfg.Airtable,
 	}
 }

@@ -36,6 +36,7 @@ type Config struct {
 	CleanupEvery time.Duration
 	LLM          LLM
 	Research     Research
+	Airtable     Airtable
 	LogLevel     string
 	LogFormat    string
 }
@@ -102,6 +103,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", 10*time.Minute, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)
 	c.Research = loadResearch(getenv, &errs)
+	c.Airtable = loadAirtable(getenv, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

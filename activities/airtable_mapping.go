@@ -1,0 +1,276 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/groundwork-dev/groundwork/internal/document"
+)
+
+// Airtable mapping choices.
+const (
+	DirectionPull = "pull"
+	DirectionPush = "push"
+	DirectionBoth = "both"
+
+	ConflictAirtableWins = "airtable_wins"
+	ConflictPostgresWins = "postgres_wins"
+	ConflictLatestWins   = "latest_wins"
+
+	DeletesNone               = "none"
+	DeletesAirtableToPostgres = "airtable_to_postgres"
+	DeletesPostgresToAirtable = "postgres_to_airtable"
+	DeletesBoth               = "both"
+
+	// MinSyncSchedule is the shortest schedule interval: Airtable's 5
+	// requests/s per base leave room for little more on a large table.
+	MinSyncSchedule = time.Minute
+	// MaxMappingFields bounds the field pairs of one mapping.
+	MaxMappingFields = 100
+)
+
+// AirtableMapping pairs an Airtable table with a Postgres table: the body of
+// POST/PUT /v1/airtable/mappings, stored as the mapping's config (its token
+// apart, encrypted).
+type AirtableMapping struct {
+	Name     string         `json:"name" minLength:"1" maxLength:"100" doc:"Unique per user." example:"customers"`
+	Airtable AirtableSide   `json:"airtable"`
+	Postgres PostgresSide   `json:"postgres"`
+	Key      MappingKey     `json:"key" doc:"The field that identifies a record on both sides; records are matched by it before any create."`
+	Fields   []MappingField `json:"fields" minItems:"1" maxItems:"100"`
+	Conflict string         `json:"conflict" enum:"airtable_wins,postgres_wins,latest_wins" doc:"Who wins a field changed on both sides since the last sync; latest_wins compares Airtable's modified_field with Postgres's updated_at."`
+	Deletes  string         `json:"deletes,omitempty" enum:"none,airtable_to_postgres,postgres_to_airtable,both" doc:"Which deletions propagate (default none)."`
+	Schedule string         `json:"schedule,omitempty" maxLength:"20" doc:"Sync this often, e.g. 5m (at least 1m), as a Temporal Schedule; empty for on demand only." example:"5m"`
+}
+
+// AirtableSide names the Airtable table of a mapping.
+type AirtableSide struct {
+	BaseID        string `json:"base_id" pattern:"^app[A-Za-z0-9]{3,30}$" doc:"The base, app…." example:"appAbc123def456gh"`
+	Table         string `json:"table" minLength:"1" maxLength:"200" doc:"Table name or ID (tbl…)." example:"Customers"`
+	ModifiedField string `json:"modified_field" minLength:"1" maxLength:"200" doc:"A \"Last modified time\" field of the table: Airtable reports a record's modification time only through one." example:"Last Modified"`
+	// Token is write-only: stored encrypted and never returned; without it
+	// the worker's AIRTABLE_TOKEN is used.
+	Token string `json:"token,omitempty" maxLength:"500" writeOnly:"true" doc:"This mapping's Airtable token; stored encrypted, never returned. Default: the worker's AIRTABLE_TOKEN."`
+}
+
+// PostgresSide names the Postgres table of a mapping.
+type PostgresSide struct {
+	Table     string `json:"table" minLength:"1" maxLength:"127" doc:"schema.table with a primary key and an updated_at column." example:"public.customers"`
+	UpdatedAt string `json:"updated_at,omitempty" maxLength:"63" doc:"The column that changes with every row update (default updated_at)." example:"updated_at"`
+}
+
+// MappingKey names the matching key on both sides.
+type MappingKey struct {
+	Airtable string `json:"airtable" minLength:"1" maxLength:"200" example:"Email"`
+	Postgres string `json:"postgres" minLength:"1" maxLength:"63" example:"email"`
+}
+
+// MappingField pairs an Airtable field with a Postgres column.
+type MappingField struct {
+	Airtable  string `json:"airtable" minLength:"1" maxLength:"200" example:"Name"`
+	Postgres  string `json:"postgres" minLength:"1" maxLength:"63" example:"name"`
+	Direction string `json:"direction" enum:"pull,push,both" doc:"pull: Airtable → Postgres only; push: Postgres → Airtable only; both."`
+	Conflict  string `json:"conflict,omitempty" enum:"airtable_wins,postgres_wins,latest_wins" doc:"Overrides the mapping's conflict policy for this field."`
+}
+
+var ident = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// Normalize fills the defaults.
+func (m *AirtableMapping) Normalize() {
+	m.Name = strings.TrimSpace(m.Name)
+	if m.Deletes == "" {
+		m.Deletes = DeletesNone
+	}
+	if m.Postgres.UpdatedAt == "" {
+		m.Postgres.UpdatedAt = "updated_at"
+	}
+	if !strings.Contains(m.Postgres.Table, ".") && m.Postgres.Table != "" {
+		m.Postgres.Table = "public." + m.Postgres.Table
+	}
+}
+
+// Validate checks what can be checked without a database. Field names are
+// those of the JSON body.
+func (m AirtableMapping) Validate() []document.FieldError {
+	var errs []document.FieldError
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, document.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if m.Name == "" {
+		fail("name", "is required")
+	}
+	schema, table, ok := strings.Cut(m.Postgres.Table, ".")
+	if !ok || !ident.MatchString(schema) || !ident.MatchString(table) {
+		fail("postgres.table", "must be schema.table of plain identifiers, e.g. public.customers")
+	}
+	if !ident.MatchString(m.Postgres.UpdatedAt) {
+		fail("postgres.updated_at", "must be a plain column name")
+	}
+	if !ident.MatchString(m.Key.Postgres) {
+		fail("key.postgres", "must be a plain column name")
+	}
+	if m.Key.Airtable == m.Airtable.ModifiedField {
+		fail("key.airtable", "cannot be the modified field")
+	}
+	if len(m.Fields) == 0 {
+		fail("fields", "map at least one field")
+	}
+	seenPG, seenAT := map[string]bool{m.Key.Postgres: true}, map[string]bool{m.Key.Airtable: true}
+	for i, f := range m.Fields {
+		at := fmt.Sprintf("fields[%d]", i)
+		if !ident.MatchString(f.Postgres) {
+			fail(at+".postgres", "must be a plain column name")
+		}
+		if f.Postgres == m.Postgres.UpdatedAt {
+			fail(at+".postgres", "is the updated_at column, which the sync maintains")
+		}
+		if seenPG[f.Postgres] {
+			fail(at+".postgres", "column %q is mapped twice (or is the key)", f.Postgres)
+		}
+		if seenAT[f.Airtable] {
+			fail(at+".airtable", "field %q is mapped twice (or is the key)", f.Airtable)
+		}
+		if f.Airtable == m.Airtable.ModifiedField {
+			fail(at+".airtable", "is the modified field, which Airtable computes")
+		}
+		seenPG[f.Postgres], seenAT[f.Airtable] = true, true
+		if !slices.Contains([]string{DirectionPull, DirectionPush, DirectionBoth}, f.Direction) {
+			fail(at+".direction", "must be pull, push or both")
+		}
+		if f.Conflict != "" && !validConflict(f.Conflict) {
+			fail(at+".conflict", "must be airtable_wins, postgres_wins or latest_wins")
+		}
+	}
+	if !validConflict(m.Conflict) {
+		fail("conflict", "must be airtable_wins, postgres_wins or latest_wins")
+	}
+	if !slices.Contains([]string{DeletesNone, DeletesAirtableToPostgres, DeletesPostgresToAirtable, DeletesBoth}, m.Deletes) {
+		fail("deletes", "must be none, airtable_to_postgres, postgres_to_airtable or both")
+	}
+	if m.Schedule != "" {
+		if d, err := time.ParseDuration(m.Schedule); err != nil || d < MinSyncSchedule {
+			fail("schedule", "must be a duration of at least 1m, like 5m or 1h")
+		}
+	}
+	return errs
+}
+
+// Every is the schedule's interval, 0 for on demand only.
+func (m AirtableMapping) Every() time.Duration {
+	d, _ := time.ParseDuration(m.Schedule)
+	return d
+}
+
+func validConflict(c string) bool {
+	return slices.Contains([]string{ConflictAirtableWins, ConflictPostgresWins, ConflictLatestWins}, c)
+}
+
+// PostgresTable describes the mapped table as the database has it.
+type PostgresTable struct {
+	Schema, Name string
+	// PrimaryKey is the single-column primary key.
+	PrimaryKey string
+	// Types maps each mapped column (key, fields, updated_at) to its type.
+	Types map[string]string
+}
+
+// ErrTableRefused says a mapping names a table the sync may not touch.
+var ErrTableRefused = errors.New("table refused")
+
+// CheckPostgresTable checks the mapped table against the database: it must
+// be in one of the allowed schemas, not one of Groundwork's own tables,
+// have a single-column primary key, a unique key column, a timestamptz
+// updated_at column, and every mapped column.
+func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMapping, allowedSchemas []string) (PostgresTable, []document.FieldError) {
+	schema, name, _ := strings.Cut(m.Postgres.Table, ".")
+	fail := func(field, format string, args ...any) (PostgresTable, []document.FieldError) {
+		return PostgresTable{}, []document.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}
+	}
+	if !slices.Contains(allowedSchemas, schema) {
+		return fail("postgres.table", "schema %q is not one the sync may write (GROUNDWORK_AIRTABLE_SCHEMAS: %s)", schema, strings.Join(allowedSchemas, ", "))
+	}
+	if schema == "public" && slices.Contains(InternalTables, name) {
+		return fail("postgres.table", "%s is one of Groundwork's own tables", m.Postgres.Table)
+	}
+	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}}
+	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
+	if err != nil {
+		return PostgresTable{}, []document.FieldError{{Field: "postgres.table", Message: "cannot read the table's columns: " + err.Error()}}
+	}
+	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var c [2]string
+		return c, r.Scan(&c[0], &c[1])
+	})
+	if err != nil {
+		return fail("postgres.table", "cannot read the table's columns: %v", err)
+	}
+	if len(cols) == 0 {
+		return fail("postgres.table", "no table %s", m.Postgres.Table)
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[c[0]] = c[1]
+	}
+	var errs []document.FieldError
+	need := func(field, col string) {
+		typ, ok := types[col]
+		if !ok {
+			errs = append(errs, document.FieldError{Field: field, Message: fmt.Sprintf("%s has no column %q", m.Postgres.Table, col)})
+			return
+		}
+		t.Types[col] = typ
+	}
+	need("postgres.updated_at", m.Postgres.UpdatedAt)
+	if typ := t.Types[m.Postgres.UpdatedAt]; typ != "" && typ != "timestamp with time zone" {
+		errs = append(errs, document.FieldError{Field: "postgres.updated_at", Message: "must be a timestamptz column, is " + typ})
+	}
+	need("key.postgres", m.Key.Postgres)
+	for i, f := range m.Fields {
+		need(fmt.Sprintf("fields[%d].postgres", i), f.Postgres)
+	}
+	var pk []string
+	err = pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(a.attname ORDER BY a.attnum), '{}')
+		FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass AND i.indisprimary`, schema, name).Scan(&pk)
+	if err != nil || len(pk) != 1 {
+		errs = append(errs, document.FieldError{Field: "postgres.table", Message: "needs a single-column primary key"})
+	} else {
+		t.PrimaryKey = pk[0]
+	}
+	var unique bool
+	err = pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM pg_index i
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass
+			  AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $3)`, schema, name, m.Key.Postgres).Scan(&unique)
+	if err == nil && !unique {
+		errs = append(errs, document.FieldError{Field: "key.postgres", Message: fmt.Sprintf("column %q needs a unique index: records are matched by it", m.Key.Postgres)})
+	}
+	return t, errs
+}
+
+// InternalTables are Groundwork's own tables in public, which no mapping
+// may sync; a test keeps the list in step with the migrations.
+var InternalTables = []string{
+	"goose_db_version", "users", "api_keys", "runs", "run_inputs", "exports",
+	"generations", "llm_cache", "llm_calls", "rate_buckets",
+	"research_pages", "research_run_pages", "research_reports",
+	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
+}
+
+// SyncRequest is the body of POST /v1/airtable-syncs.
+type SyncRequest struct {
+	MappingID string `json:"mapping_id" minLength:"1" maxLength:"40" doc:"One of your mappings."`
+	DryRun    bool   `json:"dry_run,omitempty" doc:"Only compute the diff: the run's result lists creates, updates, deletes and conflicts per side, with samples; nothing is written."`
+}

@@ -1,0 +1,96 @@
+-- name: AirtableMappingInsert :one
+INSERT INTO airtable_mappings (id, owner_id, name, config, token_ciphertext)
+VALUES (@id, @owner_id, @name, @config, sqlc.narg(token_ciphertext))
+RETURNING *;
+
+-- name: AirtableMappingGetForOwner :one
+SELECT * FROM airtable_mappings WHERE id = @id AND owner_id = @owner_id;
+
+-- name: AirtableMappingGet :one
+SELECT * FROM airtable_mappings WHERE id = @id;
+
+-- name: AirtableMappingList :many
+SELECT * FROM airtable_mappings WHERE owner_id = @owner_id ORDER BY name LIMIT @max_rows;
+
+-- name: AirtableMappingUpdate :one
+-- AirtableMappingUpdate replaces the config; a NULL token keeps the stored one.
+UPDATE airtable_mappings
+SET name = @name, config = @config, token_ciphertext = coalesce(sqlc.narg(token_ciphertext), token_ciphertext),
+    updated_at = now()
+WHERE id = @id AND owner_id = @owner_id
+RETURNING *;
+
+-- name: AirtableMappingDelete :execrows
+DELETE FROM airtable_mappings WHERE id = @id AND owner_id = @owner_id;
+
+-- name: AirtableAuditPage :many
+-- AirtableAuditPage pages through a mapping's audit log, newest first.
+SELECT * FROM airtable_audit
+WHERE mapping_id = @mapping_id AND (sqlc.narg(before)::bigint IS NULL OR id < sqlc.narg(before)::bigint)
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: AirtableSyncStateGet :one
+SELECT * FROM airtable_sync_state WHERE mapping_id = @mapping_id;
+
+-- name: AirtableSyncStateSave :exec
+INSERT INTO airtable_sync_state (mapping_id, airtable_cursor, postgres_cursor, last_run_id, synced_at)
+VALUES (@mapping_id, sqlc.narg(airtable_cursor), sqlc.narg(postgres_cursor), @last_run_id, now())
+ON CONFLICT (mapping_id) DO UPDATE
+SET airtable_cursor = excluded.airtable_cursor, postgres_cursor = excluded.postgres_cursor,
+    last_run_id = excluded.last_run_id, synced_at = excluded.synced_at;
+
+-- name: AirtableStagingPut :exec
+INSERT INTO airtable_staging (run_id, airtable_id, key, fields, modified)
+VALUES (@run_id, @airtable_id, @key, @fields, sqlc.narg(modified))
+ON CONFLICT (run_id, airtable_id) DO UPDATE SET key = excluded.key, fields = excluded.fields, modified = excluded.modified;
+
+-- name: AirtableStagingList :many
+SELECT * FROM airtable_staging WHERE run_id = @run_id ORDER BY key;
+
+-- name: AirtableLinksForKeys :many
+SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);
+
+-- name: AirtableLinksAll :many
+SELECT * FROM airtable_links WHERE mapping_id = @mapping_id;
+
+-- name: AirtableLinkPut :exec
+INSERT INTO airtable_links (mapping_id, key, airtable_id, synced, synced_at)
+VALUES (@mapping_id, @key, sqlc.narg(airtable_id), @synced, now())
+ON CONFLICT (mapping_id, key) DO UPDATE
+SET airtable_id = coalesce(excluded.airtable_id, airtable_links.airtable_id), synced = excluded.synced, synced_at = now();
+
+-- name: AirtableLinkDelete :exec
+DELETE FROM airtable_links WHERE mapping_id = @mapping_id AND key = @key;
+
+-- name: AirtablePlanPut :exec
+INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op)
+VALUES (@run_id, @key, @decision, @airtable_op, @postgres_op)
+ON CONFLICT (run_id, key) DO NOTHING;
+
+-- name: AirtablePlanPending :many
+-- AirtablePlanPending lists a run's decisions not yet applied to both sides.
+SELECT * FROM airtable_plan
+WHERE run_id = @run_id AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
+ORDER BY key
+LIMIT @max_rows;
+
+-- name: AirtablePlanMark :exec
+UPDATE airtable_plan
+SET airtable_done = airtable_done OR @airtable_done, postgres_done = postgres_done OR @postgres_done,
+    error = coalesce(sqlc.narg(error), error)
+WHERE run_id = @run_id AND key = @key;
+
+-- name: AirtablePlanCounts :one
+SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
+       count(*) FILTER (WHERE error IS NOT NULL)::bigint AS failed,
+       count(*)::bigint AS total
+FROM airtable_plan WHERE run_id = @run_id;
+
+-- name: AirtableRunScratchDelete :exec
+WITH s AS (DELETE FROM airtable_staging WHERE airtable_staging.run_id = @run_id)
+DELETE FROM airtable_plan WHERE airtable_plan.run_id = @run_id;
+
+-- name: AirtableAuditInsert :exec
+INSERT INTO airtable_audit (mapping_id, run_id, record_key, field, action, written_to, old_value, new_value, winner, conflict, losing_value)
+VALUES (@mapping_id, @run_id, @record_key, @field, @action, @written_to, @old_value, @new_value, @winner, @conflict, @losing_value);

@@ -1,0 +1,52 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Airtable holds the Airtable sync settings.
+type Airtable struct {
+	// Token is the default Airtable personal access token; a mapping may
+	// carry its own (stored encrypted).
+	Token string
+	// APIURL is Airtable's API origin (tests point it at a fake).
+	APIURL string
+	// Schemas are the Postgres schemas mappings may sync tables of.
+	Schemas []string
+	// PerBase and PerToken are Airtable's request limits per second, which
+	// every worker shares through Postgres.
+	PerBase  float64
+	PerToken float64
+	// Lockout is how long Airtable refuses a caller after a 429 (30 s).
+	Lockout time.Duration
+	// EncryptionKey seals mappings' own tokens (GROUNDWORK_ENCRYPTION_KEY).
+	EncryptionKey []byte
+}
+
+func loadAirtable(getenv func(string) string, errs *[]error) Airtable {
+	a := Airtable{
+		Token:    getenv("AIRTABLE_TOKEN"),
+		APIURL:   strings.TrimRight(or(getenv("AIRTABLE_API_URL"), "https://api.airtable.com"), "/"),
+		PerBase:  float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE", 5, errs)),
+		PerToken: float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN", 50, errs)),
+		Lockout:  durVar(getenv, "GROUNDWORK_AIRTABLE_LOCKOUT", 30*time.Second, errs),
+	}
+	for _, s := range strings.Split(or(getenv("GROUNDWORK_AIRTABLE_SCHEMAS"), "public"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			a.Schemas = append(a.Schemas, s)
+		}
+	}
+	if a.PerBase == 0 || a.PerToken == 0 {
+		*errs = append(*errs, fmt.Errorf("GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE and GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN must be positive"))
+	}
+	if s := getenv("GROUNDWORK_ENCRYPTION_KEY"); s != "" {
+		key, err := decodeKey(s)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("GROUNDWORK_ENCRYPTION_KEY: %w", err))
+		}
+		a.EncryptionKey = key
+	}
+	return a
+}
