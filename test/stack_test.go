@@ -57,6 +57,8 @@ type stackOptions struct {
 	// Chrome, so they poll the browser queue.
 	research config.Research
 	browser  bool
+	// airtable configures the Airtable sync (a fake's URL in tests).
+	airtable config.Airtable
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -131,6 +133,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		QuotaBytes:   o.quota,
 		LLM:          o.llm,
 		Research:     o.research,
+		Airtable:     o.airtable,
 		LogLevel:     "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -22,6 +22,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
@@ -88,7 +89,7 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	queues := []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM}
+	queues := []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM, workflows.TaskQueueAirtable}
 	if d.Browser != nil {
 		queues = append(queues, workflows.TaskQueueBrowser)
 	}
@@ -182,6 +183,24 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: workflows.ActivityResearchSummarize})
 	workers := []sdkworker.Worker{main, render, llmQueue}
 
+	at := newAirtable(d)
+	main.RegisterWorkflowWithOptions(workflows.AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
+	main.RegisterWorkflowWithOptions(workflows.AirtableSyncScheduled, workflow.RegisterOptions{Name: "AirtableSyncScheduled"})
+	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: workflows.ActivityAirtablePrepare})
+	main.RegisterActivityWithOptions(at.AirtablePlan, activity.RegisterOptions{Name: workflows.ActivityAirtablePlan})
+	main.RegisterActivityWithOptions(at.AirtableFinish, activity.RegisterOptions{Name: workflows.ActivityAirtableFinish})
+	main.RegisterActivityWithOptions(at.AirtableDiscard, activity.RegisterOptions{Name: workflows.ActivityAirtableDiscard})
+	main.RegisterActivityWithOptions(at.AirtableLaunch, activity.RegisterOptions{Name: workflows.ActivityAirtableLaunch})
+	airtableQueue := sdkworker.New(d.Client, workflows.TaskQueueAirtable, sdkworker.Options{
+		MaxConcurrentActivityTaskPollers: pollers,
+		// Syncs wait on the shared per-base buckets, not on CPU.
+		MaxConcurrentActivityExecutionSize: 50,
+		WorkerStopTimeout:                  30 * time.Second,
+	})
+	airtableQueue.RegisterActivityWithOptions(at.AirtableFetch, activity.RegisterOptions{Name: workflows.ActivityAirtableFetch})
+	airtableQueue.RegisterActivityWithOptions(at.AirtableApply, activity.RegisterOptions{Name: workflows.ActivityAirtableApply})
+	workers = append(workers, airtableQueue)
+
 	if d.Browser != nil {
 		tabs := max(d.Research.Tabs, 1)
 		browserQueue := sdkworker.New(d.Client, workflows.TaskQueueBrowser, sdkworker.Options{
@@ -227,6 +246,36 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 		NoSandbox:    r.ChromeNoSandbox,
 		Log:          log,
 	}), nil
+}
+
+// newAirtable builds the Airtable sync activities from the configuration.
+func newAirtable(d Deps) *activities.Airtable {
+	cfg := d.Airtable
+	perBase, perToken := cfg.PerBase, cfg.PerToken
+	if perBase <= 0 {
+		perBase = 5
+	}
+	if perToken <= 0 {
+		perToken = 50
+	}
+	secrets, err := secretbox.New(cfg.EncryptionKey)
+	if err != nil {
+		secrets, _ = secretbox.New(nil) // config already refused a bad key
+	}
+	schemas := cfg.Schemas
+	if len(schemas) == 0 {
+		schemas = []string{"public"}
+	}
+	return &activities.Airtable{
+		Pool: d.Pool, APIURL: cfg.APIURL, Token: cfg.Token, HTTP: d.AirtableHTTPClient, Secrets: secrets,
+		// Buckets of one: requests are spaced evenly, never bunched into
+		// a burst that Airtable's one-second window would count.
+		PerBase:  &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(perBase * 60), Burst: 1, MaxPoll: 50 * time.Millisecond},
+		PerToken: &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(perToken * 60), Burst: 1, MaxPoll: 50 * time.Millisecond},
+		Lockout:  cfg.Lockout,
+		Schemas:  schemas,
+		Log:      d.Log,
+	}
 }
 
 // newResearch builds the research activities from the configuration.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -93,6 +94,9 @@ type AirtablePlanInput struct {
 	RunID     string `json:"run_id"`
 	MappingID string `json:"mapping_id"`
 	DryRun    bool   `json:"dry_run"`
+	// FullScan says the whole Airtable table was read, so a linked record
+	// missing from it was deleted there.
+	FullScan bool `json:"full_scan"`
 }
 
 // SyncCounts counts a plan's writes per side.
@@ -115,6 +119,8 @@ type AirtablePlanResult struct {
 	ScannedPostgres int        `json:"scanned_postgres"`
 	AirtableCursor  *time.Time `json:"airtable_cursor,omitempty"`
 	PostgresCursor  *time.Time `json:"postgres_cursor,omitempty"`
+	// Diff is a dry run's diff: counts and sample decisions per kind.
+	Diff json.RawMessage `json:"diff,omitempty"`
 }
 
 // AirtableApplyInput applies up to Max pending decisions.
@@ -215,7 +221,7 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 			RetryPolicy:         airtableRetry,
 		})
 		var plan AirtablePlanResult
-		if err := workflow.ExecuteActivity(pctx, ActivityAirtablePlan, AirtablePlanInput{RunID: in.RunID, MappingID: p.MappingID, DryRun: p.DryRun}).Get(ctx, &plan); err != nil {
+		if err := workflow.ExecuteActivity(pctx, ActivityAirtablePlan, AirtablePlanInput{RunID: in.RunID, MappingID: p.MappingID, DryRun: p.DryRun, FullScan: p.Since == nil}).Get(ctx, &plan); err != nil {
 			return st, err
 		}
 		st.Plan = &plan

@@ -94,3 +94,6 @@ DELETE FROM airtable_plan WHERE airtable_plan.run_id = @run_id;
 -- name: AirtableAuditInsert :exec
 INSERT INTO airtable_audit (mapping_id, run_id, record_key, field, action, written_to, old_value, new_value, winner, conflict, losing_value)
 VALUES (@mapping_id, @run_id, @record_key, @field, @action, @written_to, @old_value, @new_value, @winner, @conflict, @losing_value);
+
+-- name: AirtablePlanFailures :many
+SELECT key, error FROM airtable_plan WHERE run_id = @run_id AND error IS NOT NULL ORDER BY key LIMIT @max_rows;

@@ -388,6 +388,40 @@ func (q *Queries) AirtablePlanCounts(ctx context.Context, runID string) (Airtabl
 	return i, err
 }
 
+const airtablePlanFailures = `-- name: AirtablePlanFailures :many
+SELECT key, error FROM airtable_plan WHERE run_id = $1 AND error IS NOT NULL ORDER BY key LIMIT $2
+`
+
+type AirtablePlanFailuresParams struct {
+	RunID   string `json:"run_id"`
+	MaxRows int32  `json:"max_rows"`
+}
+
+type AirtablePlanFailuresRow struct {
+	Key   string  `json:"key"`
+	Error *string `json:"error"`
+}
+
+func (q *Queries) AirtablePlanFailures(ctx context.Context, arg AirtablePlanFailuresParams) ([]AirtablePlanFailuresRow, error) {
+	rows, err := q.db.Query(ctx, airtablePlanFailures, arg.RunID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AirtablePlanFailuresRow
+	for rows.Next() {
+		var i AirtablePlanFailuresRow
+		if err := rows.Scan(&i.Key, &i.Error); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const airtablePlanMark = `-- name: AirtablePlanMark :exec
 UPDATE airtable_plan
 SET airtable_done = airtable_done OR $1, postgres_done = postgres_done OR $2,

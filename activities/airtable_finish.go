@@ -1,0 +1,64 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// SyncResult is a finished sync run's result.
+type SyncResult struct {
+	MappingID       string               `json:"mapping_id"`
+	DryRun          bool                 `json:"dry_run"`
+	ScannedAirtable int                  `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
+	ScannedPostgres int                  `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
+	Counts          workflows.SyncCounts `json:"counts"`
+	Applied         int                  `json:"applied"`
+	Failed          int                  `json:"failed"`
+	Failures        []SyncFailure        `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
+	Diff            json.RawMessage      `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
+}
+
+// SyncFailure is a record that could not be synced.
+type SyncFailure struct {
+	Key   string `json:"key"`
+	Error string `json:"error"`
+}
+
+// AirtableFinish saves the cursors (not for a dry run), drops the run's
+// scratch rows and closes the run with its result, in one transaction.
+func (a *Airtable) AirtableFinish(ctx context.Context, in workflows.AirtableFinishInput) error {
+	st := in.State
+	res := SyncResult{MappingID: st.Prepared.MappingID, DryRun: st.Prepared.DryRun, Applied: st.Applied, Failed: st.Failed}
+	if st.Plan != nil {
+		res.ScannedAirtable, res.ScannedPostgres, res.Counts, res.Diff = st.Plan.ScannedAirtable, st.Plan.ScannedPostgres, st.Plan.Counts, st.Plan.Diff
+	}
+	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		fails, err := q.AirtablePlanFailures(ctx, sqlc.AirtablePlanFailuresParams{RunID: in.RunID, MaxRows: 50})
+		if err != nil {
+			return fmt.Errorf("load failures: %w", err)
+		}
+		for _, f := range fails {
+			res.Failures = append(res.Failures, SyncFailure{Key: f.Key, Error: derefString(f.Error)})
+		}
+		if !st.Prepared.DryRun && st.Plan != nil {
+			err := q.AirtableSyncStateSave(ctx, sqlc.AirtableSyncStateSaveParams{
+				MappingID: st.Prepared.MappingID, AirtableCursor: st.Plan.AirtableCursor, PostgresCursor: st.Plan.PostgresCursor, LastRunID: &in.RunID,
+			})
+			if err != nil {
+				return fmt.Errorf("save cursors: %w", err)
+			}
+		}
+		if err := q.AirtableRunScratchDelete(ctx, in.RunID); err != nil {
+			return fmt.Errorf("delete scratch: %w", err)
+		}
+		return finishSucceededRun(ctx, q, in.RunID, res, in.Progress)
+	})
+}

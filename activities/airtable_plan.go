@@ -1,0 +1,331 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/airtable"
+	"github.com/groundwork-dev/groundwork/internal/syncplan"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// planSamples is how many example decisions of each kind a dry run shows.
+const planSamples = 5
+
+// planEntry is one stored decision with what applying it needs besides.
+type planEntry struct {
+	Decision   syncplan.Decision `json:"decision"`
+	AirtableID string            `json:"airtable_id,omitempty"`
+	// KeyValue is the key as its side holds it (a number stays a number).
+	KeyValue any `json:"key_value"`
+}
+
+// pgRow is a Postgres row's mapped values (JSON, by column).
+type pgRow struct {
+	values  map[string]any
+	updated time.Time
+}
+
+// AirtablePlan decides every record either side changed since the last
+// sync, field by field, and stores the decisions for AirtableApply; a dry
+// run returns the diff instead and stores nothing.
+func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanInput) (workflows.AirtablePlanResult, error) {
+	j, err := a.job(ctx, in.MappingID)
+	if err != nil {
+		return workflows.AirtablePlanResult{}, err
+	}
+	if err := a.loadTypes(ctx, j); err != nil {
+		return workflows.AirtablePlanResult{}, err
+	}
+	pg, errs := CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
+	if len(errs) > 0 {
+		return workflows.AirtablePlanResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
+	}
+	j.pg = pg
+	q := sqlc.New(a.Pool)
+	st, err := q.AirtableSyncStateGet(ctx, j.id)
+	if err != nil && !db.IsNotFound(err) {
+		return workflows.AirtablePlanResult{}, fmt.Errorf("load sync state: %w", err)
+	}
+	res := workflows.AirtablePlanResult{AirtableCursor: st.AirtableCursor, PostgresCursor: st.PostgresCursor}
+	mapping := j.syncMapping()
+
+	recs := map[string]*syncplan.Record{}
+	keyValues := map[string]any{}
+	airtableIDs := map[string]string{}
+	rec := func(key string) *syncplan.Record {
+		r, ok := recs[key]
+		if !ok {
+			r = &syncplan.Record{Key: key}
+			recs[key] = r
+		}
+		return r
+	}
+
+	staged, err := q.AirtableStagingList(ctx, in.RunID)
+	if err != nil {
+		return res, fmt.Errorf("load staged records: %w", err)
+	}
+	res.ScannedAirtable = len(staged)
+	for _, s := range staged {
+		var fields map[string]any
+		if err := json.Unmarshal(s.Fields, &fields); err != nil {
+			return res, fmt.Errorf("decode staged record: %w", err)
+		}
+		r := rec(s.Key)
+		r.Airtable = syncplan.Side{Present: true, Values: j.airtableValues(fields), Changed: true}
+		if s.Modified != nil {
+			r.Airtable.Modified = *s.Modified
+			r.Airtable.Changed = st.AirtableCursor == nil || s.Modified.After(*st.AirtableCursor)
+			if res.AirtableCursor == nil || s.Modified.After(*res.AirtableCursor) {
+				t := *s.Modified
+				res.AirtableCursor = &t
+			}
+		}
+		keyValues[s.Key] = fields[j.m.Key.Airtable]
+		airtableIDs[s.Key] = s.AirtableID
+	}
+	activity.RecordHeartbeat(ctx, "read Postgres")
+
+	var since *time.Time
+	if st.PostgresCursor != nil {
+		// Overlap, as for Airtable: a row committed late with an earlier
+		// updated_at is read again rather than missed.
+		t := st.PostgresCursor.Add(-5 * time.Second)
+		since = &t
+	}
+	changed, err := j.pgRows(ctx, a.Pool, since, nil)
+	if err != nil {
+		return res, err
+	}
+	res.ScannedPostgres = len(changed)
+	for key, row := range changed {
+		r := rec(key)
+		r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated, Changed: true}
+		if _, ok := keyValues[key]; !ok {
+			keyValues[key] = row.values[j.m.Key.Postgres]
+		}
+		if res.PostgresCursor == nil || row.updated.After(*res.PostgresCursor) {
+			t := row.updated
+			res.PostgresCursor = &t
+		}
+	}
+	// Both sides of every record either side reported: the Postgres rows
+	// of Airtable's changes, unchanged since the cursor.
+	var missing []string
+	for key, r := range recs {
+		if !r.Postgres.Present {
+			missing = append(missing, key)
+		}
+	}
+	rest, err := j.pgRows(ctx, a.Pool, nil, missing)
+	if err != nil {
+		return res, err
+	}
+	for key, row := range rest {
+		recs[key].Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
+	}
+
+	links, err := q.AirtableLinksAll(ctx, j.id)
+	if err != nil {
+		return res, fmt.Errorf("load links: %w", err)
+	}
+	fullScan := in.FullScan
+	var gone map[string]bool
+	if j.m.Deletes == DeletesPostgresToAirtable || j.m.Deletes == DeletesBoth {
+		if gone, err = j.goneFromPostgres(ctx, a.Pool); err != nil {
+			return res, err
+		}
+	}
+	for _, l := range links {
+		var synced map[string]any
+		if err := json.Unmarshal(l.Synced, &synced); err != nil {
+			return res, fmt.Errorf("decode link: %w", err)
+		}
+		r, reported := recs[l.Key]
+		if !reported {
+			// Neither side reported it: only a deletion can concern it,
+			// seen by a full Airtable scan or by its row being gone.
+			if !fullScan && !gone[l.Key] {
+				continue
+			}
+			r = rec(l.Key)
+			if !gone[l.Key] {
+				r.Postgres = syncplan.Side{Present: true, Values: synced}
+			}
+		}
+		r.Link = syncplan.Link{Known: true, Synced: synced, AirtableID: derefString(l.AirtableID)}
+		if !r.Airtable.Present && !fullScan {
+			// Not read because unchanged: it holds what we last agreed on.
+			r.Airtable = syncplan.Side{Present: true, Values: synced}
+		}
+		if _, ok := airtableIDs[l.Key]; !ok && l.AirtableID != nil {
+			airtableIDs[l.Key] = *l.AirtableID
+		}
+		if _, ok := keyValues[l.Key]; !ok {
+			keyValues[l.Key] = l.Key
+		}
+	}
+
+	all := make([]syncplan.Record, 0, len(recs))
+	for _, r := range recs {
+		all = append(all, *r)
+	}
+	if in.DryRun {
+		diff := syncplan.Diff(mapping, all, planSamples)
+		res.Counts = countsOf(diff.Summary)
+		b, err := json.Marshal(diff)
+		if err != nil {
+			return res, fmt.Errorf("marshal diff: %w", err)
+		}
+		res.Diff = b
+		return res, nil
+	}
+
+	var decisions []syncplan.Decision
+	batch := &pgx.Batch{}
+	for _, r := range all {
+		d := syncplan.Decide(mapping, r)
+		decisions = append(decisions, d)
+		if d.Airtable == syncplan.OpNone && d.Postgres == syncplan.OpNone && r.Link.Known && reflect.DeepEqual(d.Synced, r.Link.Synced) {
+			continue // nothing to write, not even the link
+		}
+		body, err := json.Marshal(planEntry{Decision: d, AirtableID: airtableIDs[r.Key], KeyValue: keyValues[r.Key]})
+		if err != nil {
+			return res, fmt.Errorf("marshal decision: %w", err)
+		}
+		batch.Queue(`INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, key) DO NOTHING`,
+			in.RunID, r.Key, body, string(d.Airtable), string(d.Postgres))
+		res.Decisions++
+	}
+	res.Counts = countsOf(syncplan.Summarize(decisions))
+	if batch.Len() > 0 {
+		if err := a.Pool.SendBatch(ctx, batch).Close(); err != nil {
+			return res, fmt.Errorf("store plan: %w", err)
+		}
+	}
+	return res, nil
+}
+
+func countsOf(s syncplan.Summary) workflows.SyncCounts {
+	return workflows.SyncCounts{
+		AirtableCreates: s.AirtableCreates, AirtableUpdates: s.AirtableUpdates, AirtableDeletes: s.AirtableDeletes,
+		PostgresCreates: s.PostgresCreates, PostgresUpdates: s.PostgresUpdates, PostgresDeletes: s.PostgresDeletes,
+		Conflicts: s.Conflicts, Unchanged: s.Unchanged,
+	}
+}
+
+// syncMapping is the mapping as the decision core takes it: fields named
+// by their Postgres column, compared as their Airtable type.
+func (j *syncJob) syncMapping() syncplan.Mapping {
+	m := syncplan.Mapping{Policy: syncplan.Policy(j.m.Conflict), Deletes: syncplan.Deletes(j.m.Deletes)}
+	for _, f := range j.m.Fields {
+		sf := syncplan.Field{Name: f.Postgres, Direction: syncplan.Direction(f.Direction), Policy: syncplan.Policy(f.Conflict)}
+		if typ, ok := j.types[f.Airtable]; ok {
+			sf.Equal = func(a, b any) bool { return airtable.Equal(typ, a, b) }
+		}
+		m.Fields = append(m.Fields, sf)
+	}
+	return m
+}
+
+// airtableValues maps a record's cells to the Postgres columns they sync
+// with; an absent (empty) cell is nil.
+func (j *syncJob) airtableValues(fields map[string]any) map[string]any {
+	out := make(map[string]any, len(j.m.Fields))
+	for _, f := range j.m.Fields {
+		out[f.Postgres] = fields[f.Airtable]
+	}
+	return out
+}
+
+// pgRows reads the mapped columns of the rows updated after since, or of
+// the rows with the given keys, by key.
+func (j *syncJob) pgRows(ctx context.Context, pool interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, since *time.Time, keys []string) (map[string]pgRow, error) {
+	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
+	keyCol := pgx.Identifier{j.m.Key.Postgres}.Sanitize()
+	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	base := fmt.Sprintf(`SELECT to_jsonb(t), t.%s FROM %s t`, upd, table)
+	switch {
+	case keys != nil:
+		if len(keys) == 0 {
+			return map[string]pgRow{}, nil
+		}
+		rows, err = pool.Query(ctx, base+fmt.Sprintf(` WHERE t.%s::text = ANY ($1)`, keyCol), keys)
+	case since != nil:
+		rows, err = pool.Query(ctx, base+fmt.Sprintf(` WHERE t.%s > $1`, upd), *since)
+	default:
+		rows, err = pool.Query(ctx, base)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]pgRow{}
+	for rows.Next() {
+		var raw []byte
+		var updated time.Time
+		if err := rows.Scan(&raw, &updated); err != nil {
+			return nil, fmt.Errorf("read %s: %w", table, err)
+		}
+		var all map[string]any
+		if err := json.Unmarshal(raw, &all); err != nil {
+			return nil, fmt.Errorf("decode row of %s: %w", table, err)
+		}
+		key, ok := keyString(all[j.m.Key.Postgres])
+		if !ok {
+			continue
+		}
+		vals := make(map[string]any, len(j.m.Fields)+1)
+		for _, f := range j.m.Fields {
+			vals[f.Postgres] = all[f.Postgres]
+		}
+		vals[j.m.Key.Postgres] = all[j.m.Key.Postgres]
+		out[key] = pgRow{values: vals, updated: updated}
+	}
+	return out, rows.Err()
+}
+
+// goneFromPostgres lists the linked keys whose rows no longer exist.
+func (j *syncJob) goneFromPostgres(ctx context.Context, pool interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[string]bool, error) {
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT l.key FROM airtable_links l
+		WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s::text = l.key)`,
+		pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize(), pgx.Identifier{j.m.Key.Postgres}.Sanitize()), j.id)
+	if err != nil {
+		return nil, fmt.Errorf("find deleted rows: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find deleted rows: %w", err)
+	}
+	gone := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		gone[k] = true
+	}
+	return gone, nil
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,342 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/groundwork-dev/groundwork/db"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/airtable"
+	"github.com/groundwork-dev/groundwork/internal/secretbox"
+	"github.com/groundwork-dev/groundwork/workflows"
+)
+
+// Airtable syncs mappings between Airtable and Postgres. Every request to
+// Airtable first takes a turn from two buckets in Postgres, one per base
+// (5/s) and one per token (50/s), so all workers together stay under
+// Airtable's limits; a 429 is therefore a bug in our limiter, logged as
+// such, and waited out through the activity's next retry delay.
+type Airtable struct {
+	Pool *pgxpool.Pool
+	// APIURL is Airtable's origin (default https://api.airtable.com).
+	APIURL string
+	// Token is the default token (AIRTABLE_TOKEN).
+	Token string
+	HTTP  *http.Client
+	// Secrets opens mappings' own tokens.
+	Secrets *secretbox.Box
+	// PerBase and PerToken are the shared request buckets.
+	PerBase, PerToken *TokenBucket
+	// Lockout is how long Airtable refuses a caller after a 429.
+	Lockout time.Duration
+	// Schemas are the Postgres schemas mappings may sync.
+	Schemas []string
+	Log     *slog.Logger
+}
+
+// syncJob is a mapping ready to sync: its config, token, client and the
+// types of its Airtable fields.
+type syncJob struct {
+	id     string
+	m      AirtableMapping
+	client *airtable.Client
+	// types maps Airtable field names to their types (empty when the token
+	// may not read the base's schema: values are then compared as JSON).
+	types map[string]string
+	pg    PostgresTable
+}
+
+// AirtablePrepare loads a sync run's request and its mapping's cursor.
+// Deletes made in Airtable can only be seen by listing every record, so a
+// mapping that propagates them reads the whole table each time.
+func (a *Airtable) AirtablePrepare(ctx context.Context, in workflows.AirtableSyncInput) (workflows.AirtablePrepared, error) {
+	q := sqlc.New(a.Pool)
+	body, err := q.RunInputGet(ctx, in.RunID)
+	if db.IsNotFound(err) {
+		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the sync request is gone", workflows.ErrTypeNotFound, err)
+	}
+	if err != nil {
+		return workflows.AirtablePrepared{}, fmt.Errorf("load run input: %w", err)
+	}
+	var req SyncRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the stored sync request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+	}
+	row, err := q.AirtableMappingGetForOwner(ctx, sqlc.AirtableMappingGetForOwnerParams{ID: req.MappingID, OwnerID: in.OwnerID})
+	if db.IsNotFound(err) {
+		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the mapping was deleted", workflows.ErrTypeNotFound, err)
+	}
+	if err != nil {
+		return workflows.AirtablePrepared{}, fmt.Errorf("load mapping: %w", err)
+	}
+	var m AirtableMapping
+	if err := json.Unmarshal(row.Config, &m); err != nil {
+		return workflows.AirtablePrepared{}, fmt.Errorf("decode mapping: %w", err)
+	}
+	out := workflows.AirtablePrepared{MappingID: row.ID, DryRun: req.DryRun}
+	if m.Deletes == DeletesAirtableToPostgres || m.Deletes == DeletesBoth {
+		return out, nil
+	}
+	st, err := q.AirtableSyncStateGet(ctx, row.ID)
+	if err != nil && !db.IsNotFound(err) {
+		return out, fmt.Errorf("load sync state: %w", err)
+	}
+	if err == nil && st.AirtableCursor != nil {
+		// A second of overlap: a record modified in the cursor's own
+		// millisecond, or committed late, is read again rather than
+		// missed; reading it twice changes nothing.
+		since := st.AirtableCursor.Add(-time.Second)
+		out.Since = &since
+	}
+	return out, nil
+}
+
+// AirtableLaunch records the run of a scheduled sync, as POST
+// /v1/airtable-syncs would have.
+func (a *Airtable) AirtableLaunch(ctx context.Context, in workflows.AirtableLaunchInput) error {
+	body, err := json.Marshal(SyncRequest{MappingID: in.MappingID})
+	if err != nil {
+		return fmt.Errorf("marshal sync request: %w", err)
+	}
+	sum := sha256.Sum256(append([]byte(string(workflows.KindAirtableSync)+"\n"), body...))
+	_, err = sqlc.New(a.Pool).RunCreate(ctx, sqlc.RunCreateParams{
+		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(workflows.KindAirtableSync), RequestHash: sum[:], Body: body,
+	})
+	if err != nil && !db.IsUniqueViolation(err) {
+		return fmt.Errorf("record scheduled run: %w", err)
+	}
+	return nil
+}
+
+// job loads a mapping with its token and client.
+func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) {
+	row, err := sqlc.New(a.Pool).AirtableMappingGet(ctx, mappingID)
+	if db.IsNotFound(err) {
+		return nil, temporal.NewNonRetryableApplicationError("the mapping was deleted", workflows.ErrTypeNotFound, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load mapping: %w", err)
+	}
+	j := &syncJob{id: row.ID, types: map[string]string{}}
+	if err := json.Unmarshal(row.Config, &j.m); err != nil {
+		return nil, fmt.Errorf("decode mapping: %w", err)
+	}
+	token := a.Token
+	if len(row.TokenCiphertext) > 0 {
+		pt, err := a.Secrets.Open(row.TokenCiphertext, row.ID)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError("the mapping's token cannot be decrypted: set the GROUNDWORK_ENCRYPTION_KEY it was stored with", workflows.ErrTypeInvalidInput, err)
+		}
+		token = string(pt)
+	}
+	if token == "" {
+		return nil, temporal.NewNonRetryableApplicationError("no Airtable token: set AIRTABLE_TOKEN on the worker or give the mapping a token", workflows.ErrTypeInvalidInput, nil)
+	}
+	tokenKey := "airtable-token:" + shortHash(token)
+	j.client = &airtable.Client{
+		BaseURL: a.APIURL, Token: token, HTTP: a.HTTP,
+		Wait: func(ctx context.Context, base string) error {
+			beat := func(time.Duration) {
+				if activity.IsActivity(ctx) {
+					activity.RecordHeartbeat(ctx, "waiting for Airtable's rate limit")
+				}
+			}
+			if _, err := a.PerBase.Take(ctx, "airtable-base:"+base, 1, beat); err != nil {
+				return err
+			}
+			_, err := a.PerToken.Take(ctx, tokenKey, 1, beat)
+			return err
+		},
+	}
+	return j, nil
+}
+
+// loadTypes reads the Airtable field types of the mapped table. A token
+// without the schema scope still syncs, comparing values as JSON.
+func (a *Airtable) loadTypes(ctx context.Context, j *syncJob) error {
+	tables, err := j.client.Tables(ctx, j.m.Airtable.BaseID)
+	if err != nil {
+		var ae *airtable.Error
+		if errors.As(err, &ae) && !ae.Retryable() {
+			a.logWarn("cannot read the base's schema; comparing values as JSON", "mapping_id", j.id, "error", err)
+			return nil
+		}
+		return a.airtableError("read the base's schema", err)
+	}
+	for _, t := range tables {
+		if t.Name == j.m.Airtable.Table || t.ID == j.m.Airtable.Table {
+			for _, f := range t.Fields {
+				j.types[f.Name] = f.Type
+			}
+			return nil
+		}
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("base %s has no table %q", j.m.Airtable.BaseID, j.m.Airtable.Table), workflows.ErrTypeInvalidInput, nil)
+}
+
+// AirtableFetch reads up to MaxPages pages of the records changed since the
+// cursor into the run's staging, checkpointing the list offset in its
+// heartbeat so a retried attempt goes on from the last page it stored.
+func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetchInput) (workflows.AirtableFetchOutput, error) {
+	j, err := a.job(ctx, in.MappingID)
+	if err != nil {
+		return workflows.AirtableFetchOutput{}, err
+	}
+	offset := in.Offset
+	var hb workflows.AirtableFetchOutput
+	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &hb) == nil && hb.Offset != "" {
+		offset = hb.Offset
+	}
+	opts := airtable.ListOptions{Fields: j.airtableFields(), PageSize: airtable.MaxPageSize}
+	if in.Since != nil {
+		opts.FilterByFormula = airtable.ModifiedAfter(j.m.Airtable.ModifiedField, *in.Since)
+	}
+	q := sqlc.New(a.Pool)
+	// A failed attempt's pages never reached the workflow: count them here.
+	out := workflows.AirtableFetchOutput{Records: hb.Records}
+	for page := 0; page < max(in.MaxPages, 1); page++ {
+		opts.Offset = offset
+		p, err := j.client.ListPage(ctx, j.m.Airtable.BaseID, j.m.Airtable.Table, opts)
+		var ae *airtable.Error
+		if errors.As(err, &ae) && ae.Type == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE" {
+			// Airtable forgot the offset (a long pause): list again from
+			// the start; staging rows are keyed by record, so nothing
+			// doubles.
+			offset = ""
+			continue
+		}
+		if err != nil {
+			return out, a.airtableError("list records", err)
+		}
+		for _, r := range p.Records {
+			key, ok := keyString(r.Fields[j.m.Key.Airtable])
+			if !ok {
+				continue // no key: it cannot be matched, so it is not synced
+			}
+			fields, err := json.Marshal(r.Fields)
+			if err != nil {
+				return out, fmt.Errorf("marshal record %s: %w", r.ID, err)
+			}
+			var mod *time.Time
+			if t, ok := parseTime(r.Fields[j.m.Airtable.ModifiedField]); ok {
+				mod = &t
+			}
+			if err := q.AirtableStagingPut(ctx, sqlc.AirtableStagingPutParams{RunID: in.RunID, AirtableID: r.ID, Key: key, Fields: fields, Modified: mod}); err != nil {
+				return out, fmt.Errorf("stage record: %w", err)
+			}
+		}
+		out.Records += len(p.Records)
+		offset = p.Offset
+		out.Offset = offset
+		activity.RecordHeartbeat(ctx, out)
+		if offset == "" {
+			out.Done = true
+			return out, nil
+		}
+	}
+	return out, nil
+}
+
+// airtableFields are the fields a sync reads: key, mapped fields and the
+// modified-time field.
+func (j *syncJob) airtableFields() []string {
+	fs := []string{j.m.Key.Airtable, j.m.Airtable.ModifiedField}
+	for _, f := range j.m.Fields {
+		fs = append(fs, f.Airtable)
+	}
+	return fs
+}
+
+// airtableError turns a client error into the activity's error: a 429
+// waits out Airtable's lockout, other retryable failures back off, the
+// rest (bad token, missing table, invalid request) fail the run.
+func (a *Airtable) airtableError(what string, err error) error {
+	var ae *airtable.Error
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if ae.IsRateLimited() {
+		a.logError("Airtable answered 429: our shared limiter let too many requests through", "error", ae.Message)
+		wait := a.Lockout
+		if wait <= 0 {
+			wait = airtable.RateLimitLockout
+		}
+		return temporal.NewApplicationErrorWithOptions(what+": rate limited by Airtable", "airtable_rate_limited",
+			temporal.ApplicationErrorOptions{NextRetryDelay: wait, Cause: err})
+	}
+	if ae.Retryable() {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: Airtable refused: %s", what, ae.Error()), workflows.ErrTypeInvalidInput, err)
+}
+
+// keyString is a record's key as text, the form both sides are matched in.
+func keyString(v any) (string, bool) {
+	switch k := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		return k, k != ""
+	case float64:
+		return strconv.FormatFloat(k, 'f', -1, 64), true
+	case json.Number:
+		return k.String(), true
+	case bool:
+		return strconv.FormatBool(k), true
+	default:
+		b, _ := json.Marshal(k)
+		return string(b), true
+	}
+}
+
+func parseTime(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (a *Airtable) logWarn(msg string, args ...any) {
+	if a.Log != nil {
+		a.Log.Warn(msg, args...)
+	}
+}
+
+func (a *Airtable) logError(msg string, args ...any) {
+	if a.Log != nil {
+		a.Log.Error(msg, args...)
+	}
+}
+
+// AirtableDiscard closes a failed or canceled sync, dropping its scratch
+// rows. What it already applied stays applied (and audited): both sides
+// and the links agree on it, so the next sync does not redo it.
+func (a *Airtable) AirtableDiscard(ctx context.Context, in workflows.RunDiscardInput) error {
+	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		if err := q.AirtableRunScratchDelete(ctx, in.RunID); err != nil {
+			return fmt.Errorf("delete scratch: %w", err)
+		}
+		return finishFailedRun(ctx, q, in)
+	})
+}

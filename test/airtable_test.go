@@ -1,0 +1,286 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/testenv"
+)
+
+const testBase = "appTestBase123456"
+
+// airtableFixture is a fake Airtable base with a Customers table and a
+// Postgres customers table, under one stack.
+type airtableFixture struct {
+	t    *testing.T
+	fake *airtablefake.Server
+	s    *stack
+}
+
+func newAirtableFixture(t *testing.T) *airtableFixture {
+	t.Helper()
+	testenv.SkipShort(t, "Postgres and Temporal")
+	fake := airtablefake.New(airtablefake.Options{PerBase: 50, PerToken: 500, Lockout: 2 * time.Second})
+	t.Cleanup(fake.Close)
+	fake.CreateTable(testBase, airtablefake.TableSpec{Name: "Customers", Fields: []airtablefake.FieldSpec{
+		{Name: "Email", Type: airtablefake.TypeEmail},
+		{Name: "Name", Type: airtablefake.TypeSingleLineText},
+		{Name: "Plan", Type: airtablefake.TypeSingleSelect, Choices: []string{"starter", "pro"}},
+		{Name: "Seats", Type: airtablefake.TypeNumber},
+		{Name: "Active", Type: airtablefake.TypeCheckbox},
+		{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
+	}})
+	// Its own Temporal: the shared stack's workers would take its tasks.
+	s := startStack(t, stackOptions{
+		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(), databaseURL: testenv.DatabaseURL(t),
+		workers: "all", ratePerSec: 10000, ratePerMin: 1000000,
+		airtable: config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"},
+			PerBase: 40, PerToken: 400, Lockout: 2 * time.Second},
+	}, true)
+	_, err := s.App.Pool.Exec(context.Background(), `CREATE TABLE customers (
+		id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		email text NOT NULL UNIQUE,
+		name text,
+		plan text,
+		seats integer,
+		active boolean NOT NULL DEFAULT false,
+		updated_at timestamptz NOT NULL DEFAULT now())`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &airtableFixture{t: t, fake: fake, s: s}
+}
+
+func (f *airtableFixture) pgExec(sql string, args ...any) {
+	f.t.Helper()
+	if _, err := f.s.App.Pool.Exec(context.Background(), sql, args...); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// pgCustomers is the Postgres table by email: name|plan|seats|active.
+func (f *airtableFixture) pgCustomers() map[string][]any {
+	f.t.Helper()
+	rows, err := f.s.App.Pool.Query(context.Background(), `SELECT email, name, plan, seats, active FROM customers`)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string][]any{}
+	for rows.Next() {
+		var email string
+		var name, plan *string
+		var seats *int32
+		var active bool
+		if err := rows.Scan(&email, &name, &plan, &seats, &active); err != nil {
+			f.t.Fatal(err)
+		}
+		out[email] = []any{deref(name), deref(plan), seats, active}
+	}
+	return out
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// atCustomers is the Airtable table by email.
+func (f *airtableFixture) atCustomers() map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, r := range f.fake.Records(testBase, "Customers") {
+		out[r.Fields["Email"].(string)] = r.Fields
+	}
+	return out
+}
+
+func (f *airtableFixture) atID(email string) string {
+	for _, r := range f.fake.Records(testBase, "Customers") {
+		if r.Fields["Email"] == email {
+			return r.ID
+		}
+	}
+	f.t.Fatalf("no Airtable record %s", email)
+	return ""
+}
+
+func (c *apiClient) sync(mappingID string, dryRun bool) run {
+	c.t.Helper()
+	r, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": mappingID, "dry_run": dryRun})
+	if resp.Status != http.StatusAccepted {
+		c.t.Fatalf("start sync: %d %s", resp.Status, resp.Body)
+	}
+	done := c.waitRun(r.ID)
+	if done.Status != "succeeded" {
+		c.t.Fatalf("sync %+v", done)
+	}
+	return done
+}
+
+func counts(r run) map[string]any {
+	c, _ := r.Result["counts"].(map[string]any)
+	return c
+}
+
+func TestAirtableTwoWaySync(t *testing.T) {
+	f := newAirtableFixture(t)
+	c := f.s.newUser(t, "airtable-alice")
+	bob := f.s.newUser(t, "airtable-bob")
+
+	// Airtable has a and b; Postgres has b (older) and c.
+	f.pgExec(`INSERT INTO customers (email, name, plan, seats, active, updated_at) VALUES
+		('b@x.example', 'B from Postgres', 'starter', 3, true, now() - interval '1 hour'),
+		('c@x.example', 'C', 'pro', 10, false, now())`)
+	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "a@x.example", "Name": "A", "Plan": "pro", "Seats": 5, "Active": true})
+	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "b@x.example", "Name": "B from Airtable", "Plan": "pro"})
+
+	mapping := map[string]any{
+		"name":     "customers",
+		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
+		"postgres": map[string]any{"table": "public.customers", "updated_at": "updated_at"},
+		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
+		"fields": []map[string]any{
+			{"airtable": "Name", "postgres": "name", "direction": "both"},
+			{"airtable": "Plan", "postgres": "plan", "direction": "both"},
+			{"airtable": "Seats", "postgres": "seats", "direction": "push"},
+			{"airtable": "Active", "postgres": "active", "direction": "pull"},
+		},
+		"conflict": "latest_wins",
+	}
+	t.Run("bad mappings are refused", func(t *testing.T) {
+		bad := map[string]any{}
+		for k, v := range mapping {
+			bad[k] = v
+		}
+		bad["postgres"] = map[string]any{"table": "public.api_keys"}
+		if resp := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, bad)); resp.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("Groundwork's own table: %d %s", resp.Status, resp.Body)
+		}
+		bad["postgres"] = map[string]any{"table": "public.nope"}
+		if resp := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, bad)); resp.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("missing table: %d %s", resp.Status, resp.Body)
+		}
+	})
+	resp := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping))
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create mapping: %d %s", resp.Status, resp.Body)
+	}
+	var m struct {
+		ID       string `json:"id"`
+		TokenSet bool   `json:"token_set"`
+	}
+	resp.json(t, &m)
+	if r := bob.do(http.MethodGet, "/v1/airtable/mappings/"+m.ID, nil); r.Status != http.StatusNotFound {
+		t.Fatalf("bob reads alice's mapping: %d", r.Status)
+	}
+	if _, r := bob.start("/v1/airtable-syncs", map[string]any{"mapping_id": m.ID}); r.Status != http.StatusNotFound {
+		t.Fatalf("bob syncs alice's mapping: %d", r.Status)
+	}
+
+	t.Run("a dry run writes nothing", func(t *testing.T) {
+		f.fake.ResetRequests()
+		before := f.pgCustomers()
+		r := c.sync(m.ID, true)
+		if r.Result["diff"] == nil || counts(r)["airtable_creates"] != float64(1) || counts(r)["postgres_creates"] != float64(1) {
+			t.Fatalf("dry run result %+v", r.Result)
+		}
+		for _, req := range f.fake.Requests() {
+			if req.Method != http.MethodGet && !strings.HasSuffix(req.Path, "/listRecords") {
+				t.Fatalf("a dry run wrote to Airtable: %+v", req)
+			}
+		}
+		if got := f.pgCustomers(); len(got) != len(before) {
+			t.Fatalf("a dry run wrote to Postgres: %v", got)
+		}
+	})
+
+	r1 := c.sync(m.ID, false)
+	t.Run("first sync converges both ways", func(t *testing.T) {
+		pg, at := f.pgCustomers(), f.atCustomers()
+		if len(pg) != 3 || len(at) != 3 {
+			t.Fatalf("pg %v\nairtable %v", pg, at)
+		}
+		// b changed on both sides; Airtable's edit is the later one.
+		if pg["b@x.example"][0] != "B from Airtable" || at["b@x.example"]["Name"] != "B from Airtable" {
+			t.Fatalf("latest_wins: pg %v airtable %v", pg["b@x.example"], at["b@x.example"])
+		}
+		// Seats is push-only: Postgres's 3 goes to Airtable; Active is pull-only.
+		if at["b@x.example"]["Seats"] != float64(3) || pg["a@x.example"][3] != true {
+			t.Fatalf("directions: pg %v airtable %v", pg, at)
+		}
+		if pg["a@x.example"][0] != "A" || at["c@x.example"]["Name"] != "C" {
+			t.Fatalf("creates: pg %v airtable %v", pg, at)
+		}
+		if r1.Result["failed"] != float64(0) {
+			t.Fatalf("result %+v", r1.Result)
+		}
+	})
+
+	t.Run("the audit log names the conflict", func(t *testing.T) {
+		var audit struct {
+			Entries []struct {
+				Key, Field, Winner string
+				Conflict           bool
+				LosingValue        any `json:"losing_value"`
+			} `json:"entries"`
+		}
+		c.do(http.MethodGet, "/v1/airtable/mappings/"+m.ID+"/audit?limit=100", nil).json(t, &audit)
+		found := false
+		for _, e := range audit.Entries {
+			if e.Key == "b@x.example" && e.Field == "name" && e.Conflict && e.Winner == "airtable" && e.LosingValue == "B from Postgres" {
+				found = true
+			}
+		}
+		if !found || len(audit.Entries) < 6 {
+			t.Fatalf("audit %+v", audit.Entries)
+		}
+	})
+
+	t.Run("our own writes are not echoed back", func(t *testing.T) {
+		r := c.sync(m.ID, false)
+		if r.Result["applied"] != float64(0) {
+			t.Fatalf("the second sync rewrote: %+v", r.Result)
+		}
+	})
+
+	t.Run("incremental edits and a refused record", func(t *testing.T) {
+		f.fake.Update(testBase, "Customers", f.atID("a@x.example"), map[string]any{"Name": "A renamed"})
+		f.pgExec(`UPDATE customers SET name = 'C renamed', updated_at = now() WHERE email = 'c@x.example'`)
+		// Not a choice of the select: Airtable refuses this record alone.
+		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('d@x.example', 'D', 'enterprise')`)
+		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('e@x.example', 'E', 'pro')`)
+		r := c.sync(m.ID, false)
+		pg, at := f.pgCustomers(), f.atCustomers()
+		if pg["a@x.example"][0] != "A renamed" || at["c@x.example"]["Name"] != "C renamed" || at["e@x.example"] == nil {
+			t.Fatalf("pg %v\nairtable %v", pg, at)
+		}
+		if _, ok := at["d@x.example"]; ok || r.Result["failed"] != float64(1) {
+			t.Fatalf("the refused record: %+v", r.Result)
+		}
+		fails, _ := r.Result["failures"].([]any)
+		if len(fails) != 1 || !strings.Contains(fails[0].(map[string]any)["key"].(string), "d@x.example") {
+			t.Fatalf("failures %+v", r.Result["failures"])
+		}
+	})
+
+	if st := f.fake.Stats(); st.RateLimited != 0 || st.MaxWriteBatch > 10 {
+		t.Fatalf("fake stats %+v", st)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
