@@ -28,6 +28,7 @@ const (
 
 // Change is the audit entry for one field written to one side.
 type Change struct {
+	// Field is the Field.Name written.
 	Field string
 	// Old is the field's value at the last sync (the ancestor), nil when
 	// the record was never synced; New is the value written.
@@ -43,6 +44,7 @@ type Change struct {
 
 // Decision is what to do with one record.
 type Decision struct {
+	// Key is the Record.Key decided on.
 	Key string
 	// Airtable is the operation on the Airtable record; AirtableFields
 	// holds the values to write: for an update only the fields that

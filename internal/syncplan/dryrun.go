@@ -8,8 +8,9 @@ import (
 // DryRun is what a sync would do, for review before running it: the totals
 // and a few example decisions of each kind, sorted by key.
 type DryRun struct {
+	// Summary counts every decision, not only the samples.
 	Summary Summary
-
+	// The samples of each operation on each side.
 	AirtableCreates, AirtableUpdates, AirtableDeletes []Decision
 	PostgresCreates, PostgresUpdates, PostgresDeletes []Decision
 	// Conflicts holds decisions with at least one conflict.

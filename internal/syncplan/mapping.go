@@ -76,7 +76,8 @@ type Field struct {
 	// Name identifies the field in Side.Values, Link.Synced and the audit
 	// log; the Postgres column name is a good choice because it is stable
 	// when someone renames the Airtable field.
-	Name      string
+	Name string
+	// Direction is the way the field's values may flow.
 	Direction Direction
 	// Policy overrides Mapping.Policy for this field; "" uses the mapping's.
 	// Only "both" fields consult it: the others have one possible winner.
@@ -98,8 +99,11 @@ func (f Field) equal(a, b any) bool {
 
 // Mapping describes how one Postgres table syncs with one Airtable table.
 type Mapping struct {
-	Fields  []Field
-	Policy  Policy
+	// Fields are the synced fields; others are left alone on both sides.
+	Fields []Field
+	// Policy resolves conflicts on fields that set none of their own.
+	Policy Policy
+	// Deletes says which deletions propagate; "" propagates none.
 	Deletes Deletes
 }
 

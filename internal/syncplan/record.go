@@ -39,10 +39,11 @@ type Link struct {
 // Record is one record as both sides and the last sync see it.
 type Record struct {
 	// Key matches the record across sides, e.g. the Postgres primary key.
-	Key      string
-	Airtable Side
-	Postgres Side
-	Link     Link
+	Key string
+	// Airtable and Postgres are the record as each side has it now.
+	Airtable, Postgres Side
+	// Link is what the last sync stored about the record.
+	Link Link
 }
 
 // ancestor returns the field's value at the last sync, nil when the record

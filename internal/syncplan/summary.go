@@ -2,6 +2,7 @@ package syncplan
 
 // Summary counts what a batch of decisions will do.
 type Summary struct {
+	// The operations on each side, by kind.
 	AirtableCreates, AirtableUpdates, AirtableDeletes int
 	PostgresCreates, PostgresUpdates, PostgresDeletes int
 	// Conflicts counts conflicting fields, not records.
