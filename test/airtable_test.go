@@ -3,6 +3,7 @@ package test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -283,4 +284,95 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// createMapping creates a mapping of the fixture's tables with the given
+// fields and options and returns its ID.
+func (f *airtableFixture) createMapping(c *apiClient, name string, fields []map[string]any, extra map[string]any) string {
+	f.t.Helper()
+	body := map[string]any{
+		"name":     name,
+		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
+		"postgres": map[string]any{"table": "public.customers"},
+		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
+		"fields":   fields,
+		"conflict": "latest_wins",
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	resp := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(f.t, body))
+	if resp.Status != http.StatusCreated {
+		f.t.Fatalf("create mapping: %d %s", resp.Status, resp.Body)
+	}
+	var m struct{ ID string }
+	resp.json(f.t, &m)
+	return m.ID
+}
+
+func TestAirtablePoliciesAndDeletes(t *testing.T) {
+	f := newAirtableFixture(t)
+	c := f.s.newUser(t, "airtable-policies")
+	for i, e := range []string{"p@x.example", "q@x.example", "r@x.example", "s@x.example"} {
+		f.fake.Insert(testBase, "Customers", map[string]any{"Email": e, "Name": "N" + e, "Plan": "starter", "Seats": i})
+	}
+	// Name: Postgres wins conflicts; Plan: Airtable wins; deletes both ways.
+	id := f.createMapping(c, "policies", []map[string]any{
+		{"airtable": "Name", "postgres": "name", "direction": "both", "conflict": "postgres_wins"},
+		{"airtable": "Plan", "postgres": "plan", "direction": "both", "conflict": "airtable_wins"},
+	}, map[string]any{"deletes": "both"})
+	c.sync(id, false)
+	if len(f.pgCustomers()) != 4 {
+		t.Fatalf("first sync: %v", f.pgCustomers())
+	}
+
+	// p: both sides change Name and Plan; the per-field policies decide.
+	f.fake.Update(testBase, "Customers", f.atID("p@x.example"), map[string]any{"Name": "P airtable", "Plan": "pro"})
+	f.pgExec(`UPDATE customers SET name = 'P postgres', plan = 'starter', updated_at = now() + interval '1 minute' WHERE email = 'p@x.example'`)
+	// q: deleted in Airtable; r: deleted in Postgres; s: deleted in
+	// Airtable but edited in Postgres, so the edit wins and s comes back.
+	f.fake.Delete(testBase, "Customers", f.atID("q@x.example"))
+	f.pgExec(`DELETE FROM customers WHERE email = 'r@x.example'`)
+	f.fake.Delete(testBase, "Customers", f.atID("s@x.example"))
+	f.pgExec(`UPDATE customers SET name = 'S kept', updated_at = now() WHERE email = 's@x.example'`)
+	r := c.sync(id, false)
+
+	pg, at := f.pgCustomers(), f.atCustomers()
+	if pg["p@x.example"][0] != "P postgres" || at["p@x.example"]["Name"] != "P postgres" {
+		t.Errorf("postgres_wins on Name: pg %v airtable %v", pg["p@x.example"], at["p@x.example"])
+	}
+	if pg["p@x.example"][1] != "pro" || at["p@x.example"]["Plan"] != "pro" {
+		t.Errorf("airtable_wins on Plan: pg %v airtable %v", pg["p@x.example"], at["p@x.example"])
+	}
+	if _, ok := pg["q@x.example"]; ok {
+		t.Errorf("q deleted in Airtable is still in Postgres")
+	}
+	if _, ok := at["r@x.example"]; ok {
+		t.Errorf("r deleted in Postgres is still in Airtable")
+	}
+	if pg["s@x.example"] == nil || at["s@x.example"] == nil || at["s@x.example"]["Name"] != "S kept" {
+		t.Errorf("an edit lost to a delete: pg %v airtable %v", pg["s@x.example"], at["s@x.example"])
+	}
+	if r.Result["failed"] != float64(0) {
+		t.Fatalf("result %+v", r.Result)
+	}
+}
+
+func TestAirtableRateLimitStorm(t *testing.T) {
+	f := newAirtableFixture(t)
+	c := f.s.newUser(t, "airtable-storm")
+	for i := range 30 {
+		f.pgExec(`INSERT INTO customers (email, name) VALUES ($1, $2)`, fmt.Sprintf("u%02d@x.example", i), fmt.Sprintf("U%d", i))
+	}
+	id := f.createMapping(c, "storm", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)
+	// Airtable answers the next requests with 429: the sync waits out the
+	// lockout through its retry delay and finishes without a duplicate.
+	f.fake.FailNext(4, http.StatusTooManyRequests)
+	r := c.sync(id, false)
+	if got := len(f.atCustomers()); got != 30 || r.Result["failed"] != float64(0) {
+		t.Fatalf("%d Airtable records, result %+v", got, r.Result)
+	}
+	if st := f.fake.Stats(); st.Injected != 4 {
+		t.Fatalf("stats %+v", st)
+	}
 }
