@@ -5,13 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/groundwork-dev/groundwork/internal/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/worker"
 )
 
 const testBase = "appTestBase123456"
@@ -204,6 +209,7 @@ func TestAirtableTwoWaySync(t *testing.T) {
 	})
 
 	r1 := c.sync(m.ID, false)
+	replayAndRecord(t, f.s.App.Temporal, r1.ID, "airtable_sync_succeeded.json")
 	t.Run("first sync converges both ways", func(t *testing.T) {
 		pg, at := f.pgCustomers(), f.atCustomers()
 		if len(pg) != 3 || len(at) != 3 {
@@ -374,5 +380,105 @@ func TestAirtableRateLimitStorm(t *testing.T) {
 	}
 	if st := f.fake.Stats(); st.Injected != 4 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestAirtableSyncSurvivesAKilledWorker runs the airtable queue in a worker
+// process, kills it while the sync writes, and lets an in-process worker
+// finish: every record exists once on each side and the audit log has one
+// entry per changed field, none twice.
+func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
+	testenv.SkipShort(t, "Postgres, Temporal and a worker process")
+	fake := airtablefake.New(airtablefake.Options{PerBase: 100, PerToken: 1000, Lockout: time.Second})
+	defer fake.Close()
+	fake.CreateTable(testBase, airtablefake.TableSpec{Name: "Customers", Fields: []airtablefake.FieldSpec{
+		{Name: "Email", Type: airtablefake.TypeEmail},
+		{Name: "Name", Type: airtablefake.TypeSingleLineText},
+		{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
+	}})
+	dev := testenv.StartTemporal(t)
+	dbURL := testenv.DatabaseURL(t)
+	// Slow enough that the kill lands mid-write: 400 creates at 10
+	// requests/s take four seconds.
+	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"}, PerBase: 10, PerToken: 100, Lockout: time.Second}
+	s := startStack(t, stackOptions{temporalHostPort: dev.FrontendHostPort(), databaseURL: dbURL,
+		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, airtable: at}, true)
+	f := &airtableFixture{t: t, fake: fake, s: s}
+	f.pgExec(`CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+		name text, plan text, seats integer, active boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT now())`)
+	f.pgExec(`INSERT INTO customers (email, name) SELECT 'k' || g || '@x.example', 'K' || g FROM generate_series(1, 400) g`)
+
+	bin := filepath.Join(t.TempDir(), "groundwork")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	proc := exec.Command(bin, "worker")
+	proc.Env = append(os.Environ(),
+		"DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
+		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn",
+		"AIRTABLE_API_URL="+fake.URL(), "AIRTABLE_TOKEN="+airtablefake.DefaultToken,
+		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=10", "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=100", "GROUNDWORK_AIRTABLE_LOCKOUT=1s",
+	)
+	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+
+	c := s.newUser(t, "airtable-crash")
+	id := f.createMapping(c, "crash", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)
+	r, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": id})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", resp.Status, resp.Body)
+	}
+	testenv.Eventually(t, time.Minute, "the worker process writing to Airtable", func() bool {
+		return len(fake.Records(testBase, "Customers")) >= 50
+	})
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = proc.Wait()
+
+	ws, err := worker.New(s.App.WorkerDeps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws[1:] {
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+	}
+	var got run
+	testenv.Eventually(t, 3*time.Minute, "the sync to finish", func() bool {
+		got = c.getRun(r.ID)
+		return got.Status != "running" && got.Status != "queued"
+	})
+	if got.Status != "succeeded" || got.Result["failed"] != float64(0) {
+		t.Fatalf("run %+v", got)
+	}
+	seen := map[string]int{}
+	for _, rec := range fake.Records(testBase, "Customers") {
+		seen[rec.Fields["Email"].(string)]++
+	}
+	if len(seen) != 400 {
+		t.Fatalf("%d distinct Airtable records, want 400", len(seen))
+	}
+	for e, n := range seen {
+		if n != 1 {
+			t.Errorf("%s created %d times in Airtable", e, n)
+		}
+	}
+	var dup int
+	err = s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM (SELECT record_key, field FROM airtable_audit
+		WHERE mapping_id = $1 GROUP BY record_key, field HAVING count(*) > 1) d`, id).Scan(&dup)
+	if err != nil || dup != 0 {
+		t.Fatalf("%d fields audited twice (%v)", dup, err)
+	}
+	var audited int
+	if err := s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM airtable_audit WHERE mapping_id = $1`, id).Scan(&audited); err != nil || audited != 400 {
+		t.Fatalf("%d audit entries, want 400 (%v)", audited, err)
 	}
 }

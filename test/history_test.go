@@ -43,6 +43,7 @@ func replayAndRecord(t *testing.T, c client.Client, id, name string) {
 	replayer.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
 	replayer.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
 	replayer.RegisterWorkflowWithOptions(workflows.Research, workflow.RegisterOptions{Name: "Research"})
+	replayer.RegisterWorkflowWithOptions(workflows.AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
 	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		t.Fatalf("replay fresh history of %s: %v", id, err)
 	}

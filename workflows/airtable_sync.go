@@ -186,8 +186,11 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueueAirtable,
 		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy:         airtableRetry,
+		// Fetch heartbeats after every page, apply after every chunk of
+		// 200 decisions and while it waits for the rate limit: a dead
+		// worker's batch moves on within this.
+		HeartbeatTimeout: 20 * time.Second,
+		RetryPolicy:      airtableRetry,
 	})
 	st := AirtableSyncState{}
 	if in.State != nil {

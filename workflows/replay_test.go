@@ -26,6 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(Export, workflow.RegisterOptions{Name: "Export"})
 			r.RegisterWorkflowWithOptions(Generate, workflow.RegisterOptions{Name: "Generate"})
 			r.RegisterWorkflowWithOptions(Research, workflow.RegisterOptions{Name: "Research"})
+			r.RegisterWorkflowWithOptions(AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
