@@ -42,6 +42,9 @@ const (
 const (
 	airtablePagesPerFetch    = 20
 	airtableDecisionsPerPass = 1000
+	// airtableBatchesPerRun bounds the activity batches of one run of the
+	// workflow before it continues as new, whatever the server suggests.
+	airtableBatchesPerRun = 100
 )
 
 // AirtableSyncInput starts (or continues) an AirtableSync run.
@@ -50,6 +53,29 @@ type AirtableSyncInput struct {
 	OwnerID string `json:"owner_id"`
 	// State carries a continued run's progress; nil on the first start.
 	State *AirtableSyncState `json:"state,omitempty"`
+	// Batches overrides the batch sizes (tests); zero values are the
+	// defaults.
+	Batches AirtableBatches `json:"batches,omitzero"`
+}
+
+// AirtableBatches sizes a sync's activity batches.
+type AirtableBatches struct {
+	PagesPerFetch    int `json:"pages_per_fetch,omitempty"`
+	DecisionsPerPass int `json:"decisions_per_pass,omitempty"`
+	BatchesPerRun    int `json:"batches_per_run,omitempty"`
+}
+
+func (b AirtableBatches) withDefaults() AirtableBatches {
+	if b.PagesPerFetch <= 0 {
+		b.PagesPerFetch = airtablePagesPerFetch
+	}
+	if b.DecisionsPerPass <= 0 {
+		b.DecisionsPerPass = airtableDecisionsPerPass
+	}
+	if b.BatchesPerRun <= 0 {
+		b.BatchesPerRun = airtableBatchesPerRun
+	}
+	return b
 }
 
 // AirtableSyncState is what a run has done so far.
@@ -199,20 +225,35 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 		return st, err
 	}
 	p := st.Prepared
+	sizes := in.Batches.withDefaults()
+	batches := 0
+	// continueAsNew starts a fresh history once this one has done enough
+	// batches, or the server finds it large.
+	continueAsNew := func() error {
+		batches++
+		if batches < sizes.BatchesPerRun && !workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return nil
+		}
+		next := in
+		next.State = &st
+		return workflow.NewContinueAsNewError(ctx, AirtableSync, next)
+	}
 
 	for !st.ReadDone {
 		prog.set(ctx, StageReading, int64(st.Fetched), 0, fmt.Sprintf("read %d changed Airtable records", st.Fetched))
 		var out AirtableFetchOutput
 		err := workflow.ExecuteActivity(actx, ActivityAirtableFetch, AirtableFetchInput{
-			RunID: in.RunID, MappingID: p.MappingID, Since: p.Since, Offset: st.Offset, MaxPages: airtablePagesPerFetch,
+			RunID: in.RunID, MappingID: p.MappingID, Since: p.Since, Offset: st.Offset, MaxPages: sizes.PagesPerFetch,
 		}).Get(ctx, &out)
 		if err != nil {
 			return st, err
 		}
 		st.Fetched += out.Records
 		st.Offset, st.ReadDone = out.Offset, out.Done
-		if !st.ReadDone && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return st, workflow.NewContinueAsNewError(ctx, AirtableSync, AirtableSyncInput{RunID: in.RunID, OwnerID: in.OwnerID, State: &st})
+		if !st.ReadDone {
+			if err := continueAsNew(); err != nil {
+				return st, err
+			}
 		}
 	}
 
@@ -235,7 +276,7 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 		prog.set(ctx, StageWriting, int64(st.Applied+st.Failed), total,
 			fmt.Sprintf("applied %d of %d decisions (%d failed)", st.Applied, total, st.Failed))
 		var out AirtableApplyOutput
-		err := workflow.ExecuteActivity(actx, ActivityAirtableApply, AirtableApplyInput{RunID: in.RunID, MappingID: p.MappingID, Max: airtableDecisionsPerPass}).Get(ctx, &out)
+		err := workflow.ExecuteActivity(actx, ActivityAirtableApply, AirtableApplyInput{RunID: in.RunID, MappingID: p.MappingID, Max: sizes.DecisionsPerPass}).Get(ctx, &out)
 		if err != nil {
 			return st, err
 		}
@@ -244,8 +285,8 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 		if !out.Remaining {
 			break
 		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			return st, workflow.NewContinueAsNewError(ctx, AirtableSync, AirtableSyncInput{RunID: in.RunID, OwnerID: in.OwnerID, State: &st})
+		if err := continueAsNew(); err != nil {
+			return st, err
 		}
 	}
 
