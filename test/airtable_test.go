@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/groundwork-dev/groundwork/internal/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
+	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 const testBase = "appTestBase123456"
@@ -480,5 +483,71 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 	var audited int
 	if err := s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM airtable_audit WHERE mapping_id = $1`, id).Scan(&audited); err != nil || audited != 400 {
 		t.Fatalf("%d audit entries, want 400 (%v)", audited, err)
+	}
+}
+
+// TestAirtableSchedule checks that a mapping's schedule is a Temporal
+// Schedule that follows the mapping, and that a scheduled sync is a run of
+// the mapping's owner like any other.
+func TestAirtableSchedule(t *testing.T) {
+	f := newAirtableFixture(t)
+	c := f.s.newUser(t, "airtable-schedule")
+	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "sched@x.example", "Name": "Scheduled"})
+	id := f.createMapping(c, "scheduled", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
+		map[string]any{"schedule": "1h"})
+	ctx := context.Background()
+	h := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleIDForMapping(id))
+	desc, err := h.Describe(ctx)
+	if err != nil {
+		t.Fatalf("the mapping's schedule: %v", err)
+	}
+	if iv := desc.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != time.Hour {
+		t.Fatalf("schedule spec %+v", desc.Schedule.Spec)
+	}
+
+	// A tick now: the run shows in the owner's list and syncs.
+	if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var syncRun run
+	testenv.Eventually(t, time.Minute, "the scheduled sync to appear and finish", func() bool {
+		for _, r := range c.listRuns() {
+			if r.Kind == "airtable" {
+				syncRun = c.getRun(r.ID)
+				return syncRun.Status == "succeeded" || syncRun.Status == "failed"
+			}
+		}
+		return false
+	})
+	if syncRun.Status != "succeeded" || f.pgCustomers()["sched@x.example"] == nil {
+		t.Fatalf("scheduled run %+v; postgres %v", syncRun, f.pgCustomers())
+	}
+
+	// Dropping the schedule from the mapping deletes it; so does deleting
+	// the mapping (tested with a second one).
+	body := map[string]any{
+		"name":     "scheduled",
+		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
+		"postgres": map[string]any{"table": "public.customers"},
+		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
+		"fields":   []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
+		"conflict": "latest_wins",
+	}
+	if resp := c.do(http.MethodPut, "/v1/airtable/mappings/"+id, mustMarshal(t, body)); resp.Status != http.StatusOK {
+		t.Fatalf("update: %d %s", resp.Status, resp.Body)
+	}
+	if _, err := h.Describe(ctx); err == nil {
+		t.Fatal("the schedule survived its removal from the mapping")
+	}
+	id2 := f.createMapping(c, "scheduled-2", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "pull"}},
+		map[string]any{"schedule": "30m"})
+	if resp := c.do(http.MethodDelete, "/v1/airtable/mappings/"+id2, nil); resp.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", resp.Status, resp.Body)
+	}
+	if _, err := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleIDForMapping(id2)).Describe(ctx); err == nil {
+		t.Fatal("the schedule survived its mapping")
+	}
+	if resp := c.do(http.MethodGet, "/v1/airtable/mappings/"+id2, nil); resp.Status != http.StatusNotFound {
+		t.Fatalf("deleted mapping: %d", resp.Status)
 	}
 }
