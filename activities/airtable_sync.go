@@ -87,6 +87,15 @@ func (a *Airtable) AirtablePrepare(ctx context.Context, in workflows.AirtableSyn
 		return workflows.AirtablePrepared{}, fmt.Errorf("decode mapping: %w", err)
 	}
 	out := workflows.AirtablePrepared{MappingID: row.ID, DryRun: req.DryRun}
+	if !req.DryRun {
+		// One sync per mapping at a time: two would write the same
+		// records from the same stale view. A dry run writes nothing.
+		if _, err := q.AirtableSyncLease(ctx, sqlc.AirtableSyncLeaseParams{MappingID: row.ID, RunID: &in.RunID}); db.IsNotFound(err) {
+			return out, temporal.NewNonRetryableApplicationError("another sync of this mapping is running; this one did nothing", workflows.ErrTypeSyncRunning, nil)
+		} else if err != nil {
+			return out, fmt.Errorf("take the mapping's sync lease: %w", err)
+		}
+	}
 	if m.Deletes == DeletesAirtableToPostgres || m.Deletes == DeletesBoth {
 		return out, nil
 	}
@@ -336,6 +345,9 @@ func (a *Airtable) AirtableDiscard(ctx context.Context, in workflows.RunDiscardI
 		q := sqlc.New(tx)
 		if err := q.AirtableRunScratchDelete(ctx, in.RunID); err != nil {
 			return fmt.Errorf("delete scratch: %w", err)
+		}
+		if err := q.AirtableSyncRelease(ctx, &in.RunID); err != nil {
+			return fmt.Errorf("release the sync lease: %w", err)
 		}
 		return finishFailedRun(ctx, q, in)
 	})

@@ -19,6 +19,9 @@ import (
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
+// SlugSyncRunning: a sync of the mapping is already running.
+const SlugSyncRunning = "sync_running"
+
 // Mapping is an Airtable mapping as the API shows it: never its token.
 type Mapping struct {
 	ID string `json:"id" example:"map_01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
@@ -145,10 +148,11 @@ func (s *Server) registerAirtable() {
 	huma.Register(s.api, huma.Operation{
 		OperationID: "update-airtable-mapping", Method: http.MethodPut, Path: "/v1/airtable/mappings/{id}",
 		Summary:     "Replace an Airtable mapping",
-		Description: "Replaces the mapping; leave token out to keep the stored one. Cursors and links are kept, so a changed field list is synced from the next change on.",
+		Description: "Replaces the mapping; leave token out to keep the stored one. Cursors and links are kept when only fields, policy, deletes or schedule change (a new field then syncs from its next change); new tables or a new key start the next sync afresh. 409 sync_running while a sync runs and the tables or key change.",
 		Tags:        []string{"airtable"}, Errors: []int{400, 401, 404, 409, 422, 429, 503},
 	}, func(ctx context.Context, in *mappingUpdateInput) (*mappingOutput, error) {
-		if _, err := s.ownedMapping(ctx, in.ID); err != nil {
+		old, err := s.ownedMapping(ctx, in.ID)
+		if err != nil {
 			return nil, err
 		}
 		p, _ := PrincipalFrom(ctx)
@@ -156,9 +160,25 @@ func (s *Server) registerAirtable() {
 		if err != nil {
 			return nil, err
 		}
+		var before activities.AirtableMapping
+		_ = json.Unmarshal(old.Config, &before)
+		repaired := before.Airtable.BaseID != m.Airtable.BaseID || before.Airtable.Table != m.Airtable.Table ||
+			before.Postgres.Table != m.Postgres.Table || before.Key != m.Key
+		if repaired {
+			if running, err := s.q.AirtableSyncRunning(ctx, in.ID); err == nil {
+				return nil, problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running (%s): change its tables or key when it finished", running))
+			}
+		}
 		row, err := s.storeMapping(ctx, p.UserID, in.ID, m, false)
 		if err != nil {
 			return nil, err
+		}
+		if repaired {
+			// Other tables or another key: the old links and cursors
+			// describe records this mapping no longer pairs.
+			if err := s.q.AirtableMappingForget(ctx, in.ID); err != nil {
+				return nil, dependencyError("postgres", err)
+			}
 		}
 		return &mappingOutput{Body: s.mappingView(ctx, row)}, nil
 	})
@@ -228,6 +248,15 @@ func (s *Server) registerAirtable() {
 	}, func(ctx context.Context, in *startSyncInput) (*startRunOutput, error) {
 		if _, err := s.ownedMapping(ctx, in.Body.MappingID); err != nil {
 			return nil, err
+		}
+		if !in.Body.DryRun {
+			running, err := s.q.AirtableSyncRunning(ctx, in.Body.MappingID)
+			if err == nil {
+				return nil, problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running: %s; wait for it to finish", running))
+			}
+			if !db.IsNotFound(err) {
+				return nil, dependencyError("postgres", err)
+			}
 		}
 		return s.startOutput(ctx, workflows.KindAirtableSync, in.IdempotencyKey, in.RawBody)
 	})

@@ -281,6 +281,21 @@ func TestAirtableTwoWaySync(t *testing.T) {
 		}
 	})
 
+	t.Run("one sync of a mapping at a time", func(t *testing.T) {
+		// An open run holds the mapping's lease.
+		f.pgExec(`INSERT INTO runs (id, owner_id, kind, request_hash) VALUES ('airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'airtable-alice', 'airtable', '\x00')`)
+		f.pgExec(`UPDATE airtable_sync_state SET running_run_id = 'airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3' WHERE mapping_id = $1`, m.ID)
+		_, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": m.ID})
+		var p problemDoc
+		resp.json(t, &p)
+		if resp.Status != http.StatusConflict || !strings.HasSuffix(p.Type, "/sync_running") {
+			t.Fatalf("second sync: %d %s", resp.Status, resp.Body)
+		}
+		// Once that run closed, the lease is free again.
+		f.pgExec(`UPDATE runs SET closed_at = now(), status = 'failed' WHERE id = 'airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3'`)
+		c.sync(m.ID, false)
+	})
+
 	if st := f.fake.Stats(); st.RateLimited != 0 || st.MaxWriteBatch > 10 {
 		t.Fatalf("fake stats %+v", st)
 	}

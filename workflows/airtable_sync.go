@@ -183,7 +183,7 @@ var airtableRetry = &temporal.RetryPolicy{
 	BackoffCoefficient:     2,
 	MaximumInterval:        time.Minute,
 	MaximumAttempts:        10,
-	NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeNotFound},
+	NonRetryableErrorTypes: []string{ErrTypeInvalidInput, ErrTypeNotFound, ErrTypeSyncRunning},
 }
 
 // AirtableSync syncs one mapping both ways: it reads the Airtable records

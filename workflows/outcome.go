@@ -29,6 +29,8 @@ const (
 	// ErrTypeProviderUnavailable means every provider failed with a
 	// retryable error; the activity's retries keep trying.
 	ErrTypeProviderUnavailable = "provider_unavailable"
+	// ErrTypeSyncRunning means another sync of the mapping is running.
+	ErrTypeSyncRunning = "sync_running"
 )
 
 // RunError is the error of a failed run as the API shows it.
@@ -97,6 +99,7 @@ var userFacingErrTypes = map[string]bool{
 	ErrTypeNoProvider:          true,
 	ErrTypeProviderRejected:    true,
 	ErrTypeProviderUnavailable: true,
+	ErrTypeSyncRunning:         true,
 }
 
 // runErrorOf finds the innermost application error and turns it into the

@@ -22,7 +22,10 @@ CREATE TABLE airtable_sync_state (
     airtable_cursor timestamptz,
     postgres_cursor timestamptz,
     last_run_id     text,
-    synced_at       timestamptz
+    synced_at       timestamptz,
+    -- running_run_id is the one sync of the mapping allowed to run: two
+    -- at once would both write the same records.
+    running_run_id  text
 );
 
 -- airtable_links remembers each synced record: its Airtable ID and the

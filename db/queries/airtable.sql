@@ -38,7 +38,7 @@ INSERT INTO airtable_sync_state (mapping_id, airtable_cursor, postgres_cursor, l
 VALUES (@mapping_id, sqlc.narg(airtable_cursor), sqlc.narg(postgres_cursor), @last_run_id, now())
 ON CONFLICT (mapping_id) DO UPDATE
 SET airtable_cursor = excluded.airtable_cursor, postgres_cursor = excluded.postgres_cursor,
-    last_run_id = excluded.last_run_id, synced_at = excluded.synced_at;
+    last_run_id = excluded.last_run_id, synced_at = excluded.synced_at, running_run_id = NULL;
 
 -- name: AirtableStagingPut :exec
 INSERT INTO airtable_staging (run_id, airtable_id, key, fields, modified)
@@ -97,3 +97,28 @@ VALUES (@mapping_id, @run_id, @record_key, @field, @action, @written_to, @old_va
 
 -- name: AirtablePlanFailures :many
 SELECT key, error FROM airtable_plan WHERE run_id = @run_id AND error IS NOT NULL ORDER BY key LIMIT @max_rows;
+
+-- name: AirtableSyncLease :one
+-- AirtableSyncLease makes @run_id the mapping's running sync unless another
+-- open run holds it; a run that closed without letting go does not count.
+INSERT INTO airtable_sync_state (mapping_id, running_run_id) VALUES (@mapping_id, @run_id)
+ON CONFLICT (mapping_id) DO UPDATE SET running_run_id = excluded.running_run_id
+WHERE airtable_sync_state.running_run_id IS NULL
+   OR airtable_sync_state.running_run_id = excluded.running_run_id
+   OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = airtable_sync_state.running_run_id AND r.closed_at IS NULL)
+RETURNING running_run_id;
+
+-- name: AirtableSyncRelease :exec
+UPDATE airtable_sync_state SET running_run_id = NULL WHERE running_run_id = @run_id;
+
+-- name: AirtableSyncRunning :one
+-- AirtableSyncRunning returns the mapping's open running sync, if any.
+SELECT s.running_run_id::text FROM airtable_sync_state s
+JOIN runs r ON r.id = s.running_run_id AND r.closed_at IS NULL
+WHERE s.mapping_id = @mapping_id;
+
+-- name: AirtableMappingForget :exec
+-- AirtableMappingForget drops a mapping's cursors and links, for when it
+-- now pairs other tables or another key: the next sync starts afresh.
+WITH l AS (DELETE FROM airtable_links WHERE airtable_links.mapping_id = @mapping_id)
+DELETE FROM airtable_sync_state WHERE airtable_sync_state.mapping_id = @mapping_id;

@@ -215,6 +215,18 @@ func (q *Queries) AirtableMappingDelete(ctx context.Context, arg AirtableMapping
 	return result.RowsAffected(), nil
 }
 
+const airtableMappingForget = `-- name: AirtableMappingForget :exec
+WITH l AS (DELETE FROM airtable_links WHERE airtable_links.mapping_id = $1)
+DELETE FROM airtable_sync_state WHERE airtable_sync_state.mapping_id = $1
+`
+
+// AirtableMappingForget drops a mapping's cursors and links, for when it
+// now pairs other tables or another key: the next sync starts afresh.
+func (q *Queries) AirtableMappingForget(ctx context.Context, mappingID string) error {
+	_, err := q.db.Exec(ctx, airtableMappingForget, mappingID)
+	return err
+}
+
 const airtableMappingGet = `-- name: AirtableMappingGet :one
 SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at FROM airtable_mappings WHERE id = $1
 `
@@ -580,8 +592,54 @@ func (q *Queries) AirtableStagingPut(ctx context.Context, arg AirtableStagingPut
 	return err
 }
 
+const airtableSyncLease = `-- name: AirtableSyncLease :one
+INSERT INTO airtable_sync_state (mapping_id, running_run_id) VALUES ($1, $2)
+ON CONFLICT (mapping_id) DO UPDATE SET running_run_id = excluded.running_run_id
+WHERE airtable_sync_state.running_run_id IS NULL
+   OR airtable_sync_state.running_run_id = excluded.running_run_id
+   OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = airtable_sync_state.running_run_id AND r.closed_at IS NULL)
+RETURNING running_run_id
+`
+
+type AirtableSyncLeaseParams struct {
+	MappingID string  `json:"mapping_id"`
+	RunID     *string `json:"run_id"`
+}
+
+// AirtableSyncLease makes @run_id the mapping's running sync unless another
+// open run holds it; a run that closed without letting go does not count.
+func (q *Queries) AirtableSyncLease(ctx context.Context, arg AirtableSyncLeaseParams) (*string, error) {
+	row := q.db.QueryRow(ctx, airtableSyncLease, arg.MappingID, arg.RunID)
+	var running_run_id *string
+	err := row.Scan(&running_run_id)
+	return running_run_id, err
+}
+
+const airtableSyncRelease = `-- name: AirtableSyncRelease :exec
+UPDATE airtable_sync_state SET running_run_id = NULL WHERE running_run_id = $1
+`
+
+func (q *Queries) AirtableSyncRelease(ctx context.Context, runID *string) error {
+	_, err := q.db.Exec(ctx, airtableSyncRelease, runID)
+	return err
+}
+
+const airtableSyncRunning = `-- name: AirtableSyncRunning :one
+SELECT s.running_run_id::text FROM airtable_sync_state s
+JOIN runs r ON r.id = s.running_run_id AND r.closed_at IS NULL
+WHERE s.mapping_id = $1
+`
+
+// AirtableSyncRunning returns the mapping's open running sync, if any.
+func (q *Queries) AirtableSyncRunning(ctx context.Context, mappingID string) (string, error) {
+	row := q.db.QueryRow(ctx, airtableSyncRunning, mappingID)
+	var s_running_run_id string
+	err := row.Scan(&s_running_run_id)
+	return s_running_run_id, err
+}
+
 const airtableSyncStateGet = `-- name: AirtableSyncStateGet :one
-SELECT mapping_id, airtable_cursor, postgres_cursor, last_run_id, synced_at FROM airtable_sync_state WHERE mapping_id = $1
+SELECT mapping_id, airtable_cursor, postgres_cursor, last_run_id, synced_at, running_run_id FROM airtable_sync_state WHERE mapping_id = $1
 `
 
 func (q *Queries) AirtableSyncStateGet(ctx context.Context, mappingID string) (AirtableSyncState, error) {
@@ -593,6 +651,7 @@ func (q *Queries) AirtableSyncStateGet(ctx context.Context, mappingID string) (A
 		&i.PostgresCursor,
 		&i.LastRunID,
 		&i.SyncedAt,
+		&i.RunningRunID,
 	)
 	return i, err
 }
@@ -602,7 +661,7 @@ INSERT INTO airtable_sync_state (mapping_id, airtable_cursor, postgres_cursor, l
 VALUES ($1, $2, $3, $4, now())
 ON CONFLICT (mapping_id) DO UPDATE
 SET airtable_cursor = excluded.airtable_cursor, postgres_cursor = excluded.postgres_cursor,
-    last_run_id = excluded.last_run_id, synced_at = excluded.synced_at
+    last_run_id = excluded.last_run_id, synced_at = excluded.synced_at, running_run_id = NULL
 `
 
 type AirtableSyncStateSaveParams struct {

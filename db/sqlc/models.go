@@ -140,6 +140,7 @@ type AirtableSyncState struct {
 	PostgresCursor *time.Time `json:"postgres_cursor"`
 	LastRunID      *string    `json:"last_run_id"`
 	SyncedAt       *time.Time `json:"synced_at"`
+	RunningRunID   *string    `json:"running_run_id"`
 }
 
 type ApiKey struct {
