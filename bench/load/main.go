@@ -4,6 +4,7 @@
 //
 //	go run ./bench/load --scenario users --users 50
 //	go run ./bench/load --scenario ramp --ramp 5,10,20,40,80 --step 10s
+//	go run ./bench/load --scenario research --tabs 1,5
 package main
 
 import (
@@ -31,6 +32,8 @@ const (
 	maxRampRate  = 1000.0
 	maxRampSteps = 20
 	maxStep      = 10 * time.Minute
+	maxTabs      = 20
+	maxTabCounts = 8
 )
 
 // options are the parsed command-line flags.
@@ -56,6 +59,10 @@ type options struct {
 	generations  int
 	llmTPM       int
 	genMaxTokens int
+	tabs         []int
+	pageDelay    time.Duration
+	renderDelay  time.Duration
+	domainRate   float64
 }
 
 func main() {
@@ -82,6 +89,11 @@ func run(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.plannedAttackTime()*2+15*time.Minute)
 	defer cancel()
 
+	if o.scenario == "research" {
+		if err := checkChrome(o); err != nil {
+			return err
+		}
+	}
 	var fake *llmfake.Server
 	if o.scenario == "generate" {
 		var env []string
@@ -111,6 +123,8 @@ func run(ctx context.Context, args []string) error {
 		res, err = runReport(ctx, env, o)
 	case "generate":
 		res, err = runGenerate(ctx, env, o, fake)
+	case "research":
+		res, err = runResearch(ctx, env, o, st)
 	}
 	if err != nil {
 		return err
@@ -126,17 +140,24 @@ func run(ctx context.Context, args []string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped early; the figures above are partial: %w", context.Cause(ctx))
 	}
+	if r := res.Research; r != nil && !r.Pass {
+		return fmt.Errorf("research: the bar was not met (%s)", r.Criteria)
+	}
 	return nil
 }
 
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report | generate")
+	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report | generate | research")
 	fs.IntVar(&o.generations, "generations", 200, "generate scenario: generations started at once")
 	fs.IntVar(&o.llmTPM, "llm-tpm", 10_000, "generate scenario: tokens per minute, for Groundwork and the fake provider alike")
 	fs.IntVar(&o.genMaxTokens, "max-tokens", 150, "generate scenario: max_tokens of each generation")
-	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report")
+	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report; research scenario: researches per tab count (default 3 there)")
+	tabsFlag := fs.String("tabs", "1,5", "research scenario: GROUNDWORK_RESEARCH_TABS values to compare, one worker start each")
+	fs.DurationVar(&o.pageDelay, "page-delay", time.Second, "research scenario: how long the test site's content API takes to answer each page's script (network and backend latency)")
+	fs.DurationVar(&o.renderDelay, "render-delay", 200*time.Millisecond, "research scenario: how long each page's script waits before fetching its content (the worker captures a page after 500 ms of network quiet, so from 500ms on it captures the page before its content)")
+	fs.Float64Var(&o.domainRate, "domain-rate", 0, "research scenario: GROUNDWORK_RESEARCH_DOMAIN_RATE, requests/s per domain (0 = off; the product's default is 1)")
 	fs.IntVar(&o.users, "users", 50, "users scenario: simulated users (each starts an export every 60s and polls it every 2s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "users scenario: how long to attack")
 	rampFlag := fs.String("ramp", "5,10,20,40,80", "ramp scenario: POST /v1/exports rates per second, one step each")
@@ -169,6 +190,17 @@ func parseFlags(args []string) (options, error) {
 	if o.ramp, err = parseRamp(*rampFlag); err != nil {
 		return o, err
 	}
+	if o.tabs, err = parseTabs(*tabsFlag); err != nil {
+		return o, err
+	}
+	if o.scenario == "research" {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "iterations" })
+		if !set {
+			o.iterations = 3
+		}
+		o.serverEnv = append(o.serverEnv, researchServerEnv(o)...)
+	}
 	if o.scenario == "report" && o.apiURL == "" {
 		// The report scenario polls each run every 20 ms to time it
 		// closely, which the per-user limits would refuse.
@@ -192,6 +224,21 @@ func parseRamp(s string) ([]float64, error) {
 	return rates, nil
 }
 
+func parseTabs(s string) ([]int, error) {
+	var tabs []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > maxTabs {
+			return nil, fmt.Errorf("--tabs: %q is not a tab count in 1..%d", f, maxTabs)
+		}
+		tabs = append(tabs, n)
+	}
+	if len(tabs) > maxTabCounts {
+		return nil, fmt.Errorf("--tabs: at most %d counts", maxTabCounts)
+	}
+	return tabs, nil
+}
+
 func (o options) validate() error {
 	switch o.scenario {
 	case "users", "ramp":
@@ -206,8 +253,21 @@ func (o options) validate() error {
 		if o.iterations < 1 || o.iterations > 200 {
 			return fmt.Errorf("--iterations: want 1..200")
 		}
+	case "research":
+		if o.apiURL != "" {
+			return fmt.Errorf("--scenario research restarts its own worker with each tab count; drop --api")
+		}
+		if o.iterations < 1 || o.iterations > 20 {
+			return fmt.Errorf("--iterations: want 1..20 researches per tab count")
+		}
+		if o.pageDelay < 0 || o.pageDelay > 10*time.Second || o.renderDelay < 0 || o.renderDelay > 10*time.Second {
+			return fmt.Errorf("--page-delay and --render-delay: want 0..10s")
+		}
+		if o.domainRate < 0 {
+			return fmt.Errorf("--domain-rate: want requests per second ≥ 0")
+		}
 	default:
-		return fmt.Errorf("--scenario: %q is not users, ramp, report or generate", o.scenario)
+		return fmt.Errorf("--scenario: %q is not users, ramp, report, generate or research", o.scenario)
 	}
 	if o.users < 1 || o.users > maxUsers {
 		return fmt.Errorf("--users: want 1..%d", maxUsers)
@@ -265,6 +325,10 @@ func (o options) plannedAttackTime() time.Duration {
 	switch o.scenario {
 	case "users":
 		d = o.duration
+	case "research":
+		// Even one page at a time at 1 page/s, 20 pages take well under
+		// two minutes.
+		return time.Duration(len(o.tabs)*o.iterations) * 2 * time.Minute
 	case "generate":
 		// Prompt and answer of one generation stay well under 500 tokens.
 		return time.Duration(float64(o.generations*(o.genMaxTokens+500)) / float64(o.llmTPM) * float64(time.Minute))

@@ -23,6 +23,7 @@ type Results struct {
 	Ramp     *RampResult     `json:"ramp,omitempty"`
 	Report   *ReportResult   `json:"report,omitempty"`
 	Generate *GenerateResult `json:"generate,omitempty"`
+	Research *ResearchResult `json:"research,omitempty"`
 }
 
 // HostInfo is the machine the figures come from.
@@ -99,6 +100,8 @@ func printResults(w io.Writer, r *Results) {
 		printReport(w, r.Report)
 	case r.Generate != nil:
 		printGenerate(w, r.Generate)
+	case r.Research != nil:
+		printResearch(w, r.Research)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +31,8 @@ type stack struct {
 
 	dir      string
 	keep     bool
+	bin      string   // the groundwork binary, for restartAPI
+	env      []string // --server-env, for restartAPI
 	pg       *devstack.Postgres
 	temporal *devstack.Temporal
 	api      *exec.Cmd
@@ -56,7 +60,7 @@ func startStack(ctx context.Context, o options) (_ *stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	s := &stack{dir: dir, keep: o.keep, Namespace: "default"}
+	s := &stack{dir: dir, keep: o.keep, Namespace: "default", env: o.serverEnv}
 	defer func() {
 		if err != nil {
 			s.stop()
@@ -112,16 +116,53 @@ func startStack(ctx context.Context, o options) (_ *stack, err error) {
 	}
 	s.TemporalAddress = s.temporal.Address
 
-	if err := s.startAPI(ctx, bin, o.serverEnv); err != nil {
+	s.bin = bin
+	if err := s.startAPI(ctx, s.env); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// restartAPI stops `groundwork dev` and starts it again with extraEnv on
+// top of --server-env, against the same Postgres and Temporal, so a
+// scenario can compare worker settings with everything else unchanged.
+// The API comes back on a new port: read APIURL again.
+func (s *stack) restartAPI(ctx context.Context, extraEnv []string) error {
+	if s.dir == "" {
+		return errors.New("cannot restart an API this tool did not start (drop --api)")
+	}
+	s.stopAPI()
+	return s.startAPI(ctx, append(slices.Clone(s.env), extraEnv...))
+}
+
+// APIPID is the process id of `groundwork dev` (0 with --api): the worker,
+// whose child processes include Chrome.
+func (s *stack) APIPID() int {
+	if s.api == nil || s.api.Process == nil {
+		return 0
+	}
+	return s.api.Process.Pid
+}
+
+// PostgresPID is the postmaster's process id from its postmaster.pid, or 0
+// when this tool did not start Postgres or the file cannot be read.
+func (s *stack) PostgresPID() int {
+	if s.pg == nil {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(s.pg.Dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	return pid
+}
+
 // startAPI runs `groundwork dev` against our Postgres and Temporal (so it
 // starts neither) and waits for /readyz, which answers only after the
 // migrations ran and both dependencies are reachable.
-func (s *stack) startAPI(ctx context.Context, bin string, extraEnv []string) error {
+func (s *stack) startAPI(ctx context.Context, extraEnv []string) error {
 	port, err := devstack.FreePort()
 	if err != nil {
 		return err
@@ -142,26 +183,28 @@ func (s *stack) startAPI(ctx context.Context, bin string, extraEnv []string) err
 	env = append(cleanEnv(os.Environ()), append(env, extraEnv...)...)
 
 	s.apiLog = filepath.Join(s.dir, "groundwork.log")
-	logFile, err := os.Create(s.apiLog)
+	// Append: after restartAPI the log keeps every run's lines.
+	logFile, err := os.OpenFile(s.apiLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("create groundwork log: %w", err)
 	}
-	cmd := exec.Command(bin, "dev", "--data", filepath.Join(s.dir, "gw"))
+	cmd := exec.Command(s.bin, "dev", "--data", filepath.Join(s.dir, "gw"))
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Own process group: a terminal Ctrl-C reaches only us, so we stop the
 	// API before the dependencies it would otherwise log errors about.
 	// Pdeathsig still takes it down if we are killed outright.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	logf("starting %s dev on %s…", bin, s.APIURL)
+	logf("starting %s dev on %s…", s.bin, s.APIURL)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("start groundwork dev: %w", err)
 	}
 	s.api = cmd
-	s.apiDone = make(chan error, 1)
+	done := make(chan error, 1)
+	s.apiDone = done
 	go func() {
-		s.apiDone <- cmd.Wait()
+		done <- cmd.Wait()
 		logFile.Close()
 	}()
 	return s.waitReady(ctx)
@@ -209,16 +252,7 @@ func (s *stack) waitReady(ctx context.Context) error {
 // stop ends, in reverse order, everything startStack started and removes
 // the temp dir unless --keep.
 func (s *stack) stop() {
-	if s.api != nil && s.api.Process != nil {
-		logf("stopping groundwork dev…")
-		_ = s.api.Process.Signal(os.Interrupt)
-		select {
-		case <-s.apiDone:
-		case <-time.After(30 * time.Second):
-			_ = s.api.Process.Kill()
-			<-s.apiDone
-		}
-	}
+	s.stopAPI()
 	if s.temporal != nil {
 		logf("stopping Temporal…")
 		_ = s.temporal.Stop()
@@ -242,6 +276,23 @@ func (s *stack) stop() {
 	if err := os.RemoveAll(s.dir); err != nil {
 		logf("remove %s: %v", s.dir, err)
 	}
+}
+
+// stopAPI interrupts `groundwork dev`, which closes its Chrome, and waits
+// for it to exit; after 30 s it is killed.
+func (s *stack) stopAPI() {
+	if s.api == nil || s.api.Process == nil {
+		return
+	}
+	logf("stopping groundwork dev…")
+	_ = s.api.Process.Signal(os.Interrupt)
+	select {
+	case <-s.apiDone:
+	case <-time.After(30 * time.Second):
+		_ = s.api.Process.Kill()
+		<-s.apiDone
+	}
+	s.api = nil
 }
 
 // describe records what was measured, for the report.
