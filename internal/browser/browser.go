@@ -108,6 +108,8 @@ type chrome struct {
 	pages       int
 	active      int
 	retired     bool
+	// idle are open tabs between pages (guarded by Browser.mu).
+	idle []*tab
 }
 
 func (c *chrome) dead() bool {

@@ -336,3 +336,53 @@ func TestRestartAfterNPagesAndCleanup(t *testing.T) {
 		t.Errorf("Fetch after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestTabsAreReusedCleanly fetches pages one after another in one tab: the
+// tab is reused (no second tab is opened), and nothing of a page — its
+// blocked subresources, its hanging requests, its status — leaks into the
+// next one.
+func TestTabsAreReusedCleanly(t *testing.T) {
+	needChrome(t)
+	forbidden := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/dirty":
+			fmt.Fprintf(w, `<html><head><title>dirty</title></head><body><img src="%s/x.gif"><script>setInterval(() => fetch("/poll"), 50)</script></body></html>`, forbidden.URL)
+		case "/missing":
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<html><head><title>missing</title></head><body>gone</body></html>`)
+		default:
+			fmt.Fprint(w, `<html><head><title>clean</title></head><body><p>clean</p></body></html>`)
+		}
+	}))
+	b := newBrowser(t, Options{Policy: allowOnly("127.0.0.2/32"), MaxTabs: 1, PageTimeout: 3 * time.Second})
+	ctx := ctxFor(t, time.Minute)
+
+	dirty, err := b.Fetch(ctx, srv.URL+"/dirty")
+	if err != nil || len(dirty.Blocked) == 0 {
+		t.Fatalf("dirty page: %v, blocked %v", err, dirty.Blocked)
+	}
+	b.mu.Lock()
+	first := b.cur.idle
+	b.mu.Unlock()
+	if len(first) != 1 {
+		t.Fatalf("%d idle tabs after a page, want 1", len(first))
+	}
+	tabCtx := first[0].ctx
+
+	missing, err := b.Fetch(ctx, srv.URL+"/missing")
+	if err != nil || missing.Status != 404 || missing.Title != "missing" || len(missing.Blocked) != 0 {
+		t.Fatalf("second page in the reused tab: %+v (%v)", missing, err)
+	}
+	clean, err := b.Fetch(ctx, srv.URL+"/clean")
+	if err != nil || clean.Status != 200 || clean.Title != "clean" || len(clean.Blocked) != 0 || clean.Redirects != 0 {
+		t.Fatalf("third page in the reused tab: %+v (%v)", clean, err)
+	}
+	b.mu.Lock()
+	idle := b.cur.idle
+	b.mu.Unlock()
+	if len(idle) != 1 || idle[0].ctx != tabCtx {
+		t.Fatalf("the tab was not reused: %d idle", len(idle))
+	}
+}

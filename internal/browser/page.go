@@ -175,32 +175,36 @@ func (s *tabState) settled(now time.Time) (done bool, wait time.Duration) {
 	return false, idleQuiet - quiet
 }
 
-// fetchOn runs one page on c in a fresh tab.
-func (b *Browser) fetchOn(ctx context.Context, c *chrome, url string) (Result, error) {
+// fetchOn runs one page on c in one of its tabs.
+func (b *Browser) fetchOn(ctx context.Context, c *chrome, url string) (res Result, err error) {
 	st := &tabState{changed: make(chan struct{}, 1), inflight: map[network.RequestID]string{},
 		urls: map[network.RequestID]string{}, refused: map[network.RequestID]bool{}}
-	// WithListener attaches before the tab's first command, so no event of
-	// the navigation can be missed.
-	tctx, tcancel := chromedp.NewContext(c.ctx, chromedp.WithListener(st.on))
-	defer tcancel() // closes the tab
-	stop := context.AfterFunc(ctx, tcancel)
-	defer stop()
+	t, err := b.takeTab(c)
+	if err != nil {
+		return Result{}, err
+	}
+	tctx := t.ctx
+	st.mainFrame = t.frame
+	t.use(st)
+	stop := context.AfterFunc(ctx, t.cancel)
+	defer func() {
+		// A tab that served its page cleanly goes back to the pool; any
+		// doubt (an error, a cancellation, a page that would not leave)
+		// closes it.
+		if stop() && err == nil && b.blank(t) {
+			b.putTab(c, t)
+			return
+		}
+		t.cancel()
+	}()
 
 	deadline := time.Now().Add(b.opts.PageTimeout)
-	if err := chromedp.Do(tctx); err != nil { // opens the tab
-		return Result{}, fmt.Errorf("browser: open tab: %w", err)
-	}
-	// The main frame of a tab has the target's id.
-	st.mu.Lock()
-	st.mainFrame = cdp.FrameID(chromedp.FromContext(tctx).Target.TargetID)
-	st.mu.Unlock()
-
 	pctx, pcancel := context.WithDeadline(tctx, deadline)
 	defer pcancel()
 	nav, navErr := chromedp.Call(pctx, page.Navigate, page.NavigateParams{URL: url})
 
 	st.mu.Lock()
-	res := Result{Redirects: st.redirects, Blocked: append([]string(nil), st.blocked...)}
+	res = Result{Redirects: st.redirects, Blocked: append([]string(nil), st.blocked...)}
 	mainResp := st.mainResp
 	st.mu.Unlock()
 	if mainResp != nil {
