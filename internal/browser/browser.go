@@ -218,6 +218,9 @@ func (b *Browser) startChrome(ctx context.Context) (*chrome, error) {
 		// Headless Chrome's 800×600 gets sites' mobile layouts; research
 		// and its screenshots want what a desktop visitor sees.
 		chromedp.WindowSize(1280, 800),
+		// chromedp's own list plus the back/forward cache: a reused tab
+		// would otherwise keep every page it left alive in memory.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,BackForwardCache"),
 	)
 	if os.Geteuid() == 0 || b.opts.NoSandbox {
 		// Chrome refuses to run as root with its sandbox.
