@@ -63,18 +63,11 @@ type syncJob struct {
 // Deletes made in Airtable can only be seen by listing every record, so a
 // mapping that propagates them reads the whole table each time.
 func (a *Airtable) AirtablePrepare(ctx context.Context, in workflows.AirtableSyncInput) (workflows.AirtablePrepared, error) {
-	q := sqlc.New(a.Pool)
-	body, err := q.RunInputGet(ctx, in.RunID)
-	if db.IsNotFound(err) {
-		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the sync request is gone", workflows.ErrTypeNotFound, err)
-	}
+	req, err := loadRunInput[SyncRequest](ctx, a.Pool, in.RunID, "sync")
 	if err != nil {
-		return workflows.AirtablePrepared{}, fmt.Errorf("load run input: %w", err)
+		return workflows.AirtablePrepared{}, err
 	}
-	var req SyncRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the stored sync request is not valid JSON", workflows.ErrTypeInvalidInput, err)
-	}
+	q := sqlc.New(a.Pool)
 	row, err := q.AirtableMappingGetForOwner(ctx, sqlc.AirtableMappingGetForOwnerParams{ID: req.MappingID, OwnerID: in.OwnerID})
 	if db.IsNotFound(err) {
 		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the mapping was deleted", workflows.ErrTypeNotFound, err)

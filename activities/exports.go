@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -320,16 +319,9 @@ func ExportResultOf(e sqlc.Export) workflows.ExportResult {
 }
 
 func (a *Exports) loadRequest(ctx context.Context, runID string) (*document.Export, error) {
-	body, err := sqlc.New(a.Pool).RunInputGet(ctx, runID)
-	if db.IsNotFound(err) {
-		return nil, temporal.NewNonRetryableApplicationError("the export request is gone", workflows.ErrTypeNotFound, err)
-	}
+	req, err := loadRunInput[document.Export](ctx, a.Pool, runID, "export")
 	if err != nil {
-		return nil, fmt.Errorf("load run input: %w", err)
-	}
-	var req document.Export
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError("the stored export request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+		return nil, err
 	}
 	// Validate also decodes a document's images for the renderers.
 	if errs := req.Validate(); len(errs) > 0 {

@@ -225,16 +225,9 @@ func (a *LLM) chain(req GenerateRequest) []candidate {
 }
 
 func (a *LLM) loadRequest(ctx context.Context, runID string) (GenerateRequest, prompts.Template, error) {
-	body, err := sqlc.New(a.Pool).RunInputGet(ctx, runID)
-	if db.IsNotFound(err) {
-		return GenerateRequest{}, prompts.Template{}, temporal.NewNonRetryableApplicationError("the generation request is gone", workflows.ErrTypeNotFound, err)
-	}
+	req, err := loadRunInput[GenerateRequest](ctx, a.Pool, runID, "generation")
 	if err != nil {
-		return GenerateRequest{}, prompts.Template{}, fmt.Errorf("load run input: %w", err)
-	}
-	var req GenerateRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return GenerateRequest{}, prompts.Template{}, temporal.NewNonRetryableApplicationError("the stored generation request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+		return GenerateRequest{}, prompts.Template{}, err
 	}
 	// The provider list may differ from the API's: a provider the worker
 	// lacks is skipped by chain, not an invalid request.

@@ -85,16 +85,9 @@ func (a *Research) now() time.Time {
 // ResearchPrepare loads the stored request and checks it again: the
 // worker's SSRF policy is the one that counts.
 func (a *Research) ResearchPrepare(ctx context.Context, in workflows.ResearchInput) (workflows.ResearchPlan, error) {
-	body, err := sqlc.New(a.Pool).RunInputGet(ctx, in.RunID)
-	if db.IsNotFound(err) {
-		return workflows.ResearchPlan{}, temporal.NewNonRetryableApplicationError("the research request is gone", workflows.ErrTypeNotFound, err)
-	}
+	req, err := loadRunInput[ResearchRequest](ctx, a.Pool, in.RunID, "research")
 	if err != nil {
-		return workflows.ResearchPlan{}, fmt.Errorf("load run input: %w", err)
-	}
-	var req ResearchRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return workflows.ResearchPlan{}, temporal.NewNonRetryableApplicationError("the stored research request is not valid JSON", workflows.ErrTypeInvalidInput, err)
+		return workflows.ResearchPlan{}, err
 	}
 	plan, errs := req.Validate(a.Policy)
 	if len(errs) > 0 {

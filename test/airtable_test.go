@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -426,24 +423,9 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 		name text, plan text, seats integer, active boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT now())`)
 	f.pgExec(`INSERT INTO customers (email, name) SELECT 'k' || g || '@x.example', 'K' || g FROM generate_series(1, 400) g`)
 
-	bin := filepath.Join(t.TempDir(), "groundwork")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	proc := exec.Command(bin, "worker")
-	proc.Env = append(os.Environ(),
-		"DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
-		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn",
+	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
 		"AIRTABLE_API_URL="+fake.URL(), "AIRTABLE_TOKEN="+airtablefake.DefaultToken,
-		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=10", "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=100", "GROUNDWORK_AIRTABLE_LOCKOUT=1s",
-	)
-	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=10", "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=100", "GROUNDWORK_AIRTABLE_LOCKOUT=1s")
 
 	c := s.newUser(t, "airtable-crash")
 	id := f.createMapping(c, "crash", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -267,26 +264,12 @@ func TestGenerationSurvivesAWorkerKilledMidStream(t *testing.T) {
 		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, llm: settings,
 	}, true)
 
-	bin := filepath.Join(t.TempDir(), "groundwork")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	proc := exec.Command(bin, "worker")
-	proc.Env = append(os.Environ(),
-		"DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
-		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn",
+	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
 		"GROUNDWORK_LLM_PROVIDERS=openai,anthropic",
 		"OPENAI_API_KEY=sk-test", "OPENAI_BASE_URL="+openai.OpenAIBaseURL(), "OPENAI_MODEL=gpt-4.1-mini",
 		"ANTHROPIC_API_KEY=sk-ant-test", "ANTHROPIC_BASE_URL="+anthropic.URL(), "ANTHROPIC_MODEL=claude-haiku-4-5",
 		"GROUNDWORK_LLM_TOKENS_PER_MINUTE=1000000",
 	)
-	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
 
 	c := s.newUser(t, "gen-crash")
 	r, resp := c.startGeneration(map[string]any{"template": "company-summary", "inputs": companyInputs("Crash Co")})

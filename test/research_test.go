@@ -8,9 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -416,23 +413,8 @@ func TestResearchSurvivesKilledWorkerAndChrome(t *testing.T) {
 		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, research: testResearch(),
 	}, true)
 
-	bin := filepath.Join(t.TempDir(), "groundwork")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	proc := exec.Command(bin, "worker")
-	proc.Env = append(os.Environ(),
-		"DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+dev.FrontendHostPort(), "TEMPORAL_NAMESPACE=default",
-		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn",
-		"GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32", "GROUNDWORK_RESEARCH_DOMAIN_RATE=50",
-	)
-	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
+		"GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32", "GROUNDWORK_RESEARCH_DOMAIN_RATE=50")
 
 	c := s.newUser(t, "research-crash")
 	r, resp := c.startResearch(map[string]any{"company": "Crash Co", "domain": site.URL, "max_pages": 20})

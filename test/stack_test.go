@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -377,4 +379,27 @@ func startedWorkflows(t *testing.T, s *stack, owner string) int {
 		t.Fatal(err)
 	}
 	return int(resp.GetCount())
+}
+
+// startWorkerProcess builds the binary and runs `groundwork worker` as a
+// process of its own against the given Temporal and database, with env
+// added, so a test can SIGKILL it; it is killed at cleanup if still alive.
+func startWorkerProcess(t *testing.T, temporalHostPort, databaseURL string, env ...string) *exec.Cmd {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "groundwork")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	proc := exec.Command(bin, "worker")
+	proc.Env = append(append(os.Environ(),
+		"DATABASE_URL="+databaseURL, "TEMPORAL_ADDRESS="+temporalHostPort, "TEMPORAL_NAMESPACE=default",
+		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn"), env...)
+	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proc.Process.Kill(); _ = proc.Wait() })
+	return proc
 }
