@@ -31,8 +31,19 @@ type airtableFixture struct {
 
 func newAirtableFixture(t *testing.T) *airtableFixture {
 	t.Helper()
+	return newAirtableFixtureWith(t, nil, nil)
+}
+
+// newAirtableFixtureWith lets a test change the fake's and the stack's
+// Airtable settings.
+func newAirtableFixtureWith(t *testing.T, fakeOpts func(*airtablefake.Options), cfg func(*config.Airtable)) *airtableFixture {
+	t.Helper()
 	testenv.SkipShort(t, "Postgres and Temporal")
-	fake := airtablefake.New(airtablefake.Options{PerBase: 50, PerToken: 500, Lockout: 2 * time.Second})
+	fo := airtablefake.Options{PerBase: 50, PerToken: 500, Lockout: 2 * time.Second}
+	if fakeOpts != nil {
+		fakeOpts(&fo)
+	}
+	fake := airtablefake.New(fo)
 	t.Cleanup(fake.Close)
 	fake.CreateTable(testBase, airtablefake.TableSpec{Name: "Customers", Fields: []airtablefake.FieldSpec{
 		{Name: "Email", Type: airtablefake.TypeEmail},
@@ -42,12 +53,15 @@ func newAirtableFixture(t *testing.T) *airtableFixture {
 		{Name: "Active", Type: airtablefake.TypeCheckbox},
 		{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
 	}})
+	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"},
+		PerBase: 40, PerToken: 400, Lockout: 2 * time.Second}
+	if cfg != nil {
+		cfg(&at)
+	}
 	// Its own Temporal: the shared stack's workers would take its tasks.
 	s := startStack(t, stackOptions{
 		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(), databaseURL: testenv.DatabaseURL(t),
-		workers: "all", ratePerSec: 10000, ratePerMin: 1000000,
-		airtable: config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"},
-			PerBase: 40, PerToken: 400, Lockout: 2 * time.Second},
+		workers: "all", ratePerSec: 10000, ratePerMin: 1000000, airtable: at,
 	}, true)
 	_, err := s.App.Pool.Exec(context.Background(), `CREATE TABLE customers (
 		id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -546,5 +560,36 @@ func TestAirtableSchedule(t *testing.T) {
 	}
 	if resp := c.do(http.MethodGet, "/v1/airtable/mappings/"+id2, nil); resp.Status != http.StatusNotFound {
 		t.Fatalf("deleted mapping: %d", resp.Status)
+	}
+}
+
+// TestAirtableMappingToken stores a mapping's own token encrypted, never
+// returns it, and syncs with it when the worker has no token of its own.
+func TestAirtableMappingToken(t *testing.T) {
+	const secret = "patMappingOwnToken.0123456789"
+	f := newAirtableFixtureWith(t,
+		func(o *airtablefake.Options) { o.Tokens = []string{secret} },
+		func(a *config.Airtable) { a.Token = ""; a.EncryptionKey = []byte("0123456789abcdef0123456789abcdef") })
+	c := f.s.newUser(t, "airtable-token")
+	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "t@x.example", "Name": "T"})
+	id := f.createMapping(c, "token", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
+		map[string]any{"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified", "token": secret}})
+
+	for _, path := range []string{"/v1/airtable/mappings/" + id, "/v1/airtable/mappings"} {
+		resp := c.do(http.MethodGet, path, nil)
+		if strings.Contains(string(resp.Body), secret) || !strings.Contains(string(resp.Body), `"token_set":true`) {
+			t.Fatalf("GET %s: %s", path, resp.Body)
+		}
+	}
+	var stored []byte
+	if err := f.s.App.Pool.QueryRow(context.Background(), `SELECT config::text::bytea || coalesce(token_ciphertext, '') FROM airtable_mappings WHERE id = $1`, id).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stored), secret) {
+		t.Fatal("the token is stored in the clear")
+	}
+	c.sync(id, false)
+	if f.pgCustomers()["t@x.example"] == nil {
+		t.Fatal("the sync did not use the mapping's token")
 	}
 }
