@@ -250,7 +250,7 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 
 // airtableHeadroom is the share of Airtable's rate limits the shared
 // buckets use.
-const airtableHeadroom = 0.95
+const airtableHeadroom = 0.97
 
 // newAirtable builds the Airtable sync activities from the configuration.
 func newAirtable(d Deps) *activities.Airtable {
@@ -274,7 +274,7 @@ func newAirtable(d Deps) *activities.Airtable {
 		Pool: d.Pool, APIURL: cfg.APIURL, Token: cfg.Token, HTTP: d.AirtableHTTPClient, Secrets: secrets,
 		// Buckets of one: requests are spaced evenly, never bunched into
 		// a burst that Airtable's one-second window would count. They run
-		// at 95 % of the limits: requests spaced exactly 200 ms apart
+		// at 97 % of the limits: requests spaced exactly 200 ms apart
 		// still put six into some window once network jitter moves one
 		// by a few milliseconds (the bench saw two 429s at 100 %).
 		PerBase:  &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(perBase * 60 * airtableHeadroom), Burst: 1, MaxPoll: 50 * time.Millisecond},
