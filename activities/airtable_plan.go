@@ -128,12 +128,16 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 			missing = append(missing, key)
 		}
 	}
-	rest, err := j.pgRows(ctx, a.Pool, nil, missing)
-	if err != nil {
-		return res, err
-	}
-	for key, row := range rest {
-		recs[key].Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
+	if len(missing) > 0 {
+		rest, err := j.pgRows(ctx, a.Pool, nil, missing)
+		if err != nil {
+			return res, err
+		}
+		for key, row := range rest {
+			if r, ok := recs[key]; ok {
+				r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
+			}
+		}
 	}
 
 	links, err := q.AirtableLinksAll(ctx, j.id)
@@ -249,8 +253,9 @@ func (j *syncJob) airtableValues(fields map[string]any) map[string]any {
 	return out
 }
 
-// pgRows reads the mapped columns of the rows updated after since, or of
-// the rows with the given keys, by key.
+// pgRows reads the mapped columns, by key, of the rows with the given keys
+// (when keys is not nil), else of the rows updated after since, else of
+// every row.
 func (j *syncJob) pgRows(ctx context.Context, pool interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 }, since *time.Time, keys []string) (map[string]pgRow, error) {

@@ -270,6 +270,14 @@ func TestAirtableTwoWaySync(t *testing.T) {
 		if r.Result["applied"] != float64(0) {
 			t.Fatalf("the second sync rewrote: %+v", r.Result)
 		}
+		// Nothing changed on either side since the cursors (moved past the
+		// re-read overlap): nothing to read, nothing to do.
+		f.pgExec(`UPDATE airtable_sync_state SET airtable_cursor = now() + interval '1 hour', postgres_cursor = now() + interval '1 hour' WHERE mapping_id = $1`, m.ID)
+		r = c.sync(m.ID, false)
+		if r.Result["applied"] != float64(0) || r.Result["scanned_postgres"] != float64(0) || r.Result["scanned_airtable"] != float64(0) {
+			t.Fatalf("an idle sync: %+v", r.Result)
+		}
+		f.pgExec(`UPDATE airtable_sync_state SET airtable_cursor = now(), postgres_cursor = now() WHERE mapping_id = $1`, m.ID)
 	})
 
 	t.Run("incremental edits and a refused record", func(t *testing.T) {
