@@ -48,7 +48,14 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 	}
 	j.pg = pg
 	q := sqlc.New(a.Pool)
+	// A failed attempt's applied decisions are marked done but never
+	// reached the workflow: its last heartbeat carries their count.
 	var out workflows.AirtableApplyOutput
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &out)
+		out.Remaining = false
+	}
+	j.heartbeat(ctx, out)
 	for out.Applied+out.Failed < in.Max {
 		rows, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, MaxRows: int32(min(applyChunk, in.Max-out.Applied-out.Failed))})
 		if err != nil {
@@ -73,7 +80,7 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 		}
 		out.Applied += applied
 		out.Failed += failed
-		activity.RecordHeartbeat(ctx, out)
+		j.heartbeat(ctx, out)
 	}
 	left, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, MaxRows: 1})
 	if err != nil {

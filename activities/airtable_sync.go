@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,6 +58,26 @@ type syncJob struct {
 	// may not read the base's schema: values are then compared as JSON).
 	types map[string]string
 	pg    PostgresTable
+
+	// hb is the activity's latest heartbeat detail, which the waits for
+	// the rate limit repeat rather than overwrite: a retried attempt
+	// resumes from it.
+	hbMu sync.Mutex
+	hb   any
+}
+
+// heartbeat records details as the activity's progress.
+func (j *syncJob) heartbeat(ctx context.Context, details any) {
+	j.hbMu.Lock()
+	j.hb = details
+	j.hbMu.Unlock()
+	activity.RecordHeartbeat(ctx, details)
+}
+
+func (j *syncJob) lastHeartbeat() any {
+	j.hbMu.Lock()
+	defer j.hbMu.Unlock()
+	return j.hb
 }
 
 // AirtablePrepare loads a sync run's request and its mapping's cursor.
@@ -153,13 +174,17 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 		Wait: func(ctx context.Context, base string) error {
 			beat := func(time.Duration) {
 				if activity.IsActivity(ctx) {
-					activity.RecordHeartbeat(ctx, "waiting for Airtable's rate limit")
+					activity.RecordHeartbeat(ctx, j.lastHeartbeat())
 				}
 			}
-			if _, err := a.PerBase.Take(ctx, "airtable-base:"+base, 1, beat); err != nil {
+			// The per-base turn last, right before the request goes: any
+			// stall between taking it and sending (another bucket's round
+			// trip) squeezes the gap to the next request, and six in one
+			// second of Airtable's window is a 429.
+			if _, err := a.PerToken.Take(ctx, tokenKey, 1, beat); err != nil {
 				return err
 			}
-			_, err := a.PerToken.Take(ctx, tokenKey, 1, beat)
+			_, err := a.PerBase.Take(ctx, "airtable-base:"+base, 1, beat)
 			return err
 		},
 	}
@@ -208,7 +233,8 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 	}
 	q := sqlc.New(a.Pool)
 	// A failed attempt's pages never reached the workflow: count them here.
-	out := workflows.AirtableFetchOutput{Records: hb.Records}
+	out := workflows.AirtableFetchOutput{Records: hb.Records, Offset: offset}
+	j.heartbeat(ctx, out)
 	for page := 0; page < max(in.MaxPages, 1); page++ {
 		opts.Offset = offset
 		p, err := j.client.ListPage(ctx, j.m.Airtable.BaseID, j.m.Airtable.Table, opts)
@@ -243,7 +269,7 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 		out.Records += len(p.Records)
 		offset = p.Offset
 		out.Offset = offset
-		activity.RecordHeartbeat(ctx, out)
+		j.heartbeat(ctx, out)
 		if offset == "" {
 			out.Done = true
 			return out, nil
