@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
@@ -104,7 +105,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		t := st.PostgresCursor.Add(-5 * time.Second)
 		since = &t
 	}
-	changed, err := j.pgRows(ctx, a.Pool, since, nil)
+	changed, err := j.pgRowsChanged(ctx, a.Pool, since)
 	if err != nil {
 		return res, err
 	}
@@ -128,15 +129,13 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 			missing = append(missing, key)
 		}
 	}
-	if len(missing) > 0 {
-		rest, err := j.pgRows(ctx, a.Pool, nil, missing)
-		if err != nil {
-			return res, err
-		}
-		for key, row := range rest {
-			if r, ok := recs[key]; ok {
-				r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
-			}
+	rest, err := j.pgRowsByKey(ctx, a.Pool, missing)
+	if err != nil {
+		return res, err
+	}
+	for key, row := range rest {
+		if r, ok := recs[key]; ok {
+			r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
 		}
 	}
 
@@ -253,31 +252,29 @@ func (j *syncJob) airtableValues(fields map[string]any) map[string]any {
 	return out
 }
 
-// pgRows reads the mapped columns, by key, of the rows with the given keys
-// (when keys is not nil), else of the rows updated after since, else of
-// every row.
-func (j *syncJob) pgRows(ctx context.Context, pool interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, since *time.Time, keys []string) (map[string]pgRow, error) {
-	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
-	keyCol := pgx.Identifier{j.m.Key.Postgres}.Sanitize()
-	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
-	var (
-		rows pgx.Rows
-		err  error
-	)
-	base := fmt.Sprintf(`SELECT to_jsonb(t), t.%s FROM %s t`, upd, table)
-	switch {
-	case keys != nil:
-		if len(keys) == 0 {
-			return map[string]pgRow{}, nil
-		}
-		rows, err = pool.Query(ctx, base+fmt.Sprintf(` WHERE t.%s::text = ANY ($1)`, keyCol), keys)
-	case since != nil:
-		rows, err = pool.Query(ctx, base+fmt.Sprintf(` WHERE t.%s > $1`, upd), *since)
-	default:
-		rows, err = pool.Query(ctx, base)
+// pgRowsChanged reads, by key, the mapped columns of the rows updated
+// after since, or of every row when since is nil (the first sync).
+func (j *syncJob) pgRowsChanged(ctx context.Context, pool *pgxpool.Pool, since *time.Time) (map[string]pgRow, error) {
+	if since == nil {
+		return j.pgRowsWhere(ctx, pool, "")
 	}
+	return j.pgRowsWhere(ctx, pool, fmt.Sprintf(`WHERE t.%s > $1`, pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()), *since)
+}
+
+// pgRowsByKey reads, by key, the mapped columns of the rows with keys;
+// none for no keys, never the whole table.
+func (j *syncJob) pgRowsByKey(ctx context.Context, pool *pgxpool.Pool, keys []string) (map[string]pgRow, error) {
+	if len(keys) == 0 {
+		return map[string]pgRow{}, nil
+	}
+	return j.pgRowsWhere(ctx, pool, fmt.Sprintf(`WHERE t.%s::text = ANY ($1)`, pgx.Identifier{j.m.Key.Postgres}.Sanitize()), keys)
+}
+
+// pgRowsWhere reads the mapped columns of the rows where says, by key.
+func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where string, args ...any) (map[string]pgRow, error) {
+	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
+	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT to_jsonb(t), t.%s FROM %s t %s`, upd, table, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}

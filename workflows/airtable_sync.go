@@ -307,9 +307,12 @@ func airtableSync(ctx workflow.Context, prog *progressTracker, in AirtableSyncIn
 // records a run for the mapping's owner, so scheduled syncs show in
 // GET /v1/runs like any other, and runs AirtableSync as its child.
 func AirtableSyncScheduled(ctx workflow.Context, in AirtableScheduledInput) error {
+	// The ULID's randomness is recorded by the side effect; its time is
+	// the workflow's.
+	now := workflow.Now(ctx)
 	var runID string
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return NewRunID(KindAirtableSync, time.Now())
+		return NewRunID(KindAirtableSync, now)
 	}).Get(&runID)
 	if err != nil {
 		return fmt.Errorf("run id: %w", err)
