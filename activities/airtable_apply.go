@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
@@ -17,7 +18,8 @@ import (
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
-// applyChunk is how many decisions one Postgres transaction settles.
+// applyChunk is how many decisions are loaded at a time and, at most, how
+// many one Postgres transaction settles.
 const applyChunk = 200
 
 // pending is a stored decision on its way to both sides.
@@ -28,12 +30,22 @@ type pending struct {
 	err string
 }
 
+// needsAirtable reports whether the decision still has an Airtable write.
+func (p *pending) needsAirtable() bool {
+	return !p.row.AirtableDone && p.entry.Decision.Airtable != syncplan.OpNone
+}
+
 // AirtableApply applies up to Max pending decisions: Airtable's writes in
 // requests of ten (creates as upserts on the key, so a retried create
 // finds the record it made), then, per chunk, one Postgres transaction
 // that writes the rows, the audit entries and the links and marks the
 // decisions done. A record Airtable or Postgres refuses (422, a
 // constraint) is reported on its own and the rest go on.
+//
+// The rate limit sets the pace, so nothing else may hold up Airtable's
+// requests: decisions are loaded, sent to Airtable and settled in Postgres
+// by three stages at once, and the decisions with nothing to write to
+// Airtable go straight to Postgres.
 func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApplyInput) (workflows.AirtableApplyOutput, error) {
 	j, err := a.job(ctx, in.MappingID)
 	if err != nil {
@@ -56,31 +68,97 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 		out.Remaining = false
 	}
 	j.heartbeat(ctx, out)
-	for out.Applied+out.Failed < in.Max {
-		rows, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, MaxRows: int32(min(applyChunk, in.Max-out.Applied-out.Failed))})
-		if err != nil {
-			return out, fmt.Errorf("load pending decisions: %w", err)
+
+	g, gctx := errgroup.WithContext(ctx)
+	toAirtable := make(chan []*pending, 2)
+	toPostgres := make(chan []*pending, 4)
+	send := func(ch chan<- []*pending, ps []*pending) error {
+		if len(ps) == 0 {
+			return nil
 		}
-		if len(rows) == 0 {
-			return out, nil
+		select {
+		case ch <- ps:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
 		}
-		ps := make([]*pending, len(rows))
-		for i, r := range rows {
-			ps[i] = &pending{row: r}
-			if err := json.Unmarshal(r.Decision, &ps[i].entry); err != nil {
-				return out, fmt.Errorf("decode decision: %w", err)
+	}
+	g.Go(func() error {
+		defer close(toAirtable)
+		after := ""
+		for loaded := 0; loaded < in.Max; {
+			rows, err := q.AirtablePlanPending(gctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, After: after, MaxRows: int32(min(applyChunk, in.Max-loaded))})
+			if err != nil {
+				return fmt.Errorf("load pending decisions: %w", err)
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			ps := make([]*pending, len(rows))
+			for i, r := range rows {
+				ps[i] = &pending{row: r}
+				if err := json.Unmarshal(r.Decision, &ps[i].entry); err != nil {
+					return fmt.Errorf("decode decision: %w", err)
+				}
+			}
+			after = rows[len(rows)-1].Key
+			loaded += len(rows)
+			if err := send(toAirtable, ps); err != nil {
+				return err
 			}
 		}
-		if err := a.writeAirtable(ctx, j, ps); err != nil {
-			return out, err
+		return nil
+	})
+	g.Go(func() error {
+		defer close(toPostgres)
+		for ps := range toAirtable {
+			var direct, via []*pending
+			for _, p := range ps {
+				if p.needsAirtable() {
+					via = append(via, p)
+				} else {
+					direct = append(direct, p)
+				}
+			}
+			if err := send(toPostgres, direct); err != nil {
+				return err
+			}
+			if err := a.writeAirtable(gctx, j, via); err != nil {
+				return err
+			}
+			if err := send(toPostgres, via); err != nil {
+				return err
+			}
 		}
-		applied, failed, err := a.writePostgres(ctx, j, in.RunID, ps)
-		if err != nil {
-			return out, err
+		return nil
+	})
+	g.Go(func() error {
+		for ps := range toPostgres {
+			// Whatever else is waiting joins the transaction.
+		more:
+			for len(ps) < applyChunk {
+				select {
+				case next, ok := <-toPostgres:
+					if !ok {
+						break more
+					}
+					ps = append(ps, next...)
+				default:
+					break more
+				}
+			}
+			applied, failed, err := a.writePostgres(gctx, j, in.RunID, ps)
+			if err != nil {
+				return err
+			}
+			out.Applied += applied
+			out.Failed += failed
+			j.heartbeat(ctx, out)
 		}
-		out.Applied += applied
-		out.Failed += failed
-		j.heartbeat(ctx, out)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return out, err
 	}
 	left, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, MaxRows: 1})
 	if err != nil {
@@ -241,65 +319,153 @@ func (j *syncJob) toAirtable(vals map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// writePostgres settles a chunk in one transaction: each record's row
-// write in a savepoint (so one refused row fails alone), its audit
-// entries, its link, and its decision marked done.
+// writePostgres settles decisions in one transaction: the row writes, the
+// audit entries, the links and the done marks, in a handful of round
+// trips. When Postgres refuses a row (a constraint), the transaction is
+// rolled back and done again with each row in a savepoint, so only the
+// refused records fail.
 func (a *Airtable) writePostgres(ctx context.Context, j *syncJob, runID string, ps []*pending) (applied, failed int, err error) {
-	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
-		applied, failed = 0, 0
-		q := sqlc.New(tx)
-		for _, p := range ps {
-			if p.err == "" && !p.row.PostgresDone {
-				if werr := j.writeRow(ctx, tx, p.entry); werr != nil {
-					var pe interface{ SQLState() string }
-					if !errors.As(werr, &pe) {
-						return werr
-					}
-					p.err = "postgres refused the row: " + werr.Error()
-				}
-			}
-			if p.err != "" {
-				failed++
-				if err := q.AirtablePlanMark(ctx, sqlc.AirtablePlanMarkParams{RunID: runID, Key: p.row.Key, Error: &p.err}); err != nil {
-					return fmt.Errorf("mark failed decision: %w", err)
-				}
-				continue
-			}
-			if err := a.audit(ctx, q, j, runID, p.entry.Decision); err != nil {
-				return err
-			}
-			if err := j.saveLink(ctx, q, p.entry); err != nil {
-				return err
-			}
-			if err := q.AirtablePlanMark(ctx, sqlc.AirtablePlanMarkParams{RunID: runID, Key: p.row.Key, AirtableDone: true, PostgresDone: true}); err != nil {
-				return fmt.Errorf("mark decision: %w", err)
-			}
+	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error { return j.settle(ctx, tx, runID, ps, false) })
+	if isSQLError(err) {
+		err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error { return j.settle(ctx, tx, runID, ps, true) })
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range ps {
+		if p.err != "" {
+			failed++
+		} else {
 			applied++
 		}
-		return nil
-	})
-	return applied, failed, err
+	}
+	return applied, failed, nil
 }
 
-// writeRow applies a decision's Postgres operation inside a savepoint.
-func (j *syncJob) writeRow(ctx context.Context, tx pgx.Tx, e planEntry) error {
-	d := e.Decision
-	if d.Postgres == syncplan.OpNone {
-		return nil
+func isSQLError(err error) bool {
+	var pe interface{ SQLState() string }
+	return errors.As(err, &pe)
+}
+
+// settle writes decisions in tx. Rows go in one batch, or, carefully, one
+// at a time in savepoints, recording the refused ones' errors.
+func (j *syncJob) settle(ctx context.Context, tx pgx.Tx, runID string, ps []*pending, carefully bool) error {
+	rows := &pgx.Batch{}
+	for _, p := range ps {
+		if p.err != "" || p.row.PostgresDone || p.entry.Decision.Postgres == syncplan.OpNone {
+			continue
+		}
+		sql, args, err := j.rowStatement(p.entry)
+		if err != nil {
+			return err
+		}
+		if !carefully {
+			rows.Queue(sql, args...)
+			continue
+		}
+		if err := inSavepoint(ctx, tx, sql, args); err != nil {
+			if !isSQLError(err) {
+				return err
+			}
+			p.err = "postgres refused the row: " + err.Error()
+		}
 	}
+	if rows.Len() > 0 {
+		if err := tx.SendBatch(ctx, rows).Close(); err != nil {
+			return fmt.Errorf("write rows: %w", err)
+		}
+	}
+	q := sqlc.New(tx)
+	var (
+		audit []sqlc.AirtableAuditInsertParams
+		links []sqlc.AirtableLinkPutParams
+		gone  []string
+		done  []string
+	)
+	for _, p := range ps {
+		if p.err != "" {
+			if err := q.AirtablePlanMark(ctx, sqlc.AirtablePlanMarkParams{RunID: runID, Key: p.row.Key, Error: &p.err}); err != nil {
+				return fmt.Errorf("mark failed decision: %w", err)
+			}
+			continue
+		}
+		audit = append(audit, j.auditRows(runID, p.entry.Decision)...)
+		if p.entry.Decision.Synced == nil {
+			gone = append(gone, p.entry.Decision.Key)
+		} else {
+			l, err := j.link(p.entry)
+			if err != nil {
+				return err
+			}
+			links = append(links, l)
+		}
+		done = append(done, p.row.Key)
+	}
+	if len(audit) > 0 {
+		if _, err := q.AirtableAuditInsert(ctx, audit); err != nil {
+			return fmt.Errorf("write audit: %w", err)
+		}
+	}
+	if len(links) > 0 {
+		if err := closeBatch(q.AirtableLinkPut(ctx, links)); err != nil {
+			return fmt.Errorf("save links: %w", err)
+		}
+	}
+	if len(gone) > 0 {
+		if err := q.AirtableLinksDelete(ctx, sqlc.AirtableLinksDeleteParams{MappingID: j.id, Keys: gone}); err != nil {
+			return fmt.Errorf("delete links: %w", err)
+		}
+	}
+	if len(done) > 0 {
+		if err := q.AirtablePlanMarkDone(ctx, sqlc.AirtablePlanMarkDoneParams{RunID: runID, Keys: done}); err != nil {
+			return fmt.Errorf("mark decisions: %w", err)
+		}
+	}
+	return nil
+}
+
+// closeBatch waits for a batch of statements sqlc queued and returns the
+// first error.
+func closeBatch(b interface {
+	Exec(func(int, error))
+	Close() error
+}) error {
+	var first error
+	b.Exec(func(_ int, err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	})
+	if err := b.Close(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+// inSavepoint runs one statement in a savepoint, so that its failure
+// leaves the transaction usable.
+func inSavepoint(ctx context.Context, tx pgx.Tx, sql string, args []any) error {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	defer func() { _ = sp.Rollback(ctx) }()
+	if _, err := sp.Exec(ctx, sql, args...); err != nil {
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// rowStatement is the statement that applies a decision's Postgres
+// operation: a delete by key, or an upsert of the decided columns that
+// stamps updated_at.
+func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
+	d := e.Decision
 	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
 	keyCol := pgx.Identifier{j.m.Key.Postgres}.Sanitize()
 	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
 	if d.Postgres == syncplan.OpDelete {
-		if _, err := sp.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1`, table, keyCol), d.Key); err != nil {
-			return err
-		}
-		return sp.Commit(ctx)
+		return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1`, table, keyCol), []any{d.Key}, nil
 	}
 	vals := map[string]any{j.m.Key.Postgres: e.KeyValue}
 	cols := []string{keyCol}
@@ -321,20 +487,18 @@ func (j *syncJob) writeRow(ctx context.Context, tx pgx.Tx, e planEntry) error {
 	}
 	body, err := json.Marshal(vals)
 	if err != nil {
-		return fmt.Errorf("marshal row: %w", err)
+		return "", nil, fmt.Errorf("marshal row: %w", err)
 	}
 	sets = append(sets, fmt.Sprintf("%s = now()", upd))
 	colList := strings.Join(cols, ", ")
 	sql := fmt.Sprintf(`INSERT INTO %s (%s, %s) SELECT %s, now() FROM jsonb_populate_record(NULL::%s, $1::jsonb)
 		ON CONFLICT (%s) DO UPDATE SET %s`, table, colList, upd, colList, table, keyCol, strings.Join(sets, ", "))
-	if _, err := sp.Exec(ctx, sql, body); err != nil {
-		return err
-	}
-	return sp.Commit(ctx)
+	return sql, []any{body}, nil
 }
 
-// audit writes one entry per changed field.
-func (a *Airtable) audit(ctx context.Context, q *sqlc.Queries, j *syncJob, runID string, d syncplan.Decision) error {
+// auditRows are a decision's audit entries, one per changed field.
+func (j *syncJob) auditRows(runID string, d syncplan.Decision) []sqlc.AirtableAuditInsertParams {
+	out := make([]sqlc.AirtableAuditInsertParams, 0, len(d.Changes))
 	for _, c := range d.Changes {
 		written, op := "postgres", d.Postgres
 		if c.Winner == "postgres" {
@@ -344,38 +508,25 @@ func (a *Airtable) audit(ctx context.Context, q *sqlc.Queries, j *syncJob, runID
 		if c.Conflict {
 			loser = jsonOrNull(c.Loser)
 		}
-		err := q.AirtableAuditInsert(ctx, sqlc.AirtableAuditInsertParams{
+		out = append(out, sqlc.AirtableAuditInsertParams{
 			MappingID: j.id, RunID: runID, RecordKey: d.Key, Field: c.Field, Action: string(op), WrittenTo: written,
 			OldValue: jsonOrNull(c.Old), NewValue: jsonOrNull(c.New), Winner: c.Winner, Conflict: c.Conflict, LosingValue: loser,
 		})
-		if err != nil {
-			return fmt.Errorf("write audit: %w", err)
-		}
 	}
-	return nil
+	return out
 }
 
-// saveLink stores the values both sides now agree on, or forgets a record
-// that is gone.
-func (j *syncJob) saveLink(ctx context.Context, q *sqlc.Queries, e planEntry) error {
-	if e.Decision.Synced == nil {
-		if err := q.AirtableLinkDelete(ctx, sqlc.AirtableLinkDeleteParams{MappingID: j.id, Key: e.Decision.Key}); err != nil {
-			return fmt.Errorf("delete link: %w", err)
-		}
-		return nil
-	}
+// link is the record's link: the values both sides now agree on.
+func (j *syncJob) link(e planEntry) (sqlc.AirtableLinkPutParams, error) {
 	synced, err := json.Marshal(e.Decision.Synced)
 	if err != nil {
-		return fmt.Errorf("marshal link: %w", err)
+		return sqlc.AirtableLinkPutParams{}, fmt.Errorf("marshal link: %w", err)
 	}
 	var id *string
 	if e.AirtableID != "" {
 		id = &e.AirtableID
 	}
-	if err := q.AirtableLinkPut(ctx, sqlc.AirtableLinkPutParams{MappingID: j.id, Key: e.Decision.Key, AirtableID: id, Synced: synced}); err != nil {
-		return fmt.Errorf("save link: %w", err)
-	}
-	return nil
+	return sqlc.AirtableLinkPutParams{MappingID: j.id, Key: e.Decision.Key, AirtableID: id, Synced: synced}, nil
 }
 
 func jsonOrNull(v any) json.RawMessage {

@@ -264,7 +264,7 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMappi
 // may sync; a test keeps the list in step with the migrations.
 var InternalTables = []string{
 	"goose_db_version", "users", "api_keys", "runs", "run_inputs", "exports",
-	"generations", "llm_cache", "llm_calls", "rate_buckets",
+	"generations", "llm_cache", "llm_calls", "rate_buckets", "rate_slots",
 	"research_pages", "research_run_pages", "research_reports",
 	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
 }

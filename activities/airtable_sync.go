@@ -26,10 +26,10 @@ import (
 )
 
 // Airtable syncs mappings between Airtable and Postgres. Every request to
-// Airtable first takes a turn from two buckets in Postgres, one per base
-// (5/s) and one per token (50/s), so all workers together stay under
-// Airtable's limits; a 429 is therefore a bug in our limiter, logged as
-// such, and waited out through the activity's next retry delay.
+// Airtable first reserves a time slot per base (5/s) and per token (50/s)
+// in Postgres, so all workers together stay under Airtable's limits; a 429
+// is therefore a bug in our limiter, logged as such, and waited out
+// through the activity's next retry delay.
 type Airtable struct {
 	Pool *pgxpool.Pool
 	// APIURL is Airtable's origin (default https://api.airtable.com).
@@ -39,8 +39,8 @@ type Airtable struct {
 	HTTP  *http.Client
 	// Secrets opens mappings' own tokens.
 	Secrets *secretbox.Box
-	// PerBase and PerToken are the shared request buckets.
-	PerBase, PerToken *TokenBucket
+	// PerBase and PerToken space the requests of every worker.
+	PerBase, PerToken *SlotLimiter
 	// Lockout is how long Airtable refuses a caller after a 429.
 	Lockout time.Duration
 	// Schemas are the Postgres schemas mappings may sync.
@@ -177,15 +177,22 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 					activity.RecordHeartbeat(ctx, j.lastHeartbeat())
 				}
 			}
-			// The per-base turn last, right before the request goes: any
-			// stall between taking it and sending (another bucket's round
-			// trip) squeezes the gap to the next request, and six in one
-			// second of Airtable's window is a 429.
-			if _, err := a.PerToken.Take(ctx, tokenKey, 1, beat); err != nil {
-				return err
+			// The scarcer per-base slot first, then the token's; a request
+			// that would go late for either takes new slots rather than
+			// arrive bunched with the next ones.
+			for {
+				baseOnTime, err := a.PerBase.Reserve(ctx, "airtable-base:"+base, beat)
+				if err != nil {
+					return err
+				}
+				tokenOnTime, err := a.PerToken.Reserve(ctx, tokenKey, beat)
+				if err != nil {
+					return err
+				}
+				if tokenOnTime() && baseOnTime() {
+					return nil
+				}
 			}
-			_, err := a.PerBase.Take(ctx, "airtable-base:"+base, 1, beat)
-			return err
 		},
 	}
 	return j, nil
@@ -235,6 +242,22 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 	// A failed attempt's pages never reached the workflow: count them here.
 	out := workflows.AirtableFetchOutput{Records: hb.Records, Offset: offset}
 	j.heartbeat(ctx, out)
+	// A page is stored while the next one is requested, so Postgres never
+	// holds up the rate-limited requests; the offset is checkpointed only
+	// once the pages before it are stored.
+	var storing chan error
+	stored := func() error {
+		if storing == nil {
+			return nil
+		}
+		err := <-storing
+		storing = nil
+		if err != nil {
+			return err
+		}
+		j.heartbeat(ctx, out)
+		return nil
+	}
 	for page := 0; page < max(in.MaxPages, 1); page++ {
 		opts.Offset = offset
 		p, err := j.client.ListPage(ctx, j.m.Airtable.BaseID, j.m.Airtable.Table, opts)
@@ -247,35 +270,58 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 			continue
 		}
 		if err != nil {
-			return out, a.airtableError("list records", err)
+			return out, errors.Join(a.airtableError("list records", err), stored())
 		}
-		for _, r := range p.Records {
-			key, ok := keyString(r.Fields[j.m.Key.Airtable])
-			if !ok {
-				continue // no key: it cannot be matched, so it is not synced
-			}
-			fields, err := json.Marshal(r.Fields)
-			if err != nil {
-				return out, fmt.Errorf("marshal record %s: %w", r.ID, err)
-			}
-			var mod *time.Time
-			if t, ok := parseTime(r.Fields[j.m.Airtable.ModifiedField]); ok {
-				mod = &t
-			}
-			if err := q.AirtableStagingPut(ctx, sqlc.AirtableStagingPutParams{RunID: in.RunID, AirtableID: r.ID, Key: key, Fields: fields, Modified: mod}); err != nil {
-				return out, fmt.Errorf("stage record: %w", err)
-			}
+		rows, err := j.stagingRows(in.RunID, p.Records)
+		if err != nil {
+			return out, errors.Join(err, stored())
+		}
+		if err := stored(); err != nil {
+			return out, err
 		}
 		out.Records += len(p.Records)
 		offset = p.Offset
 		out.Offset = offset
-		j.heartbeat(ctx, out)
+		storing = make(chan error, 1)
+		go func() {
+			if len(rows) == 0 {
+				storing <- nil
+				return
+			}
+			if err := closeBatch(q.AirtableStagingPut(ctx, rows)); err != nil {
+				storing <- fmt.Errorf("stage records: %w", err)
+				return
+			}
+			storing <- nil
+		}()
 		if offset == "" {
 			out.Done = true
-			return out, nil
+			break
 		}
 	}
-	return out, nil
+	return out, stored()
+}
+
+// stagingRows are a page's records as staging rows; a record without a key
+// cannot be matched, so it is not synced.
+func (j *syncJob) stagingRows(runID string, recs []airtable.Record) ([]sqlc.AirtableStagingPutParams, error) {
+	rows := make([]sqlc.AirtableStagingPutParams, 0, len(recs))
+	for _, r := range recs {
+		key, ok := keyString(r.Fields[j.m.Key.Airtable])
+		if !ok {
+			continue
+		}
+		fields, err := json.Marshal(r.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("marshal record %s: %w", r.ID, err)
+		}
+		var mod *time.Time
+		if t, ok := parseTime(r.Fields[j.m.Airtable.ModifiedField]); ok {
+			mod = &t
+		}
+		rows = append(rows, sqlc.AirtableStagingPutParams{RunID: runID, AirtableID: r.ID, Key: key, Fields: fields, Modified: mod})
+	}
+	return rows, nil
 }
 
 // airtableFields are the fields a sync reads: key, mapped fields and the

@@ -286,18 +286,29 @@ func TestAirtableTwoWaySync(t *testing.T) {
 		// Not a choice of the select: Airtable refuses this record alone.
 		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('d@x.example', 'D', 'enterprise')`)
 		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('e@x.example', 'E', 'pro')`)
+		// And Postgres refuses this one alone: the rest of its
+		// transaction is written all the same.
+		f.pgExec(`ALTER TABLE customers ADD CONSTRAINT name_allowed CHECK (name NOT LIKE '%refused%')`)
+		f.fake.Insert(testBase, "Customers", map[string]any{"Email": "f@x.example", "Name": "F refused", "Plan": "pro"})
+		f.fake.Insert(testBase, "Customers", map[string]any{"Email": "g@x.example", "Name": "G", "Plan": "pro"})
 		r := c.sync(m.ID, false)
 		pg, at := f.pgCustomers(), f.atCustomers()
-		if pg["a@x.example"][0] != "A renamed" || at["c@x.example"]["Name"] != "C renamed" || at["e@x.example"] == nil {
+		if pg["a@x.example"][0] != "A renamed" || at["c@x.example"]["Name"] != "C renamed" || at["e@x.example"] == nil || pg["g@x.example"] == nil {
 			t.Fatalf("pg %v\nairtable %v", pg, at)
 		}
-		if _, ok := at["d@x.example"]; ok || r.Result["failed"] != float64(1) {
-			t.Fatalf("the refused record: %+v", r.Result)
+		if _, ok := at["d@x.example"]; ok || pg["f@x.example"] != nil || r.Result["failed"] != float64(2) {
+			t.Fatalf("the refused records: %+v", r.Result)
 		}
 		fails, _ := r.Result["failures"].([]any)
-		if len(fails) != 1 || !strings.Contains(fails[0].(map[string]any)["key"].(string), "d@x.example") {
+		failed := map[string]string{}
+		for _, f := range fails {
+			m := f.(map[string]any)
+			failed[m["key"].(string)], _ = m["error"].(string)
+		}
+		if len(failed) != 2 || failed["d@x.example"] == "" || !strings.Contains(failed["f@x.example"], "name_allowed") {
 			t.Fatalf("failures %+v", r.Result["failures"])
 		}
+		f.pgExec(`ALTER TABLE customers DROP CONSTRAINT name_allowed`)
 	})
 
 	t.Run("one sync of a mapping at a time", func(t *testing.T) {

@@ -249,7 +249,7 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 }
 
 // airtableHeadroom is the share of Airtable's rate limits the shared
-// buckets use.
+// limiters use.
 const airtableHeadroom = 0.97
 
 // newAirtable builds the Airtable sync activities from the configuration.
@@ -272,13 +272,15 @@ func newAirtable(d Deps) *activities.Airtable {
 	}
 	return &activities.Airtable{
 		Pool: d.Pool, APIURL: cfg.APIURL, Token: cfg.Token, HTTP: d.AirtableHTTPClient, Secrets: secrets,
-		// Buckets of one: requests are spaced evenly, never bunched into
-		// a burst that Airtable's one-second window would count. They run
-		// at 97 % of the limits: requests spaced exactly 200 ms apart
-		// still put six into some window once network jitter moves one
-		// by a few milliseconds (the bench saw two 429s at 100 %).
-		PerBase:  &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(perBase * 60 * airtableHeadroom), Burst: 1, MaxPoll: 50 * time.Millisecond},
-		PerToken: &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(perToken * 60 * airtableHeadroom), Burst: 1, MaxPoll: 50 * time.Millisecond},
+		// Requests are spaced evenly, never bunched into a burst that
+		// Airtable's one-second window would count, at 97 % of the limits:
+		// requests exactly 200 ms apart still put six into some window
+		// once one arrives a few milliseconds late (the bench saw two 429s
+		// at 100 %). The 3 % leaves 31 ms per window; a request more than
+		// 10 ms past its slot takes a new one, and the rest is left for
+		// the network.
+		PerBase:  &activities.SlotLimiter{Pool: d.Pool, PerSecond: perBase * airtableHeadroom, Tolerance: 10 * time.Millisecond},
+		PerToken: &activities.SlotLimiter{Pool: d.Pool, PerSecond: perToken * airtableHeadroom, Tolerance: 10 * time.Millisecond},
 		Lockout:  cfg.Lockout,
 		Schemas:  schemas,
 		Log:      d.Log,

@@ -40,7 +40,7 @@ ON CONFLICT (mapping_id) DO UPDATE
 SET airtable_cursor = excluded.airtable_cursor, postgres_cursor = excluded.postgres_cursor,
     last_run_id = excluded.last_run_id, synced_at = excluded.synced_at, running_run_id = NULL;
 
--- name: AirtableStagingPut :exec
+-- name: AirtableStagingPut :batchexec
 INSERT INTO airtable_staging (run_id, airtable_id, key, fields, modified)
 VALUES (@run_id, @airtable_id, @key, @fields, sqlc.narg(modified))
 ON CONFLICT (run_id, airtable_id) DO UPDATE SET key = excluded.key, fields = excluded.fields, modified = excluded.modified;
@@ -54,14 +54,14 @@ SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys
 -- name: AirtableLinksAll :many
 SELECT * FROM airtable_links WHERE mapping_id = @mapping_id;
 
--- name: AirtableLinkPut :exec
+-- name: AirtableLinkPut :batchexec
 INSERT INTO airtable_links (mapping_id, key, airtable_id, synced, synced_at)
 VALUES (@mapping_id, @key, sqlc.narg(airtable_id), @synced, now())
 ON CONFLICT (mapping_id, key) DO UPDATE
 SET airtable_id = coalesce(excluded.airtable_id, airtable_links.airtable_id), synced = excluded.synced, synced_at = now();
 
--- name: AirtableLinkDelete :exec
-DELETE FROM airtable_links WHERE mapping_id = @mapping_id AND key = @key;
+-- name: AirtableLinksDelete :exec
+DELETE FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);
 
 -- name: AirtablePlanPut :exec
 INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op)
@@ -69,9 +69,10 @@ VALUES (@run_id, @key, @decision, @airtable_op, @postgres_op)
 ON CONFLICT (run_id, key) DO NOTHING;
 
 -- name: AirtablePlanPending :many
--- AirtablePlanPending lists a run's decisions not yet applied to both sides.
+-- AirtablePlanPending lists a run's decisions not yet applied to both sides,
+-- by key from after @after.
 SELECT * FROM airtable_plan
-WHERE run_id = @run_id AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
+WHERE run_id = @run_id AND key > @after AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
 ORDER BY key
 LIMIT @max_rows;
 
@@ -80,6 +81,10 @@ UPDATE airtable_plan
 SET airtable_done = airtable_done OR @airtable_done, postgres_done = postgres_done OR @postgres_done,
     error = coalesce(sqlc.narg(error), error)
 WHERE run_id = @run_id AND key = @key;
+
+-- name: AirtablePlanMarkDone :exec
+UPDATE airtable_plan SET airtable_done = true, postgres_done = true
+WHERE run_id = @run_id AND key = ANY (@keys::text[]);
 
 -- name: AirtablePlanCounts :one
 SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
@@ -91,7 +96,7 @@ FROM airtable_plan WHERE run_id = @run_id;
 WITH s AS (DELETE FROM airtable_staging WHERE airtable_staging.run_id = @run_id)
 DELETE FROM airtable_plan WHERE airtable_plan.run_id = @run_id;
 
--- name: AirtableAuditInsert :exec
+-- name: AirtableAuditInsert :copyfrom
 INSERT INTO airtable_audit (mapping_id, run_id, record_key, field, action, written_to, old_value, new_value, winner, conflict, losing_value)
 VALUES (@mapping_id, @run_id, @record_key, @field, @action, @written_to, @old_value, @new_value, @winner, @conflict, @losing_value);
 

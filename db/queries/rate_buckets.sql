@@ -25,3 +25,13 @@ RETURNING (cur.level >= @n::float8)::boolean AS taken, cur.level::float8 AS leve
 -- RateBucketReturn settles a reservation: n > 0 gives back what was reserved
 -- but not used, n < 0 takes what was used beyond the estimate.
 UPDATE rate_buckets SET tokens = LEAST(@capacity::float8, tokens + @n::float8) WHERE name = @name;
+
+-- name: RateSlotReserve :one
+-- RateSlotReserve takes the key's next free slot, at least @interval_seconds
+-- after the one before it and never in the past, and returns how many
+-- seconds from now it is.
+INSERT INTO rate_slots AS s (name, next_at)
+VALUES (@name, clock_timestamp() + make_interval(secs => @interval_seconds::float8))
+ON CONFLICT (name) DO UPDATE
+SET next_at = GREATEST(s.next_at, clock_timestamp()) + make_interval(secs => @interval_seconds::float8)
+RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - @interval_seconds::float8, 0)::float8 AS wait_seconds;

@@ -11,11 +11,6 @@ import (
 	"time"
 )
 
-const airtableAuditInsert = `-- name: AirtableAuditInsert :exec
-INSERT INTO airtable_audit (mapping_id, run_id, record_key, field, action, written_to, old_value, new_value, winner, conflict, losing_value)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-`
-
 type AirtableAuditInsertParams struct {
 	MappingID   string          `json:"mapping_id"`
 	RunID       string          `json:"run_id"`
@@ -28,23 +23,6 @@ type AirtableAuditInsertParams struct {
 	Winner      string          `json:"winner"`
 	Conflict    bool            `json:"conflict"`
 	LosingValue json.RawMessage `json:"losing_value"`
-}
-
-func (q *Queries) AirtableAuditInsert(ctx context.Context, arg AirtableAuditInsertParams) error {
-	_, err := q.db.Exec(ctx, airtableAuditInsert,
-		arg.MappingID,
-		arg.RunID,
-		arg.RecordKey,
-		arg.Field,
-		arg.Action,
-		arg.WrittenTo,
-		arg.OldValue,
-		arg.NewValue,
-		arg.Winner,
-		arg.Conflict,
-		arg.LosingValue,
-	)
-	return err
 }
 
 const airtableAuditPage = `-- name: AirtableAuditPage :many
@@ -95,44 +73,6 @@ func (q *Queries) AirtableAuditPage(ctx context.Context, arg AirtableAuditPagePa
 	return items, nil
 }
 
-const airtableLinkDelete = `-- name: AirtableLinkDelete :exec
-DELETE FROM airtable_links WHERE mapping_id = $1 AND key = $2
-`
-
-type AirtableLinkDeleteParams struct {
-	MappingID string `json:"mapping_id"`
-	Key       string `json:"key"`
-}
-
-func (q *Queries) AirtableLinkDelete(ctx context.Context, arg AirtableLinkDeleteParams) error {
-	_, err := q.db.Exec(ctx, airtableLinkDelete, arg.MappingID, arg.Key)
-	return err
-}
-
-const airtableLinkPut = `-- name: AirtableLinkPut :exec
-INSERT INTO airtable_links (mapping_id, key, airtable_id, synced, synced_at)
-VALUES ($1, $2, $3, $4, now())
-ON CONFLICT (mapping_id, key) DO UPDATE
-SET airtable_id = coalesce(excluded.airtable_id, airtable_links.airtable_id), synced = excluded.synced, synced_at = now()
-`
-
-type AirtableLinkPutParams struct {
-	MappingID  string          `json:"mapping_id"`
-	Key        string          `json:"key"`
-	AirtableID *string         `json:"airtable_id"`
-	Synced     json.RawMessage `json:"synced"`
-}
-
-func (q *Queries) AirtableLinkPut(ctx context.Context, arg AirtableLinkPutParams) error {
-	_, err := q.db.Exec(ctx, airtableLinkPut,
-		arg.MappingID,
-		arg.Key,
-		arg.AirtableID,
-		arg.Synced,
-	)
-	return err
-}
-
 const airtableLinksAll = `-- name: AirtableLinksAll :many
 SELECT mapping_id, key, airtable_id, synced, synced_at FROM airtable_links WHERE mapping_id = $1
 `
@@ -161,6 +101,20 @@ func (q *Queries) AirtableLinksAll(ctx context.Context, mappingID string) ([]Air
 		return nil, err
 	}
 	return items, nil
+}
+
+const airtableLinksDelete = `-- name: AirtableLinksDelete :exec
+DELETE FROM airtable_links WHERE mapping_id = $1 AND key = ANY ($2::text[])
+`
+
+type AirtableLinksDeleteParams struct {
+	MappingID string   `json:"mapping_id"`
+	Keys      []string `json:"keys"`
+}
+
+func (q *Queries) AirtableLinksDelete(ctx context.Context, arg AirtableLinksDeleteParams) error {
+	_, err := q.db.Exec(ctx, airtableLinksDelete, arg.MappingID, arg.Keys)
+	return err
 }
 
 const airtableLinksForKeys = `-- name: AirtableLinksForKeys :many
@@ -460,21 +414,38 @@ func (q *Queries) AirtablePlanMark(ctx context.Context, arg AirtablePlanMarkPara
 	return err
 }
 
+const airtablePlanMarkDone = `-- name: AirtablePlanMarkDone :exec
+UPDATE airtable_plan SET airtable_done = true, postgres_done = true
+WHERE run_id = $1 AND key = ANY ($2::text[])
+`
+
+type AirtablePlanMarkDoneParams struct {
+	RunID string   `json:"run_id"`
+	Keys  []string `json:"keys"`
+}
+
+func (q *Queries) AirtablePlanMarkDone(ctx context.Context, arg AirtablePlanMarkDoneParams) error {
+	_, err := q.db.Exec(ctx, airtablePlanMarkDone, arg.RunID, arg.Keys)
+	return err
+}
+
 const airtablePlanPending = `-- name: AirtablePlanPending :many
 SELECT run_id, key, decision, airtable_op, postgres_op, airtable_done, postgres_done, error FROM airtable_plan
-WHERE run_id = $1 AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
+WHERE run_id = $1 AND key > $2 AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
 ORDER BY key
-LIMIT $2
+LIMIT $3
 `
 
 type AirtablePlanPendingParams struct {
 	RunID   string `json:"run_id"`
+	After   string `json:"after"`
 	MaxRows int32  `json:"max_rows"`
 }
 
-// AirtablePlanPending lists a run's decisions not yet applied to both sides.
+// AirtablePlanPending lists a run's decisions not yet applied to both sides,
+// by key from after @after.
 func (q *Queries) AirtablePlanPending(ctx context.Context, arg AirtablePlanPendingParams) ([]AirtablePlan, error) {
-	rows, err := q.db.Query(ctx, airtablePlanPending, arg.RunID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, airtablePlanPending, arg.RunID, arg.After, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -565,31 +536,6 @@ func (q *Queries) AirtableStagingList(ctx context.Context, runID string) ([]Airt
 		return nil, err
 	}
 	return items, nil
-}
-
-const airtableStagingPut = `-- name: AirtableStagingPut :exec
-INSERT INTO airtable_staging (run_id, airtable_id, key, fields, modified)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (run_id, airtable_id) DO UPDATE SET key = excluded.key, fields = excluded.fields, modified = excluded.modified
-`
-
-type AirtableStagingPutParams struct {
-	RunID      string          `json:"run_id"`
-	AirtableID string          `json:"airtable_id"`
-	Key        string          `json:"key"`
-	Fields     json.RawMessage `json:"fields"`
-	Modified   *time.Time      `json:"modified"`
-}
-
-func (q *Queries) AirtableStagingPut(ctx context.Context, arg AirtableStagingPutParams) error {
-	_, err := q.db.Exec(ctx, airtableStagingPut,
-		arg.RunID,
-		arg.AirtableID,
-		arg.Key,
-		arg.Fields,
-		arg.Modified,
-	)
-	return err
 }
 
 const airtableSyncLease = `-- name: AirtableSyncLease :one

@@ -225,6 +225,11 @@ type RateBucket struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+type RateSlot struct {
+	Name   string    `json:"name"`
+	NextAt time.Time `json:"next_at"`
+}
+
 type ResearchPage struct {
 	ID              int64           `json:"id"`
 	OwnerID         string          `json:"owner_id"`

@@ -84,3 +84,26 @@ func (q *Queries) RateBucketTake(ctx context.Context, arg RateBucketTakeParams) 
 	err := row.Scan(&i.Taken, &i.Level)
 	return i, err
 }
+
+const rateSlotReserve = `-- name: RateSlotReserve :one
+INSERT INTO rate_slots AS s (name, next_at)
+VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8))
+ON CONFLICT (name) DO UPDATE
+SET next_at = GREATEST(s.next_at, clock_timestamp()) + make_interval(secs => $2::float8)
+RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - $2::float8, 0)::float8 AS wait_seconds
+`
+
+type RateSlotReserveParams struct {
+	Name            string  `json:"name"`
+	IntervalSeconds float64 `json:"interval_seconds"`
+}
+
+// RateSlotReserve takes the key's next free slot, at least @interval_seconds
+// after the one before it and never in the past, and returns how many
+// seconds from now it is.
+func (q *Queries) RateSlotReserve(ctx context.Context, arg RateSlotReserveParams) (float64, error) {
+	row := q.db.QueryRow(ctx, rateSlotReserve, arg.Name, arg.IntervalSeconds)
+	var wait_seconds float64
+	err := row.Scan(&wait_seconds)
+	return wait_seconds, err
+}
