@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/activity"
@@ -18,6 +19,9 @@ import (
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
+// airtableSenders is how many chunks an apply sends to Airtable at once.
+const airtableSenders = 2
+
 // applyChunk is how many decisions are loaded at a time and, at most, how
 // many one Postgres transaction settles.
 const applyChunk = 200
@@ -28,11 +32,6 @@ type pending struct {
 	entry planEntry
 	// err is why the decision could not be applied (per record).
 	err string
-}
-
-// needsAirtable reports whether the decision still has an Airtable write.
-func (p *pending) needsAirtable() bool {
-	return !p.row.AirtableDone && p.entry.Decision.Airtable != syncplan.OpNone
 }
 
 // AirtableApply applies up to Max pending decisions: Airtable's writes in
@@ -69,83 +68,41 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 	}
 	j.heartbeat(ctx, out)
 
+	// Decisions with an Airtable write and those without are loaded
+	// separately, so Postgres works through the second kind while the
+	// first waits for its turns at Airtable.
 	g, gctx := errgroup.WithContext(ctx)
 	toAirtable := make(chan []*pending, 2)
-	toPostgres := make(chan []*pending, 4)
-	send := func(ch chan<- []*pending, ps []*pending) error {
-		if len(ps) == 0 {
+	written := make(chan []*pending, 4)
+	direct := make(chan []*pending, 2)
+	g.Go(func() error { return a.loadPending(gctx, in, true, toAirtable) })
+	g.Go(func() error { return a.loadPending(gctx, in, false, direct) })
+	// Two chunks at Airtable at once: each request still waits for its
+	// slot, but one's round trips (to Postgres for the slot, to Airtable)
+	// no longer delay the other's.
+	var senders sync.WaitGroup
+	for range airtableSenders {
+		senders.Add(1)
+		g.Go(func() error {
+			defer senders.Done()
+			for ps := range toAirtable {
+				if err := a.writeAirtable(gctx, j, ps); err != nil {
+					return err
+				}
+				if err := sendChunk(gctx, written, ps); err != nil {
+					return err
+				}
+			}
 			return nil
-		}
-		select {
-		case ch <- ps:
-			return nil
-		case <-gctx.Done():
-			return gctx.Err()
-		}
+		})
 	}
+	go func() { senders.Wait(); close(written) }()
 	g.Go(func() error {
-		defer close(toAirtable)
-		after := ""
-		for loaded := 0; loaded < in.Max; {
-			rows, err := q.AirtablePlanPending(gctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, After: after, MaxRows: int32(min(applyChunk, in.Max-loaded))})
-			if err != nil {
-				return fmt.Errorf("load pending decisions: %w", err)
-			}
-			if len(rows) == 0 {
-				return nil
-			}
-			ps := make([]*pending, len(rows))
-			for i, r := range rows {
-				ps[i] = &pending{row: r}
-				if err := json.Unmarshal(r.Decision, &ps[i].entry); err != nil {
-					return fmt.Errorf("decode decision: %w", err)
-				}
-			}
-			after = rows[len(rows)-1].Key
-			loaded += len(rows)
-			if err := send(toAirtable, ps); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	g.Go(func() error {
-		defer close(toPostgres)
-		for ps := range toAirtable {
-			var direct, via []*pending
-			for _, p := range ps {
-				if p.needsAirtable() {
-					via = append(via, p)
-				} else {
-					direct = append(direct, p)
-				}
-			}
-			if err := send(toPostgres, direct); err != nil {
-				return err
-			}
-			if err := a.writeAirtable(gctx, j, via); err != nil {
-				return err
-			}
-			if err := send(toPostgres, via); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	g.Go(func() error {
-		for ps := range toPostgres {
-			// Whatever else is waiting joins the transaction.
-		more:
-			for len(ps) < applyChunk {
-				select {
-				case next, ok := <-toPostgres:
-					if !ok {
-						break more
-					}
-					ps = append(ps, next...)
-				default:
-					break more
-				}
+		feed := &postgresFeed{written: written, direct: direct}
+		for {
+			ps, ok := feed.next(gctx)
+			if !ok {
+				return gctx.Err()
 			}
 			applied, failed, err := a.writePostgres(gctx, j, in.RunID, ps)
 			if err != nil {
@@ -155,7 +112,6 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 			out.Failed += failed
 			j.heartbeat(ctx, out)
 		}
-		return nil
 	})
 	if err := g.Wait(); err != nil {
 		return out, err
@@ -166,6 +122,103 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 	}
 	out.Remaining = len(left) > 0
 	return out, nil
+}
+
+// loadPending sends up to in.Max pending decisions of one kind (with an
+// Airtable write to do, or without), by key, in chunks, then closes to.
+func (a *Airtable) loadPending(ctx context.Context, in workflows.AirtableApplyInput, forAirtable bool, to chan<- []*pending) error {
+	defer close(to)
+	q := sqlc.New(a.Pool)
+	after := ""
+	for loaded := 0; loaded < in.Max; {
+		rows, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{
+			RunID: in.RunID, After: after, ForAirtable: &forAirtable, MaxRows: int32(min(applyChunk, in.Max-loaded)),
+		})
+		if err != nil {
+			return fmt.Errorf("load pending decisions: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ps := make([]*pending, len(rows))
+		for i, r := range rows {
+			ps[i] = &pending{row: r}
+			if err := json.Unmarshal(r.Decision, &ps[i].entry); err != nil {
+				return fmt.Errorf("decode decision: %w", err)
+			}
+		}
+		after = rows[len(rows)-1].Key
+		loaded += len(rows)
+		if err := sendChunk(ctx, to, ps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sendChunk(ctx context.Context, to chan<- []*pending, ps []*pending) error {
+	select {
+	case to <- ps:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// postgresFeed merges the two feeds of decisions ready for Postgres.
+type postgresFeed struct {
+	// written have been sent to Airtable: settling them first keeps the
+	// work a retry would redo small.
+	written <-chan []*pending
+	// direct have nothing to write to Airtable.
+	direct <-chan []*pending
+}
+
+// next waits for decisions and adds whatever else is waiting, up to
+// applyChunk. It reports false once both feeds are closed and drained, or
+// ctx is done.
+func (f *postgresFeed) next(ctx context.Context) ([]*pending, bool) {
+	var ps []*pending
+	recv := func(ch *<-chan []*pending, b []*pending, ok bool) {
+		if !ok {
+			*ch = nil // closed: a nil channel is never ready
+		}
+		ps = append(ps, b...)
+	}
+	for len(ps) == 0 {
+		if f.written == nil && f.direct == nil {
+			return nil, false
+		}
+		select {
+		case b, ok := <-f.written:
+			recv(&f.written, b, ok)
+			continue
+		default:
+		}
+		select {
+		case b, ok := <-f.written:
+			recv(&f.written, b, ok)
+		case b, ok := <-f.direct:
+			recv(&f.direct, b, ok)
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	for len(ps) < applyChunk {
+		select {
+		case b, ok := <-f.written:
+			recv(&f.written, b, ok)
+			continue
+		default:
+		}
+		select {
+		case b, ok := <-f.direct:
+			recv(&f.direct, b, ok)
+		default:
+			return ps, true
+		}
+	}
+	return ps, true
 }
 
 // writeAirtable sends the chunk's Airtable writes not yet done, ten

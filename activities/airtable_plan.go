@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
@@ -73,16 +73,21 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		return r
 	}
 
-	staged, err := q.AirtableStagingList(ctx, in.RunID)
-	if err != nil {
-		return res, fmt.Errorf("load staged records: %w", err)
+	var since *time.Time
+	if st.PostgresCursor != nil {
+		// Overlap, as for Airtable: a row committed late with an earlier
+		// updated_at is read again rather than missed.
+		t := st.PostgresCursor.Add(-5 * time.Second)
+		since = &t
 	}
-	res.ScannedAirtable = len(staged)
-	for _, s := range staged {
-		var fields map[string]any
-		if err := json.Unmarshal(s.Fields, &fields); err != nil {
-			return res, fmt.Errorf("decode staged record: %w", err)
-		}
+	withGone := j.m.Deletes == DeletesPostgresToAirtable || j.m.Deletes == DeletesBoth
+	inputs, err := a.readPlanInputs(ctx, j, in.RunID, since, withGone)
+	if err != nil {
+		return res, err
+	}
+	res.ScannedAirtable = len(inputs.staged)
+	for _, sr := range inputs.staged {
+		s, fields := sr.row, sr.fields
 		r := rec(s.Key)
 		r.Airtable = syncplan.Side{Present: true, Values: j.airtableValues(fields), Changed: true}
 		if s.Modified != nil {
@@ -96,19 +101,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		keyValues[s.Key] = fields[j.m.Key.Airtable]
 		airtableIDs[s.Key] = s.AirtableID
 	}
-	activity.RecordHeartbeat(ctx, "read Postgres")
-
-	var since *time.Time
-	if st.PostgresCursor != nil {
-		// Overlap, as for Airtable: a row committed late with an earlier
-		// updated_at is read again rather than missed.
-		t := st.PostgresCursor.Add(-5 * time.Second)
-		since = &t
-	}
-	changed, err := j.pgRowsChanged(ctx, a.Pool, since)
-	if err != nil {
-		return res, err
-	}
+	changed := inputs.changed
 	res.ScannedPostgres = len(changed)
 	for key, row := range changed {
 		r := rec(key)
@@ -139,22 +132,10 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		}
 	}
 
-	links, err := q.AirtableLinksAll(ctx, j.id)
-	if err != nil {
-		return res, fmt.Errorf("load links: %w", err)
-	}
 	fullScan := in.FullScan
-	var gone map[string]bool
-	if j.m.Deletes == DeletesPostgresToAirtable || j.m.Deletes == DeletesBoth {
-		if gone, err = j.goneFromPostgres(ctx, a.Pool); err != nil {
-			return res, err
-		}
-	}
-	for _, l := range links {
-		var synced map[string]any
-		if err := json.Unmarshal(l.Synced, &synced); err != nil {
-			return res, fmt.Errorf("decode link: %w", err)
-		}
+	gone := inputs.gone
+	for _, lr := range inputs.links {
+		l, synced := lr.row, lr.synced
 		r, reported := recs[l.Key]
 		if !reported {
 			// Neither side reported it: only a deletion can concern it,
@@ -196,7 +177,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 	}
 
 	var decisions []syncplan.Decision
-	batch := &pgx.Batch{}
+	var rows []sqlc.AirtablePlanPutParams
 	for _, r := range all {
 		d := syncplan.Decide(mapping, r)
 		decisions = append(decisions, d)
@@ -207,17 +188,93 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		if err != nil {
 			return res, fmt.Errorf("marshal decision: %w", err)
 		}
-		batch.Queue(`INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, key) DO NOTHING`,
-			in.RunID, r.Key, body, string(d.Airtable), string(d.Postgres))
-		res.Decisions++
+		rows = append(rows, sqlc.AirtablePlanPutParams{RunID: in.RunID, Key: r.Key, Decision: body, AirtableOp: string(d.Airtable), PostgresOp: string(d.Postgres)})
 	}
+	res.Decisions = len(rows)
 	res.Counts = countsOf(syncplan.Summarize(decisions))
-	if batch.Len() > 0 {
-		if err := a.Pool.SendBatch(ctx, batch).Close(); err != nil {
-			return res, fmt.Errorf("store plan: %w", err)
+	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+		q := sqlc.New(tx)
+		if err := q.AirtablePlanClear(ctx, in.RunID); err != nil {
+			return err
 		}
+		_, err := q.AirtablePlanPut(ctx, rows)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("store plan: %w", err)
 	}
 	return res, nil
+}
+
+// stagedRecord is a staged Airtable record with its fields decoded.
+type stagedRecord struct {
+	row    sqlc.AirtableStaging
+	fields map[string]any
+}
+
+// linkRecord is a link with the values it holds decoded.
+type linkRecord struct {
+	row    sqlc.AirtableLink
+	synced map[string]any
+}
+
+// planInputs are what a plan reads: the staged Airtable records, the
+// Postgres rows changed since the cursor, the links, and (when Postgres
+// deletions propagate) the linked keys whose rows are gone.
+type planInputs struct {
+	staged  []stagedRecord
+	changed map[string]pgRow
+	links   []linkRecord
+	gone    map[string]bool
+}
+
+// readPlanInputs reads and decodes a plan's inputs, all at once: none
+// depends on another, and planning holds up the sync's first write.
+func (a *Airtable) readPlanInputs(ctx context.Context, j *syncJob, runID string, since *time.Time, withGone bool) (planInputs, error) {
+	var in planInputs
+	g, gctx := errgroup.WithContext(ctx)
+	q := sqlc.New(a.Pool)
+	g.Go(func() error {
+		rows, err := q.AirtableStagingList(gctx, runID)
+		if err != nil {
+			return fmt.Errorf("load staged records: %w", err)
+		}
+		in.staged = make([]stagedRecord, len(rows))
+		for i, r := range rows {
+			in.staged[i].row = r
+			if err := json.Unmarshal(r.Fields, &in.staged[i].fields); err != nil {
+				return fmt.Errorf("decode staged record: %w", err)
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var err error
+		in.changed, err = j.pgRowsChanged(gctx, a.Pool, since)
+		return err
+	})
+	g.Go(func() error {
+		rows, err := q.AirtableLinksAll(gctx, j.id)
+		if err != nil {
+			return fmt.Errorf("load links: %w", err)
+		}
+		in.links = make([]linkRecord, len(rows))
+		for i, r := range rows {
+			in.links[i].row = r
+			if err := json.Unmarshal(r.Synced, &in.links[i].synced); err != nil {
+				return fmt.Errorf("decode link: %w", err)
+			}
+		}
+		return nil
+	})
+	if withGone {
+		g.Go(func() error {
+			var err error
+			in.gone, err = j.goneFromPostgres(gctx, a.Pool)
+			return err
+		})
+	}
+	return in, g.Wait()
 }
 
 func countsOf(s syncplan.Summary) workflows.SyncCounts {

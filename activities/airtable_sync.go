@@ -178,19 +178,19 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 				}
 			}
 			// The scarcer per-base slot first, then the token's; a request
-			// that would go late for either takes new slots rather than
-			// arrive bunched with the next ones.
+			// that would go late for either moves or retakes them rather
+			// than arrive bunched with the next ones.
 			for {
-				baseOnTime, err := a.PerBase.Reserve(ctx, "airtable-base:"+base, beat)
+				baseSlot, err := a.PerBase.Reserve(ctx, "airtable-base:"+base, beat)
 				if err != nil {
 					return err
 				}
-				tokenOnTime, err := a.PerToken.Reserve(ctx, tokenKey, beat)
+				tokenSlot, err := a.PerToken.Reserve(ctx, tokenKey, beat)
 				if err != nil {
 					return err
 				}
-				if tokenOnTime() && baseOnTime() {
-					return nil
+				if ok, err := Hold(ctx, baseSlot, tokenSlot); ok || err != nil {
+					return err
 				}
 			}
 		},

@@ -33,16 +33,19 @@ func TestSlotLimiterSpacesSendsAcrossWorkers(t *testing.T) {
 			defer wg.Done()
 			defer func() {
 				mu.Lock()
-				missed += l.Missed()
+				missed += l.Missed() + l.Moved()
 				mu.Unlock()
 			}()
 			for n := 0; n < each; {
-				onTime, err := l.Reserve(context.Background(), "test:spacing", nil)
+				slot, err := l.Reserve(context.Background(), "test:spacing", nil)
 				if err != nil {
 					errs <- err
 					return
 				}
-				if !onTime() {
+				if ok, err := Hold(context.Background(), slot); err != nil {
+					errs <- err
+					return
+				} else if !ok {
 					continue
 				}
 				mu.Lock()
@@ -68,21 +71,41 @@ func TestSlotLimiterSpacesSendsAcrossWorkers(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d sends, %d slots given up as late", len(sent), missed)
+	t.Logf("%d sends, %d slots moved or given up as late", len(sent), missed)
 }
 
-// TestSlotLimiterGivesUpALateSlot: a caller that has not sent by its slot
-// plus the tolerance is told so, and the miss is counted.
-func TestSlotLimiterGivesUpALateSlot(t *testing.T) {
+// TestSlotLimiterLateSlots: a caller that has not sent by its slot plus
+// the tolerance moves the slot to now when no one reserved after it, and
+// otherwise gives it up.
+func TestSlotLimiterLateSlots(t *testing.T) {
 	pool, _ := testenv.Pool(t)
+	ctx := context.Background()
 	l := &SlotLimiter{Pool: pool, PerSecond: 1000, Tolerance: time.Millisecond}
-	onTime, err := l.Reserve(context.Background(), "test:late", nil)
+	mine, err := l.Reserve(ctx, "test:late", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 5*time.Second, "the slot to pass", func() bool { return !onTime() })
-	if got := l.Missed(); got != 1 {
-		t.Fatalf("Missed() = %d, want 1", got)
+	testenv.Eventually(t, 5*time.Second, "the slot to pass", mine.late)
+	if ok, err := Hold(ctx, mine); err != nil || !ok {
+		t.Fatalf("Hold of a late slot no one follows = %v, %v; want it moved", ok, err)
+	}
+	if l.Moved() != 1 || l.Missed() != 0 {
+		t.Fatalf("moved %d, missed %d; want 1, 0", l.Moved(), l.Missed())
+	}
+
+	mine, err = l.Reserve(ctx, "test:late", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Reserve(ctx, "test:late", nil); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 5*time.Second, "the slot to pass", mine.late)
+	if ok, err := Hold(ctx, mine); err != nil || ok {
+		t.Fatalf("Hold of a late slot someone follows = %v, %v; want it given up", ok, err)
+	}
+	if l.Moved() != 1 || l.Missed() != 1 {
+		t.Fatalf("moved %d, missed %d; want 1, 1", l.Moved(), l.Missed())
 	}
 }
 

@@ -28,10 +28,20 @@ UPDATE rate_buckets SET tokens = LEAST(@capacity::float8, tokens + @n::float8) W
 
 -- name: RateSlotReserve :one
 -- RateSlotReserve takes the key's next free slot, at least @interval_seconds
--- after the one before it and never in the past, and returns how many
--- seconds from now it is.
+-- after the one before it and never in the past. It returns how many
+-- seconds from now the slot is, and the time after it (which identifies it
+-- to RateSlotPush).
 INSERT INTO rate_slots AS s (name, next_at)
 VALUES (@name, clock_timestamp() + make_interval(secs => @interval_seconds::float8))
 ON CONFLICT (name) DO UPDATE
 SET next_at = GREATEST(s.next_at, clock_timestamp()) + make_interval(secs => @interval_seconds::float8)
-RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - @interval_seconds::float8, 0)::float8 AS wait_seconds;
+RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - @interval_seconds::float8, 0)::float8 AS wait_seconds,
+          s.next_at;
+
+-- name: RateSlotPush :one
+-- RateSlotPush moves a slot that was missed to now, pushing the next free
+-- slot back with it, but only while no one reserved after it (next_at is
+-- still @next_at); the new next_at identifies the moved slot.
+UPDATE rate_slots SET next_at = clock_timestamp() + make_interval(secs => @interval_seconds::float8)
+WHERE name = @name AND next_at = @next_at
+RETURNING next_at;

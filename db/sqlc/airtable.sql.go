@@ -334,6 +334,17 @@ func (q *Queries) AirtableMappingUpdate(ctx context.Context, arg AirtableMapping
 	return i, err
 }
 
+const airtablePlanClear = `-- name: AirtablePlanClear :exec
+DELETE FROM airtable_plan WHERE run_id = $1
+`
+
+// AirtablePlanClear forgets a plan an earlier attempt stored: planning
+// finishes before anything is applied, so a retried plan replaces it.
+func (q *Queries) AirtablePlanClear(ctx context.Context, runID string) error {
+	_, err := q.db.Exec(ctx, airtablePlanClear, runID)
+	return err
+}
+
 const airtablePlanCounts = `-- name: AirtablePlanCounts :one
 SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
        count(*) FILTER (WHERE error IS NOT NULL)::bigint AS failed,
@@ -432,20 +443,28 @@ func (q *Queries) AirtablePlanMarkDone(ctx context.Context, arg AirtablePlanMark
 const airtablePlanPending = `-- name: AirtablePlanPending :many
 SELECT run_id, key, decision, airtable_op, postgres_op, airtable_done, postgres_done, error FROM airtable_plan
 WHERE run_id = $1 AND key > $2 AND error IS NULL AND (NOT airtable_done OR NOT postgres_done)
+  AND ($3::boolean IS NULL OR (NOT airtable_done AND airtable_op <> 'none') = $3::boolean)
 ORDER BY key
-LIMIT $3
+LIMIT $4
 `
 
 type AirtablePlanPendingParams struct {
-	RunID   string `json:"run_id"`
-	After   string `json:"after"`
-	MaxRows int32  `json:"max_rows"`
+	RunID       string `json:"run_id"`
+	After       string `json:"after"`
+	ForAirtable *bool  `json:"for_airtable"`
+	MaxRows     int32  `json:"max_rows"`
 }
 
 // AirtablePlanPending lists a run's decisions not yet applied to both sides,
-// by key from after @after.
+// by key from after @after: those with an Airtable write still to do, or
+// those without, or (NULL) both.
 func (q *Queries) AirtablePlanPending(ctx context.Context, arg AirtablePlanPendingParams) ([]AirtablePlan, error) {
-	rows, err := q.db.Query(ctx, airtablePlanPending, arg.RunID, arg.After, arg.MaxRows)
+	rows, err := q.db.Query(ctx, airtablePlanPending,
+		arg.RunID,
+		arg.After,
+		arg.ForAirtable,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -473,29 +492,12 @@ func (q *Queries) AirtablePlanPending(ctx context.Context, arg AirtablePlanPendi
 	return items, nil
 }
 
-const airtablePlanPut = `-- name: AirtablePlanPut :exec
-INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (run_id, key) DO NOTHING
-`
-
 type AirtablePlanPutParams struct {
 	RunID      string          `json:"run_id"`
 	Key        string          `json:"key"`
 	Decision   json.RawMessage `json:"decision"`
 	AirtableOp string          `json:"airtable_op"`
 	PostgresOp string          `json:"postgres_op"`
-}
-
-func (q *Queries) AirtablePlanPut(ctx context.Context, arg AirtablePlanPutParams) error {
-	_, err := q.db.Exec(ctx, airtablePlanPut,
-		arg.RunID,
-		arg.Key,
-		arg.Decision,
-		arg.AirtableOp,
-		arg.PostgresOp,
-	)
-	return err
 }
 
 const airtableRunScratchDelete = `-- name: AirtableRunScratchDelete :exec

@@ -7,6 +7,7 @@ package sqlc
 
 import (
 	"context"
+	"time"
 )
 
 const rateBucketEnsure = `-- name: RateBucketEnsure :exec
@@ -85,12 +86,35 @@ func (q *Queries) RateBucketTake(ctx context.Context, arg RateBucketTakeParams) 
 	return i, err
 }
 
+const rateSlotPush = `-- name: RateSlotPush :one
+UPDATE rate_slots SET next_at = clock_timestamp() + make_interval(secs => $1::float8)
+WHERE name = $2 AND next_at = $3
+RETURNING next_at
+`
+
+type RateSlotPushParams struct {
+	IntervalSeconds float64   `json:"interval_seconds"`
+	Name            string    `json:"name"`
+	NextAt          time.Time `json:"next_at"`
+}
+
+// RateSlotPush moves a slot that was missed to now, pushing the next free
+// slot back with it, but only while no one reserved after it (next_at is
+// still @next_at); the new next_at identifies the moved slot.
+func (q *Queries) RateSlotPush(ctx context.Context, arg RateSlotPushParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, rateSlotPush, arg.IntervalSeconds, arg.Name, arg.NextAt)
+	var next_at time.Time
+	err := row.Scan(&next_at)
+	return next_at, err
+}
+
 const rateSlotReserve = `-- name: RateSlotReserve :one
 INSERT INTO rate_slots AS s (name, next_at)
 VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8))
 ON CONFLICT (name) DO UPDATE
 SET next_at = GREATEST(s.next_at, clock_timestamp()) + make_interval(secs => $2::float8)
-RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - $2::float8, 0)::float8 AS wait_seconds
+RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - $2::float8, 0)::float8 AS wait_seconds,
+          s.next_at
 `
 
 type RateSlotReserveParams struct {
@@ -98,12 +122,18 @@ type RateSlotReserveParams struct {
 	IntervalSeconds float64 `json:"interval_seconds"`
 }
 
+type RateSlotReserveRow struct {
+	WaitSeconds float64   `json:"wait_seconds"`
+	NextAt      time.Time `json:"next_at"`
+}
+
 // RateSlotReserve takes the key's next free slot, at least @interval_seconds
-// after the one before it and never in the past, and returns how many
-// seconds from now it is.
-func (q *Queries) RateSlotReserve(ctx context.Context, arg RateSlotReserveParams) (float64, error) {
+// after the one before it and never in the past. It returns how many
+// seconds from now the slot is, and the time after it (which identifies it
+// to RateSlotPush).
+func (q *Queries) RateSlotReserve(ctx context.Context, arg RateSlotReserveParams) (RateSlotReserveRow, error) {
 	row := q.db.QueryRow(ctx, rateSlotReserve, arg.Name, arg.IntervalSeconds)
-	var wait_seconds float64
-	err := row.Scan(&wait_seconds)
-	return wait_seconds, err
+	var i RateSlotReserveRow
+	err := row.Scan(&i.WaitSeconds, &i.NextAt)
+	return i, err
 }
