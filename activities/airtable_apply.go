@@ -19,8 +19,18 @@ import (
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
-// airtableSenders is how many chunks an apply sends to Airtable at once.
-const airtableSenders = 2
+// senders is how many chunks an apply sends to Airtable at once. Two hide
+// one request's round trips (the slot, Airtable) behind the other's wait
+// when they are a sizable share of the interval between requests; at
+// Airtable's real 5/s they are about 5 % of it, and a second sender would
+// always hold the slot after the first, so a late request could never move
+// its slot and would lose it instead.
+func (a *Airtable) senders() int {
+	if a.PerBase != nil && a.PerBase.PerSecond > 10 {
+		return 2
+	}
+	return 1
+}
 
 // applyChunk is how many decisions are loaded at a time and, at most, how
 // many one Postgres transaction settles.
@@ -34,17 +44,17 @@ type pending struct {
 	err string
 }
 
-// AirtableApply applies up to Max pending decisions: Airtable's writes in
-// requests of ten (creates as upserts on the key, so a retried create
-// finds the record it made), then, per chunk, one Postgres transaction
-// that writes the rows, the audit entries and the links and marks the
-// decisions done. A record Airtable or Postgres refuses (422, a
-// constraint) is reported on its own and the rest go on.
+// AirtableApply applies up to Max pending decisions with an Airtable write
+// and up to Max without: Airtable's writes in requests of ten (creates as
+// upserts on the key, so a retried create finds the record it made), then
+// Postgres transactions of up to 200 decisions that write the rows, the
+// audit entries and the links and mark the decisions done. A record
+// Airtable or Postgres refuses (422, a constraint) is reported on its own
+// and the rest go on.
 //
 // The rate limit sets the pace, so nothing else may hold up Airtable's
-// requests: decisions are loaded, sent to Airtable and settled in Postgres
-// by three stages at once, and the decisions with nothing to write to
-// Airtable go straight to Postgres.
+// requests: the two kinds are loaded separately, two chunks are at Airtable
+// at once, and Postgres settles whatever is ready meanwhile.
 func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApplyInput) (workflows.AirtableApplyOutput, error) {
 	j, err := a.job(ctx, in.MappingID)
 	if err != nil {
@@ -77,11 +87,8 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 	direct := make(chan []*pending, 2)
 	g.Go(func() error { return a.loadPending(gctx, in, true, toAirtable) })
 	g.Go(func() error { return a.loadPending(gctx, in, false, direct) })
-	// Two chunks at Airtable at once: each request still waits for its
-	// slot, but one's round trips (to Postgres for the slot, to Airtable)
-	// no longer delay the other's.
 	var senders sync.WaitGroup
-	for range airtableSenders {
+	for range a.senders() {
 		senders.Add(1)
 		g.Go(func() error {
 			defer senders.Done()

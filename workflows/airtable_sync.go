@@ -149,7 +149,8 @@ type AirtablePlanResult struct {
 	Diff json.RawMessage `json:"diff,omitempty"`
 }
 
-// AirtableApplyInput applies up to Max pending decisions.
+// AirtableApplyInput applies up to Max pending decisions with an Airtable
+// write and up to Max without.
 type AirtableApplyInput struct {
 	RunID     string `json:"run_id"`
 	MappingID string `json:"mapping_id"`
