@@ -32,8 +32,8 @@ func (a *Airtable) senders() int {
 	return 1
 }
 
-// applyChunk is how many decisions are loaded at a time and, at most, how
-// many one Postgres transaction settles.
+// applyChunk is how many decisions are loaded at a time; a Postgres
+// transaction settles what is ready, from one chunk to just under two.
 const applyChunk = 200
 
 // pending is a stored decision on its way to both sides.
@@ -47,7 +47,7 @@ type pending struct {
 // AirtableApply applies up to Max pending decisions with an Airtable write
 // and up to Max without: Airtable's writes in requests of ten (creates as
 // upserts on the key, so a retried create finds the record it made), then
-// Postgres transactions of up to 200 decisions that write the rows, the
+// Postgres transactions of a few hundred decisions that write the rows, the
 // audit entries and the links and mark the decisions done. A record
 // Airtable or Postgres refuses (422, a constraint) is reported on its own
 // and the rest go on.
@@ -104,14 +104,17 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 		})
 	}
 	go func() { senders.Wait(); close(written) }()
+	// Postgres settles what reached it even when a sender failed (a 429):
+	// those chunks are written to Airtable, and settling them spares the
+	// retry their requests. Its feeds close once the others stop.
 	g.Go(func() error {
 		feed := &postgresFeed{written: written, direct: direct}
 		for {
-			ps, ok := feed.next(gctx)
+			ps, ok := feed.next(ctx)
 			if !ok {
-				return gctx.Err()
+				return ctx.Err()
 			}
-			applied, failed, err := a.writePostgres(gctx, j, in.RunID, ps)
+			applied, failed, err := a.writePostgres(ctx, j, in.RunID, ps)
 			if err != nil {
 				return err
 			}
@@ -181,8 +184,8 @@ type postgresFeed struct {
 	direct <-chan []*pending
 }
 
-// next waits for decisions and adds whatever else is waiting, up to
-// applyChunk. It reports false once both feeds are closed and drained, or
+// next waits for decisions and adds whatever else is waiting, while there
+// are fewer than applyChunk. It reports false once both feeds are closed and drained, or
 // ctx is done.
 func (f *postgresFeed) next(ctx context.Context) ([]*pending, bool) {
 	var ps []*pending

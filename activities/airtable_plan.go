@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
@@ -85,6 +86,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 	if err != nil {
 		return res, err
 	}
+	activity.RecordHeartbeat(ctx, "deciding")
 	res.ScannedAirtable = len(inputs.staged)
 	for _, sr := range inputs.staged {
 		s, fields := sr.row, sr.fields
@@ -177,7 +179,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 	}
 
 	var decisions []syncplan.Decision
-	var rows []sqlc.AirtablePlanPutParams
+	var rows []planRow
 	for _, r := range all {
 		d := syncplan.Decide(mapping, r)
 		decisions = append(decisions, d)
@@ -188,22 +190,48 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		if err != nil {
 			return res, fmt.Errorf("marshal decision: %w", err)
 		}
-		rows = append(rows, sqlc.AirtablePlanPutParams{RunID: in.RunID, Key: r.Key, Decision: body, AirtableOp: string(d.Airtable), PostgresOp: string(d.Postgres)})
+		rows = append(rows, planRow{runID: in.RunID, key: r.Key, decision: body, airtableOp: string(d.Airtable), postgresOp: string(d.Postgres)})
 	}
 	res.Decisions = len(rows)
 	res.Counts = countsOf(syncplan.Summarize(decisions))
-	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
-		q := sqlc.New(tx)
-		if err := q.AirtablePlanClear(ctx, in.RunID); err != nil {
+	activity.RecordHeartbeat(ctx, "storing the plan")
+	if err := storePlan(ctx, a.Pool, rows); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// planRow is a decision as airtable_plan stores it.
+type planRow struct {
+	runID, key             string
+	decision               []byte
+	airtableOp, postgresOp string
+}
+
+// storePlan adds decisions to airtable_plan by COPY. A key already there
+// keeps its row: an earlier attempt's plan may already be being applied
+// (an attempt that timed out can still finish after its retry did), and
+// its done marks must stand.
+func storePlan(ctx context.Context, pool *pgxpool.Pool, rows []planRow) error {
+	err := db.InTx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE plan_in (LIKE airtable_plan INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		_, err := q.AirtablePlanPut(ctx, rows)
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"plan_in"}, []string{"run_id", "key", "decision", "airtable_op", "postgres_op"},
+			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+				r := rows[i]
+				return []any{r.runID, r.key, r.decision, r.airtableOp, r.postgresOp}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO airtable_plan SELECT * FROM plan_in ON CONFLICT (run_id, key) DO NOTHING`)
 		return err
 	})
 	if err != nil {
-		return res, fmt.Errorf("store plan: %w", err)
+		return fmt.Errorf("store plan: %w", err)
 	}
-	return res, nil
+	return nil
 }
 
 // stagedRecord is a staged Airtable record with its fields decoded.

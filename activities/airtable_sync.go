@@ -48,6 +48,10 @@ type Airtable struct {
 	Log     *slog.Logger
 }
 
+// maxLostSlots is how many slots in a row a request gives up for being
+// late before it goes late anyway.
+const maxLostSlots = 5
+
 // syncJob is a mapping ready to sync: its config, token, client and the
 // types of its Airtable fields.
 type syncJob struct {
@@ -180,7 +184,7 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 			// The scarcer per-base slot first, then the token's; a request
 			// that would go late for either moves or retakes them rather
 			// than arrive bunched with the next ones.
-			for {
+			for tries := 1; ; tries++ {
 				baseSlot, err := a.PerBase.Reserve(ctx, "airtable-base:"+base, beat)
 				if err != nil {
 					return err
@@ -189,8 +193,16 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 				if err != nil {
 					return err
 				}
-				if ok, err := Hold(ctx, baseSlot, tokenSlot); ok || err != nil {
+				ok, err := Hold(ctx, baseSlot, tokenSlot)
+				if ok || err != nil {
 					return err
+				}
+				if tries == maxLostSlots {
+					// Slots this slow to use mean Postgres round trips near
+					// the tolerance: go late rather than never.
+					a.logWarn("Airtable requests keep missing their rate-limit slots; sending late, which Airtable may answer with 429",
+						"base", base, "lost_slots", tries)
+					return nil
 				}
 			}
 		},
@@ -269,14 +281,21 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 			offset = ""
 			continue
 		}
+		// The page before must be stored whatever happens to this one.
+		serr := stored()
 		if err != nil {
-			return out, errors.Join(a.airtableError("list records", err), stored())
+			// Unwrapped: Temporal reads the retry policy (a 429's delay,
+			// a non-retryable refusal) from the error itself.
+			if serr != nil {
+				a.logWarn("staging a page failed as well", "error", serr)
+			}
+			return out, a.airtableError("list records", err)
+		}
+		if serr != nil {
+			return out, serr
 		}
 		rows, err := j.stagingRows(in.RunID, p.Records)
 		if err != nil {
-			return out, errors.Join(err, stored())
-		}
-		if err := stored(); err != nil {
 			return out, err
 		}
 		out.Records += len(p.Records)

@@ -429,6 +429,28 @@ func TestAirtableRateLimitStorm(t *testing.T) {
 	if st := f.fake.Stats(); st.Injected != 4 {
 		t.Fatalf("stats %+v", st)
 	}
+
+	// A refusal no retry can fix (403) fails the run at once: the list
+	// is not tried again.
+	f.fake.ResetRequests()
+	f.fake.FailNext(1, http.StatusForbidden)
+	started, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": id})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start sync: %d %s", resp.Status, resp.Body)
+	}
+	done := c.waitRun(started.ID)
+	if done.Status != "failed" || done.Error == nil || !strings.Contains(done.Error.Message, "Airtable refused") {
+		t.Fatalf("a sync refused by Airtable: %+v", done)
+	}
+	lists := 0
+	for _, q := range f.fake.Requests() {
+		if q.Method == http.MethodGet && q.Table != "" && !strings.Contains(q.Path, "/meta/") {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Fatalf("%d list requests after a 403, want 1: %+v", lists, f.fake.Requests())
+	}
 }
 
 // TestAirtableSyncSurvivesAKilledWorker runs the airtable queue in a worker

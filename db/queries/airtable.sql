@@ -63,15 +63,6 @@ SET airtable_id = coalesce(excluded.airtable_id, airtable_links.airtable_id), sy
 -- name: AirtableLinksDelete :exec
 DELETE FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);
 
--- name: AirtablePlanClear :exec
--- AirtablePlanClear forgets a plan an earlier attempt stored: planning
--- finishes before anything is applied, so a retried plan replaces it.
-DELETE FROM airtable_plan WHERE run_id = @run_id;
-
--- name: AirtablePlanPut :copyfrom
-INSERT INTO airtable_plan (run_id, key, decision, airtable_op, postgres_op)
-VALUES (@run_id, @key, @decision, @airtable_op, @postgres_op);
-
 -- name: AirtablePlanPending :many
 -- AirtablePlanPending lists a run's decisions not yet applied to both sides,
 -- by key from after @after: those with an Airtable write still to do, or

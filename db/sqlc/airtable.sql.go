@@ -334,17 +334,6 @@ func (q *Queries) AirtableMappingUpdate(ctx context.Context, arg AirtableMapping
 	return i, err
 }
 
-const airtablePlanClear = `-- name: AirtablePlanClear :exec
-DELETE FROM airtable_plan WHERE run_id = $1
-`
-
-// AirtablePlanClear forgets a plan an earlier attempt stored: planning
-// finishes before anything is applied, so a retried plan replaces it.
-func (q *Queries) AirtablePlanClear(ctx context.Context, runID string) error {
-	_, err := q.db.Exec(ctx, airtablePlanClear, runID)
-	return err
-}
-
 const airtablePlanCounts = `-- name: AirtablePlanCounts :one
 SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
        count(*) FILTER (WHERE error IS NOT NULL)::bigint AS failed,
@@ -490,14 +479,6 @@ func (q *Queries) AirtablePlanPending(ctx context.Context, arg AirtablePlanPendi
 		return nil, err
 	}
 	return items, nil
-}
-
-type AirtablePlanPutParams struct {
-	RunID      string          `json:"run_id"`
-	Key        string          `json:"key"`
-	Decision   json.RawMessage `json:"decision"`
-	AirtableOp string          `json:"airtable_op"`
-	PostgresOp string          `json:"postgres_op"`
 }
 
 const airtableRunScratchDelete = `-- name: AirtableRunScratchDelete :exec

@@ -50,39 +50,3 @@ func (r iteratorForAirtableAuditInsert) Err() error {
 func (q *Queries) AirtableAuditInsert(ctx context.Context, arg []AirtableAuditInsertParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"airtable_audit"}, []string{"mapping_id", "run_id", "record_key", "field", "action", "written_to", "old_value", "new_value", "winner", "conflict", "losing_value"}, &iteratorForAirtableAuditInsert{rows: arg})
 }
-
-// iteratorForAirtablePlanPut implements pgx.CopyFromSource.
-type iteratorForAirtablePlanPut struct {
-	rows                 []AirtablePlanPutParams
-	skippedFirstNextCall bool
-}
-
-func (r *iteratorForAirtablePlanPut) Next() bool {
-	if len(r.rows) == 0 {
-		return false
-	}
-	if !r.skippedFirstNextCall {
-		r.skippedFirstNextCall = true
-		return true
-	}
-	r.rows = r.rows[1:]
-	return len(r.rows) > 0
-}
-
-func (r iteratorForAirtablePlanPut) Values() ([]interface{}, error) {
-	return []interface{}{
-		r.rows[0].RunID,
-		r.rows[0].Key,
-		r.rows[0].Decision,
-		r.rows[0].AirtableOp,
-		r.rows[0].PostgresOp,
-	}, nil
-}
-
-func (r iteratorForAirtablePlanPut) Err() error {
-	return nil
-}
-
-func (q *Queries) AirtablePlanPut(ctx context.Context, arg []AirtablePlanPutParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"airtable_plan"}, []string{"run_id", "key", "decision", "airtable_op", "postgres_op"}, &iteratorForAirtablePlanPut{rows: arg})
-}
