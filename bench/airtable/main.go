@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
@@ -123,21 +124,28 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer proxy.Close()
 
-	st, err := startStack(ctx, o, []string{
-		"AIRTABLE_API_URL=" + proxy.URL(),
-		"AIRTABLE_TOKEN=" + airtablefake.DefaultToken,
-		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=" + strconv.Itoa(o.rate),
-		"GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=" + strconv.Itoa(10*o.rate),
-		"GROUNDWORK_AIRTABLE_LOCKOUT=" + o.lockout.String(),
-		// The bench polls its runs; the per-user API limits are not
-		// what is measured.
-		"GROUNDWORK_RATE_PER_SECOND=1000",
-		"GROUNDWORK_RATE_PER_MINUTE=100000",
+	st, err := benchstack.Start(ctx, benchstack.Options{
+		TempPrefix: "groundwork-bench-airtable-",
+		Groundwork: o.groundwork,
+		Keep:       o.keep,
+		PGFast:     o.pgFast,
+		Logf:       logf,
+		ServerEnv: []string{
+			"AIRTABLE_API_URL=" + proxy.URL(),
+			"AIRTABLE_TOKEN=" + airtablefake.DefaultToken,
+			"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=" + strconv.Itoa(o.rate),
+			"GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=" + strconv.Itoa(10*o.rate),
+			"GROUNDWORK_AIRTABLE_LOCKOUT=" + o.lockout.String(),
+			// The bench polls its runs; the per-user API limits are not
+			// what is measured.
+			"GROUNDWORK_RATE_PER_SECOND=1000",
+			"GROUNDWORK_RATE_PER_MINUTE=100000",
+		},
 	})
 	if err != nil {
 		return err
 	}
-	defer st.stop()
+	defer st.Stop()
 	pool, err := db.Open(ctx, st.DatabaseURL, db.PoolConfig{MaxConns: 4})
 	if err != nil {
 		return fmt.Errorf("bench postgres pool: %w", err)
@@ -192,4 +200,9 @@ func run(ctx context.Context, args []string) error {
 		return errBarFailed
 	}
 	return nil
+}
+
+// logf reports progress on stderr, keeping stdout for the results.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "airtable: "+format+"\n", args...)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 )
 
 // report is everything one run of the bench found, as --json writes it.
@@ -129,7 +131,7 @@ func (r *report) writeJSON(path string) error {
 // sourceVersion names the commit the stack is built from, so figures can
 // be tied to the code they measured.
 func sourceVersion() string {
-	root, err := repoRoot()
+	root, err := benchstack.RepoRoot()
 	if err != nil {
 		return "unknown"
 	}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 )
@@ -30,7 +31,7 @@ type env struct {
 	tag string
 }
 
-func openEnv(ctx context.Context, o options, st *stack) (*env, error) {
+func openEnv(ctx context.Context, o options, st *benchstack.Stack) (*env, error) {
 	pool, err := db.Open(ctx, st.DatabaseURL, db.PoolConfig{MaxConns: apiPoolSize})
 	if err != nil {
 		return nil, fmt.Errorf("bench postgres pool: %w", err)

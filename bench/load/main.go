@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.stop()
+	defer st.Stop()
 
 	env, err := openEnv(ctx, o, st)
 	if err != nil {
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	res.At, res.Host, res.Stack = time.Now().UTC(), hostInfo(), st.describe(o)
+	res.At, res.Host, res.Stack = time.Now().UTC(), hostInfo(), describe(st, o)
 	printResults(os.Stdout, res)
 	if o.jsonFile != "" {
 		if err := writeJSON(o.jsonFile, res); err != nil {

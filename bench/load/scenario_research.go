@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/internal/testsite"
 )
 
@@ -105,7 +106,7 @@ func checkChrome(o options) error {
 // runResearch researches the test site o.iterations times per tab count,
 // one research at a time, restarting `groundwork dev` for each tab count
 // so every count starts from a fresh worker and Chrome.
-func runResearch(ctx context.Context, e *env, o options, st *stack) (*Results, error) {
+func runResearch(ctx context.Context, e *env, o options, st *benchstack.Stack) (*Results, error) {
 	site := testsite.New(testsite.Options{Pages: researchPages, RenderDelay: o.renderDelay, APIDelay: o.pageDelay})
 	defer site.Close()
 	res := &ResearchResult{
@@ -137,9 +138,9 @@ func runResearch(ctx context.Context, e *env, o options, st *stack) (*Results, e
 
 // researchTabs restarts the worker with this many tabs and runs the
 // researches; on interrupt it returns the runs that completed.
-func researchTabs(ctx context.Context, e *env, o options, st *stack, site *testsite.Site, tabs int) (ResearchTabs, error) {
+func researchTabs(ctx context.Context, e *env, o options, st *benchstack.Stack, site *testsite.Site, tabs int) (ResearchTabs, error) {
 	t := ResearchTabs{Tabs: tabs}
-	if err := st.restartAPI(ctx, []string{fmt.Sprintf("GROUNDWORK_RESEARCH_TABS=%d", tabs)}); err != nil {
+	if err := st.RestartAPI(ctx, []string{fmt.Sprintf("GROUNDWORK_RESEARCH_TABS=%d", tabs)}); err != nil {
 		return t, fmt.Errorf("restart the worker with %d tabs: %w", tabs, err)
 	}
 	e.api = st.APIURL
