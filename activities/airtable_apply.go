@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -56,18 +57,10 @@ type pending struct {
 // requests: the two kinds are loaded separately, two chunks are at Airtable
 // at once, and Postgres settles whatever is ready meanwhile.
 func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApplyInput) (workflows.AirtableApplyOutput, error) {
-	j, err := a.job(ctx, in.MappingID)
+	j, err := a.openJob(ctx, in.MappingID)
 	if err != nil {
 		return workflows.AirtableApplyOutput{}, err
 	}
-	if err := a.loadTypes(ctx, j); err != nil {
-		return workflows.AirtableApplyOutput{}, err
-	}
-	pg, errs := CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
-	if len(errs) > 0 {
-		return workflows.AirtableApplyOutput{}, fmt.Errorf("the mapping's Postgres side no longer fits: %s", errs[0].Message)
-	}
-	j.pg = pg
 	q := sqlc.New(a.Pool)
 	// A failed attempt's applied decisions are marked done but never
 	// reached the workflow: its last heartbeat carries their count.
@@ -254,25 +247,24 @@ func (a *Airtable) writeAirtable(ctx context.Context, j *syncJob, ps []*pending)
 			}
 		}
 	}
-	for _, batch := range chunks(creates, airtable.MaxBatch) {
+	for batch := range slices.Chunk(creates, airtable.MaxBatch) {
 		if err := a.inBatchOrAlone(ctx, batch, func(b []*pending) error { return a.upsert(ctx, j, b) }); err != nil {
 			return err
 		}
 	}
-	for _, batch := range chunks(updates, airtable.MaxBatch) {
+	for batch := range slices.Chunk(updates, airtable.MaxBatch) {
 		if err := a.inBatchOrAlone(ctx, batch, func(b []*pending) error { return a.update(ctx, j, b) }); err != nil {
 			return err
 		}
 	}
-	for _, batch := range chunks(deletes, airtable.MaxBatch) {
+	for batch := range slices.Chunk(deletes, airtable.MaxBatch) {
 		if err := a.inBatchOrAlone(ctx, batch, func(b []*pending) error {
 			ids := make([]string, len(b))
 			for i, p := range b {
 				ids[i] = p.entry.AirtableID
 			}
 			_, err := j.client.Delete(ctx, j.m.Airtable.BaseID, j.m.Airtable.Table, ids)
-			var ae *airtable.Error
-			if errors.As(err, &ae) && (ae.Status == 404 || ae.Type == "ROW_DOES_NOT_EXIST") && len(b) == 1 {
+			if isGone(err) && len(b) == 1 {
 				return nil // already gone: what the delete wanted
 			}
 			return err
@@ -309,6 +301,12 @@ func (a *Airtable) wrapWrite(err error) error {
 		return nil
 	}
 	return a.airtableError("write records", err)
+}
+
+// isGone reports Airtable answering that a record does not exist.
+func isGone(err error) bool {
+	var ae *airtable.Error
+	return errors.As(err, &ae) && (ae.Status == 404 || ae.Type == "ROW_DOES_NOT_EXIST")
 }
 
 // isInvalid reports Airtable refusing a request's content (422, or 404
@@ -354,8 +352,7 @@ func (a *Airtable) update(ctx context.Context, j *syncJob, b []*pending) error {
 		recs[i] = airtable.Record{ID: p.entry.AirtableID, Fields: fields}
 	}
 	_, err := j.client.Update(ctx, j.m.Airtable.BaseID, j.m.Airtable.Table, recs, false)
-	var ae *airtable.Error
-	if errors.As(err, &ae) && len(b) == 1 && (ae.Status == 404 || ae.Type == "ROW_DOES_NOT_EXIST") {
+	if isGone(err) && len(b) == 1 {
 		// Deleted in Airtable meanwhile: an edit is never dropped, so the
 		// record is made again from the key.
 		b[0].entry.AirtableID = ""
@@ -601,14 +598,4 @@ func jsonOrNull(v any) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-func chunks[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > 0 {
-		k := min(n, len(s))
-		out = append(out, s[:k])
-		s = s[k:]
-	}
-	return out
 }

@@ -46,7 +46,7 @@ func (a *Airtable) AirtableFinish(ctx context.Context, in workflows.AirtableFini
 			return fmt.Errorf("load failures: %w", err)
 		}
 		for _, f := range fails {
-			res.Failures = append(res.Failures, SyncFailure{Key: f.Key, Error: derefString(f.Error)})
+			res.Failures = append(res.Failures, SyncFailure{Key: f.Key, Error: f.Error})
 		}
 		if !st.Prepared.DryRun && st.Plan != nil {
 			err := q.AirtableSyncStateSave(ctx, sqlc.AirtableSyncStateSaveParams{

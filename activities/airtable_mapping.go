@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -33,8 +32,6 @@ const (
 	// MinSyncSchedule is the shortest schedule interval: Airtable's 5
 	// requests/s per base leave room for little more on a large table.
 	MinSyncSchedule = time.Minute
-	// MaxMappingFields bounds the field pairs of one mapping.
-	MaxMappingFields = 100
 )
 
 // AirtableMapping pairs an Airtable table with a Postgres table: the body of
@@ -176,23 +173,19 @@ func validConflict(c string) bool {
 // PostgresTable describes the mapped table as the database has it.
 type PostgresTable struct {
 	Schema, Name string
-	// PrimaryKey is the single-column primary key.
-	PrimaryKey string
 	// Types maps each mapped column (key, fields, updated_at) to its type.
 	Types map[string]string
 }
 
-// ErrTableRefused says a mapping names a table the sync may not touch.
-var ErrTableRefused = errors.New("table refused")
-
 // CheckPostgresTable checks the mapped table against the database: it must
 // be in one of the allowed schemas, not one of Groundwork's own tables,
 // have a single-column primary key, a unique key column, a timestamptz
-// updated_at column, and every mapped column.
-func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMapping, allowedSchemas []string) (PostgresTable, []document.FieldError) {
+// updated_at column, and every mapped column. What the mapping gets wrong
+// is in the field errors; err is a failure to ask the database.
+func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMapping, allowedSchemas []string) (_ PostgresTable, _ []document.FieldError, err error) {
 	schema, name, _ := strings.Cut(m.Postgres.Table, ".")
-	fail := func(field, format string, args ...any) (PostgresTable, []document.FieldError) {
-		return PostgresTable{}, []document.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}
+	fail := func(field, format string, args ...any) (PostgresTable, []document.FieldError, error) {
+		return PostgresTable{}, []document.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}, nil
 	}
 	if !slices.Contains(allowedSchemas, schema) {
 		return fail("postgres.table", "schema %q is not one the sync may write (GROUNDWORK_AIRTABLE_SCHEMAS: %s)", schema, strings.Join(allowedSchemas, ", "))
@@ -203,14 +196,14 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMappi
 	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}}
 	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
 	if err != nil {
-		return PostgresTable{}, []document.FieldError{{Field: "postgres.table", Message: "cannot read the table's columns: " + err.Error()}}
+		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
 	}
 	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
 		var c [2]string
 		return c, r.Scan(&c[0], &c[1])
 	})
 	if err != nil {
-		return fail("postgres.table", "cannot read the table's columns: %v", err)
+		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
 	}
 	if len(cols) == 0 {
 		return fail("postgres.table", "no table %s", m.Postgres.Table)
@@ -242,10 +235,11 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMappi
 		FROM pg_index i
 		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
 		WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass AND i.indisprimary`, schema, name).Scan(&pk)
-	if err != nil || len(pk) != 1 {
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the primary key of %s: %w", m.Postgres.Table, err)
+	}
+	if len(pk) != 1 {
 		errs = append(errs, document.FieldError{Field: "postgres.table", Message: "needs a single-column primary key"})
-	} else {
-		t.PrimaryKey = pk[0]
 	}
 	var unique bool
 	err = pool.QueryRow(ctx, `
@@ -254,10 +248,13 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m AirtableMappi
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass
 			  AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $3)`, schema, name, m.Key.Postgres).Scan(&unique)
-	if err == nil && !unique {
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the indexes of %s: %w", m.Postgres.Table, err)
+	}
+	if !unique {
 		errs = append(errs, document.FieldError{Field: "key.postgres", Message: fmt.Sprintf("column %q needs a unique index: records are matched by it", m.Key.Postgres)})
 	}
-	return t, errs
+	return t, errs, nil
 }
 
 // InternalTables are Groundwork's own tables in public, which no mapping

@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/groundwork-dev/groundwork/db"
@@ -41,19 +42,10 @@ type pgRow struct {
 // sync, field by field, and stores the decisions for AirtableApply; a dry
 // run returns the diff instead and stores nothing.
 func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanInput) (workflows.AirtablePlanResult, error) {
-	j, err := a.job(ctx, in.MappingID)
+	j, err := a.openJob(ctx, in.MappingID)
 	if err != nil {
 		return workflows.AirtablePlanResult{}, err
 	}
-	if err := a.loadTypes(ctx, j); err != nil {
-		return workflows.AirtablePlanResult{}, err
-	}
-	pg, errs := CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
-	if len(errs) > 0 {
-		return workflows.AirtablePlanResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
-	}
-	j.pg = pg
 	q := sqlc.New(a.Pool)
 	st, err := q.AirtableSyncStateGet(ctx, j.id)
 	if err != nil && !db.IsNotFound(err) {
@@ -82,7 +74,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		since = &t
 	}
 	withGone := j.m.Deletes == DeletesPostgresToAirtable || j.m.Deletes == DeletesBoth
-	inputs, err := a.readPlanInputs(ctx, j, in.RunID, since, withGone)
+	inputs, err := a.readPlanInputs(ctx, j, in.RunID, since, withGone, in.FullScan)
 	if err != nil {
 		return res, err
 	}
@@ -91,10 +83,9 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 	for _, sr := range inputs.staged {
 		s, fields := sr.row, sr.fields
 		r := rec(s.Key)
-		r.Airtable = syncplan.Side{Present: true, Values: j.airtableValues(fields), Changed: true}
+		r.Airtable = syncplan.Side{Present: true, Values: j.airtableValues(fields)}
 		if s.Modified != nil {
 			r.Airtable.Modified = *s.Modified
-			r.Airtable.Changed = st.AirtableCursor == nil || s.Modified.After(*st.AirtableCursor)
 			if res.AirtableCursor == nil || s.Modified.After(*res.AirtableCursor) {
 				t := *s.Modified
 				res.AirtableCursor = &t
@@ -107,7 +98,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 	res.ScannedPostgres = len(changed)
 	for key, row := range changed {
 		r := rec(key)
-		r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated, Changed: true}
+		r.Postgres = syncplan.Side{Present: true, Values: row.values, Modified: row.updated}
 		if _, ok := keyValues[key]; !ok {
 			keyValues[key] = row.values[j.m.Key.Postgres]
 		}
@@ -136,7 +127,25 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 
 	fullScan := in.FullScan
 	gone := inputs.gone
-	for _, lr := range inputs.links {
+	links := inputs.links
+	if !fullScan {
+		// Only the links of what either side reported, or of rows gone
+		// from Postgres, can matter: the rest are unchanged on both sides.
+		keys := slices.Collect(maps.Keys(recs))
+		for k := range gone {
+			if _, ok := recs[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		rows, err := q.AirtableLinksForKeys(ctx, sqlc.AirtableLinksForKeysParams{MappingID: j.id, Keys: keys})
+		if err != nil {
+			return res, fmt.Errorf("load links: %w", err)
+		}
+		if links, err = decodeLinks(rows); err != nil {
+			return res, err
+		}
+	}
+	for _, lr := range links {
 		l, synced := lr.row, lr.synced
 		r, reported := recs[l.Key]
 		if !reported {
@@ -150,7 +159,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 				r.Postgres = syncplan.Side{Present: true, Values: synced}
 			}
 		}
-		r.Link = syncplan.Link{Known: true, Synced: synced, AirtableID: derefString(l.AirtableID)}
+		r.Link = syncplan.Link{Known: true, Synced: synced}
 		if !r.Airtable.Present && !fullScan {
 			// Not read because unchanged: it holds what we last agreed on.
 			r.Airtable = syncplan.Side{Present: true, Values: synced}
@@ -247,8 +256,8 @@ type linkRecord struct {
 }
 
 // planInputs are what a plan reads: the staged Airtable records, the
-// Postgres rows changed since the cursor, the links, and (when Postgres
-// deletions propagate) the linked keys whose rows are gone.
+// Postgres rows changed since the cursor, the links (on a full scan), and
+// (when Postgres deletions propagate) the linked keys whose rows are gone.
 type planInputs struct {
 	staged  []stagedRecord
 	changed map[string]pgRow
@@ -257,8 +266,10 @@ type planInputs struct {
 }
 
 // readPlanInputs reads and decodes a plan's inputs, all at once: none
-// depends on another, and planning holds up the sync's first write.
-func (a *Airtable) readPlanInputs(ctx context.Context, j *syncJob, runID string, since *time.Time, withGone bool) (planInputs, error) {
+// depends on another, and planning holds up the sync's first write. Every
+// link is read only when allLinks (a full scan, where any linked record may
+// be gone); otherwise the caller reads the links of the reported keys.
+func (a *Airtable) readPlanInputs(ctx context.Context, j *syncJob, runID string, since *time.Time, withGone, allLinks bool) (planInputs, error) {
 	var in planInputs
 	g, gctx := errgroup.WithContext(ctx)
 	q := sqlc.New(a.Pool)
@@ -281,20 +292,16 @@ func (a *Airtable) readPlanInputs(ctx context.Context, j *syncJob, runID string,
 		in.changed, err = j.pgRowsChanged(gctx, a.Pool, since)
 		return err
 	})
-	g.Go(func() error {
-		rows, err := q.AirtableLinksAll(gctx, j.id)
-		if err != nil {
-			return fmt.Errorf("load links: %w", err)
-		}
-		in.links = make([]linkRecord, len(rows))
-		for i, r := range rows {
-			in.links[i].row = r
-			if err := json.Unmarshal(r.Synced, &in.links[i].synced); err != nil {
-				return fmt.Errorf("decode link: %w", err)
+	if allLinks {
+		g.Go(func() error {
+			rows, err := q.AirtableLinksAll(gctx, j.id)
+			if err != nil {
+				return fmt.Errorf("load links: %w", err)
 			}
-		}
-		return nil
-	})
+			in.links, err = decodeLinks(rows)
+			return err
+		})
+	}
 	if withGone {
 		g.Go(func() error {
 			var err error
@@ -303,6 +310,18 @@ func (a *Airtable) readPlanInputs(ctx context.Context, j *syncJob, runID string,
 		})
 	}
 	return in, g.Wait()
+}
+
+// decodeLinks decodes the values links hold.
+func decodeLinks(rows []sqlc.AirtableLink) ([]linkRecord, error) {
+	out := make([]linkRecord, len(rows))
+	for i, r := range rows {
+		out[i].row = r
+		if err := json.Unmarshal(r.Synced, &out[i].synced); err != nil {
+			return nil, fmt.Errorf("decode link: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func countsOf(s syncplan.Summary) workflows.SyncCounts {
@@ -408,11 +427,4 @@ func (j *syncJob) goneFromPostgres(ctx context.Context, pool interface {
 		gone[k] = true
 	}
 	return gone, nil
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

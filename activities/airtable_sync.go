@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -138,9 +139,9 @@ func (a *Airtable) AirtableLaunch(ctx context.Context, in workflows.AirtableLaun
 	if err != nil {
 		return fmt.Errorf("marshal sync request: %w", err)
 	}
-	sum := sha256.Sum256(append([]byte(string(workflows.KindAirtableSync)+"\n"), body...))
 	_, err = sqlc.New(a.Pool).RunCreate(ctx, sqlc.RunCreateParams{
-		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(workflows.KindAirtableSync), RequestHash: sum[:], Body: body,
+		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(workflows.KindAirtableSync),
+		RequestHash: workflows.RequestHash(workflows.KindAirtableSync, body), Body: body,
 	})
 	if err != nil && !db.IsUniqueViolation(err) {
 		return fmt.Errorf("record scheduled run: %w", err)
@@ -207,6 +208,29 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 			}
 		},
 	}
+	return j, nil
+}
+
+// openJob loads a mapping ready to read and write both sides: its job, the
+// Airtable field types and the Postgres table, which must still fit the
+// mapping (if not, no retry helps).
+func (a *Airtable) openJob(ctx context.Context, mappingID string) (*syncJob, error) {
+	j, err := a.job(ctx, mappingID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.loadTypes(ctx, j); err != nil {
+		return nil, err
+	}
+	pg, errs, err := CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
+	}
+	j.pg = pg
 	return j, nil
 }
 
@@ -363,10 +387,8 @@ func (a *Airtable) airtableError(what string, err error) error {
 	}
 	if ae.IsRateLimited() {
 		a.logError("Airtable answered 429: our shared limiter let too many requests through", "error", ae.Message)
-		wait := a.Lockout
-		if wait <= 0 {
-			wait = airtable.RateLimitLockout
-		}
+		// Airtable's own word first, then the configured lockout.
+		wait := cmp.Or(ae.RetryAfter, a.Lockout, airtable.RateLimitLockout)
 		return temporal.NewApplicationErrorWithOptions(what+": rate limited by Airtable", "airtable_rate_limited",
 			temporal.ApplicationErrorOptions{NextRetryDelay: wait, Cause: err})
 	}

@@ -165,8 +165,8 @@ func (s *Server) registerAirtable() {
 		repaired := before.Airtable.BaseID != m.Airtable.BaseID || before.Airtable.Table != m.Airtable.Table ||
 			before.Postgres.Table != m.Postgres.Table || before.Key != m.Key
 		if repaired {
-			if running, err := s.q.AirtableSyncRunning(ctx, in.ID); err == nil {
-				return nil, problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running (%s): change its tables or key when it finished", running))
+			if err := s.refuseWhileSyncing(ctx, in.ID, "change its tables or key when it finished"); err != nil {
+				return nil, err
 			}
 		}
 		row, err := s.storeMapping(ctx, p.UserID, in.ID, m, false)
@@ -250,16 +250,26 @@ func (s *Server) registerAirtable() {
 			return nil, err
 		}
 		if !in.Body.DryRun {
-			running, err := s.q.AirtableSyncRunning(ctx, in.Body.MappingID)
-			if err == nil {
-				return nil, problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running: %s; wait for it to finish", running))
-			}
-			if !db.IsNotFound(err) {
-				return nil, dependencyError("postgres", err)
+			if err := s.refuseWhileSyncing(ctx, in.Body.MappingID, "wait for it to finish"); err != nil {
+				return nil, err
 			}
 		}
 		return s.startOutput(ctx, workflows.KindAirtableSync, in.IdempotencyKey, in.RawBody)
 	})
+}
+
+// refuseWhileSyncing answers 409 sync_running while a sync of the mapping
+// runs, saying what to do instead.
+func (s *Server) refuseWhileSyncing(ctx context.Context, mappingID, instead string) error {
+	running, err := s.q.AirtableSyncRunning(ctx, mappingID)
+	switch {
+	case err == nil:
+		return problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running (%s): %s", running, instead))
+	case db.IsNotFound(err):
+		return nil
+	default:
+		return dependencyError("postgres", err)
+	}
 }
 
 // checkMapping validates a mapping against the rules and the database.
@@ -268,7 +278,11 @@ func (s *Server) checkMapping(ctx context.Context, m activities.AirtableMapping)
 	if errs := m.Validate(); len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, SlugValidation, "the mapping is invalid", errs...)
 	}
-	if _, errs := activities.CheckPostgresTable(ctx, s.d.Pool, m, s.d.AirtableSchemas); len(errs) > 0 {
+	_, errs, err := activities.CheckPostgresTable(ctx, s.d.Pool, m, s.d.AirtableSchemas)
+	if err != nil {
+		return m, fmt.Errorf("check the mapping's table: %w", err)
+	}
+	if len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, SlugValidation, "the Postgres table cannot be synced as mapped", errs...)
 	}
 	if m.Airtable.Token != "" && !s.d.Secrets.Enabled() {

@@ -212,11 +212,16 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 		return
 	}
 	dc := converter.GetDefaultDataConverter()
-	var pages []string
+	// Pages being fetched, and pages waiting for their domain's rate.
+	var pages, waiting []string
 	defer func() {
 		if len(pages) > 0 {
 			slices.Sort(pages)
 			p.Message += "; now fetching " + strings.Join(pages, ", ")
+		}
+		if len(waiting) > 0 {
+			slices.Sort(waiting)
+			p.Message += "; waiting for the site's rate limit: " + strings.Join(waiting, ", ")
 		}
 	}()
 	for _, pa := range desc.GetPendingActivities() {
@@ -237,7 +242,11 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 			}
 		case workflows.ActivityResearchFetch:
 			var hb workflows.PageHeartbeat
-			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); err == nil && hb.URL != "" {
+			switch err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); {
+			case err != nil || hb.URL == "":
+			case hb.Phase == "waiting":
+				waiting = append(waiting, hb.URL)
+			default:
 				pages = append(pages, hb.URL)
 			}
 		case workflows.ActivityLLMGenerate:

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -87,7 +86,7 @@ func (s *Server) startOutput(ctx context.Context, kind workflows.Kind, idempoten
 // left half written. A repeated Idempotency-Key returns the first run (and
 // created=false), or 409 when the body differs.
 func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool, error) {
-	sum := sha256.Sum256(append([]byte(string(req.kind)+"\n"), req.body...))
+	sum := workflows.RequestHash(req.kind, req.body)
 	var key *string
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
@@ -98,14 +97,14 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		OwnerID:        req.owner,
 		Kind:           string(req.kind),
 		IdempotencyKey: key,
-		RequestHash:    sum[:],
+		RequestHash:    sum,
 		Body:           req.body,
 	})
 	row := sqlc.Run(cr)
 	if db.IsNotFound(err) && key != nil {
 		created = false
 		row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
-		if err == nil && !bytes.Equal(row.RequestHash, sum[:]) {
+		if err == nil && !bytes.Equal(row.RequestHash, sum) {
 			return sqlc.Run{}, false, problem(http.StatusConflict, SlugConflict, "this Idempotency-Key was used with a different request body")
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/groundwork-dev/groundwork/internal/testenv"
 	"github.com/groundwork-dev/groundwork/workflows"
@@ -40,10 +39,7 @@ func replayAndRecord(t *testing.T, c client.Client, id, name string) {
 	t.Helper()
 	hist := fetchHistory(t, c, id)
 	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
-	replayer.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
-	replayer.RegisterWorkflowWithOptions(workflows.Research, workflow.RegisterOptions{Name: "Research"})
-	replayer.RegisterWorkflowWithOptions(workflows.AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
+	workflows.RegisterAll(replayer)
 	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		t.Fatalf("replay fresh history of %s: %v", id, err)
 	}

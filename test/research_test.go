@@ -534,9 +534,18 @@ func TestResearchSummaryByLLM(t *testing.T) {
 	if len(p.Customers) != 0 || len(p.Warnings) == 0 || p.Size != nil {
 		t.Fatalf("an uncited or unknown fact was kept: %+v", p)
 	}
+	var pricingMarker string
+	for _, pg := range site.Pages() {
+		if pg.Path == "/pricing" {
+			pricingMarker = pg.Marker
+		}
+	}
+	if pricingMarker == "" {
+		t.Fatal("the test site has no /pricing page")
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(prompts) != 1 || !strings.Contains(prompts[0], `<page url="`+pricing+`"`) || !strings.Contains(prompts[0], site.Pages()[2].Marker) {
+	if len(prompts) != 1 || !strings.Contains(prompts[0], `<page url="`+pricing+`"`) || !strings.Contains(prompts[0], pricingMarker) {
 		t.Fatalf("%d prompts; the first lacks the rendered pages:\n%.1500s", len(prompts), strings.Join(prompts, "\n---\n"))
 	}
 	var calls int

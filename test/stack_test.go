@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -383,16 +384,45 @@ func startedWorkflows(t *testing.T, s *stack, owner string) int {
 
 // startWorkerProcess builds the binary and runs `groundwork worker` as a
 // process of its own against the given Temporal and database, with env
+
+var (
+	binaryOnce sync.Once
+	binary     string
+	binaryErr  error
+)
+
+// groundworkBinary builds cmd/groundwork once per test run; the tests that
+// run a worker process share it.
+func groundworkBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "groundwork-test-bin-")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		stopMu.Lock()
+		stopFuncs = append(stopFuncs, func() { _ = os.RemoveAll(dir) })
+		stopMu.Unlock()
+		bin := filepath.Join(dir, "groundwork")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
+		build.Dir = testenv.RepoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			binaryErr = fmt.Errorf("build: %w\n%s", err, out)
+			return
+		}
+		binary = bin
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binary
+}
+
 // added, so a test can SIGKILL it; it is killed at cleanup if still alive.
 func startWorkerProcess(t *testing.T, temporalHostPort, databaseURL string, env ...string) *exec.Cmd {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "groundwork")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/groundwork")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	proc := exec.Command(bin, "worker")
+	proc := exec.Command(groundworkBinary(t), "worker")
 	proc.Env = append(append(os.Environ(),
 		"DATABASE_URL="+databaseURL, "TEMPORAL_ADDRESS="+temporalHostPort, "TEMPORAL_NAMESPACE=default",
 		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn"), env...)

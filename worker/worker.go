@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"gocloud.dev/blob"
 
 	"github.com/groundwork-dev/groundwork/activities"
@@ -138,18 +137,15 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		MaxConcurrentActivityTaskPollers: pollers,
 		WorkerStopTimeout:                30 * time.Second,
 	})
-	main.RegisterWorkflowWithOptions(workflows.Export, workflow.RegisterOptions{Name: "Export"})
-	main.RegisterWorkflowWithOptions(workflows.ExportsCleanup, workflow.RegisterOptions{Name: "ExportsCleanup"})
+	workflows.RegisterAll(main)
 	main.RegisterActivityWithOptions(exports.ExportsDeleteExpired, activity.RegisterOptions{Name: workflows.ActivityExportsDeleteExpired})
 	// Local activities run inside this worker's workflow tasks.
 	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: workflows.ActivityExportPrepare})
 	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: workflows.ActivityExportRecord})
 	main.RegisterActivityWithOptions(exports.ExportDiscard, activity.RegisterOptions{Name: workflows.ActivityExportDiscard})
-	main.RegisterWorkflowWithOptions(workflows.Generate, workflow.RegisterOptions{Name: "Generate"})
 	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: workflows.ActivityGenerateRecord})
 	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: workflows.ActivityGenerateDiscard})
 	res := newResearch(d)
-	main.RegisterWorkflowWithOptions(workflows.Research, workflow.RegisterOptions{Name: "Research"})
 	main.RegisterActivityWithOptions(res.ResearchPrepare, activity.RegisterOptions{Name: workflows.ActivityResearchPrepare})
 	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: workflows.ActivityResearchReport})
 	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: workflows.ActivityResearchRecord})
@@ -184,8 +180,6 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	workers := []sdkworker.Worker{main, render, llmQueue}
 
 	at := newAirtable(d)
-	main.RegisterWorkflowWithOptions(workflows.AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
-	main.RegisterWorkflowWithOptions(workflows.AirtableSyncScheduled, workflow.RegisterOptions{Name: "AirtableSyncScheduled"})
 	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: workflows.ActivityAirtablePrepare})
 	main.RegisterActivityWithOptions(at.AirtablePlan, activity.RegisterOptions{Name: workflows.ActivityAirtablePlan})
 	main.RegisterActivityWithOptions(at.AirtableFinish, activity.RegisterOptions{Name: workflows.ActivityAirtableFinish})

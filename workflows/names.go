@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -72,6 +73,13 @@ func (k Kind) Valid() bool {
 		}
 	}
 	return false
+}
+
+// RequestHash fingerprints a run's request, its kind and body: a repeated
+// Idempotency-Key must come with the same one.
+func RequestHash(kind Kind, body []byte) []byte {
+	sum := sha256.Sum256(append([]byte(string(kind)+"\n"), body...))
+	return sum[:]
 }
 
 // NewRunID returns a fresh workflow ID "<kind>-<ULID>". ULIDs sort by time,

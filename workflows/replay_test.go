@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplayRecordedHistories replays every history recorded by the
@@ -23,10 +22,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(Export, workflow.RegisterOptions{Name: "Export"})
-			r.RegisterWorkflowWithOptions(Generate, workflow.RegisterOptions{Name: "Generate"})
-			r.RegisterWorkflowWithOptions(Research, workflow.RegisterOptions{Name: "Research"})
-			r.RegisterWorkflowWithOptions(AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
+			RegisterAll(r)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

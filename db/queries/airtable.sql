@@ -48,9 +48,6 @@ ON CONFLICT (run_id, airtable_id) DO UPDATE SET key = excluded.key, fields = exc
 -- name: AirtableStagingList :many
 SELECT * FROM airtable_staging WHERE run_id = @run_id ORDER BY key;
 
--- name: AirtableLinksForKeys :many
-SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);
-
 -- name: AirtableLinksAll :many
 SELECT * FROM airtable_links WHERE mapping_id = @mapping_id;
 
@@ -83,12 +80,6 @@ WHERE run_id = @run_id AND key = @key;
 UPDATE airtable_plan SET airtable_done = true, postgres_done = true
 WHERE run_id = @run_id AND key = ANY (@keys::text[]);
 
--- name: AirtablePlanCounts :one
-SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
-       count(*) FILTER (WHERE error IS NOT NULL)::bigint AS failed,
-       count(*)::bigint AS total
-FROM airtable_plan WHERE run_id = @run_id;
-
 -- name: AirtableRunScratchDelete :exec
 WITH s AS (DELETE FROM airtable_staging WHERE airtable_staging.run_id = @run_id)
 DELETE FROM airtable_plan WHERE airtable_plan.run_id = @run_id;
@@ -98,7 +89,7 @@ INSERT INTO airtable_audit (mapping_id, run_id, record_key, field, action, writt
 VALUES (@mapping_id, @run_id, @record_key, @field, @action, @written_to, @old_value, @new_value, @winner, @conflict, @losing_value);
 
 -- name: AirtablePlanFailures :many
-SELECT key, error FROM airtable_plan WHERE run_id = @run_id AND error IS NOT NULL ORDER BY key LIMIT @max_rows;
+SELECT key, coalesce(error, '')::text AS error FROM airtable_plan WHERE run_id = @run_id AND error IS NOT NULL ORDER BY key LIMIT @max_rows;
 
 -- name: AirtableSyncLease :one
 -- AirtableSyncLease makes @run_id the mapping's running sync unless another
@@ -124,3 +115,6 @@ WHERE s.mapping_id = @mapping_id;
 -- now pairs other tables or another key: the next sync starts afresh.
 WITH l AS (DELETE FROM airtable_links WHERE airtable_links.mapping_id = @mapping_id)
 DELETE FROM airtable_sync_state WHERE airtable_sync_state.mapping_id = @mapping_id;
+
+-- name: AirtableLinksForKeys :many
+SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);

@@ -334,28 +334,8 @@ func (q *Queries) AirtableMappingUpdate(ctx context.Context, arg AirtableMapping
 	return i, err
 }
 
-const airtablePlanCounts = `-- name: AirtablePlanCounts :one
-SELECT count(*) FILTER (WHERE error IS NULL AND airtable_done AND postgres_done)::bigint AS applied,
-       count(*) FILTER (WHERE error IS NOT NULL)::bigint AS failed,
-       count(*)::bigint AS total
-FROM airtable_plan WHERE run_id = $1
-`
-
-type AirtablePlanCountsRow struct {
-	Applied int64 `json:"applied"`
-	Failed  int64 `json:"failed"`
-	Total   int64 `json:"total"`
-}
-
-func (q *Queries) AirtablePlanCounts(ctx context.Context, runID string) (AirtablePlanCountsRow, error) {
-	row := q.db.QueryRow(ctx, airtablePlanCounts, runID)
-	var i AirtablePlanCountsRow
-	err := row.Scan(&i.Applied, &i.Failed, &i.Total)
-	return i, err
-}
-
 const airtablePlanFailures = `-- name: AirtablePlanFailures :many
-SELECT key, error FROM airtable_plan WHERE run_id = $1 AND error IS NOT NULL ORDER BY key LIMIT $2
+SELECT key, coalesce(error, '')::text AS error FROM airtable_plan WHERE run_id = $1 AND error IS NOT NULL ORDER BY key LIMIT $2
 `
 
 type AirtablePlanFailuresParams struct {
@@ -364,8 +344,8 @@ type AirtablePlanFailuresParams struct {
 }
 
 type AirtablePlanFailuresRow struct {
-	Key   string  `json:"key"`
-	Error *string `json:"error"`
+	Key   string `json:"key"`
+	Error string `json:"error"`
 }
 
 func (q *Queries) AirtablePlanFailures(ctx context.Context, arg AirtablePlanFailuresParams) ([]AirtablePlanFailuresRow, error) {

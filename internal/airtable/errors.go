@@ -25,8 +25,8 @@ type Error struct {
 	// Message is Airtable's explanation, or a snippet of a body that was
 	// not Airtable's JSON (a proxy's error page).
 	Message string
-	// RetryAfter is how long to wait before trying again: the Retry-After
-	// header when there is one, else RateLimitLockout for a 429, else 0.
+	// RetryAfter is how long the Retry-After header says to wait, 0 without
+	// one; the caller picks the wait then (RateLimitLockout for a 429).
 	RetryAfter time.Duration
 	// Err is the cause of a network failure or of an unreadable response.
 	Err error
@@ -95,9 +95,6 @@ func responseError(resp *http.Response, body []byte) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
-	if e.RetryAfter == 0 && e.IsRateLimited() {
-		e.RetryAfter = RateLimitLockout
-	}
 	return e
 }
 

@@ -1,6 +1,9 @@
 package airtablefake
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // expr is a parsed formula node.
 type expr interface {
@@ -96,7 +99,7 @@ func (p *parser) binary(operand func() (expr, error), ops ...string) (expr, erro
 	if err != nil {
 		return nil, err
 	}
-	for tok := p.peek(); tok.kind == tokOp && contains(ops, tok.text); tok = p.peek() {
+	for tok := p.peek(); tok.kind == tokOp && slices.Contains(ops, tok.text); tok = p.peek() {
 		p.next()
 		r, err := operand()
 		if err != nil {
@@ -105,15 +108,6 @@ func (p *parser) binary(operand func() (expr, error), ops ...string) (expr, erro
 		l = &binExpr{tok.text, l, r}
 	}
 	return l, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *parser) unary() (expr, error) {

@@ -2,9 +2,10 @@ package airtablefake
 
 import (
 	"bytes"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 )
 
@@ -88,12 +89,7 @@ func parseListQuery(q url.Values) (listQuery, *apiError) {
 			return lq, err
 		}
 	}
-	idx := make([]int, 0, len(sorts))
-	for i := range sorts {
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
-	for _, i := range idx {
+	for _, i := range slices.Sorted(maps.Keys(sorts)) {
 		lq.Sort = append(lq.Sort, *sorts[i])
 	}
 	return lq, nil

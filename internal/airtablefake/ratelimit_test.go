@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/testenv"
 )
 
 func TestLimiter(t *testing.T) {
@@ -108,7 +110,7 @@ func TestPerBaseLimitLockoutAndRecovery(t *testing.T) {
 	wantOK(t, call(t, s, http.MethodGet, "/v0/appOther/T", nil))
 
 	var recovered time.Time
-	waitFor(t, 10*time.Second, "the lockout to end", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the lockout to end", func() bool {
 		if call(t, s, http.MethodGet, people, nil).status == http.StatusOK {
 			recovered = time.Now()
 			return true

@@ -98,7 +98,6 @@ func TestCreates(t *testing.T) {
 			Key:      "k",
 			Airtable: present(map[string]any{"name": "Ada", "score": 3.0}, at(5)),
 			Postgres: present(values, at(0)),
-			Link:     Link{AirtableID: "recNEW"},
 		}
 		d := Decide(m, r)
 		assertNoWrites(t, d)

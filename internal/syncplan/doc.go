@@ -38,7 +38,7 @@
 //     record is neither re-created as new nor forgotten: a later edit on the
 //     survivor re-creates it.
 //
-// Decide does not consult Side.Changed: a side reports a record as changed
-// after our own writes too, so only a value differing from the ancestor is
-// trusted as an edit.
+// Decide takes no side's word that a record changed: a side reports a
+// record as changed after our own writes too, so only a value differing
+// from the ancestor is trusted as an edit.
 package syncplan

@@ -15,12 +15,12 @@ func at(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 
 // present returns a side that has the record with the given values.
 func present(values map[string]any, modified time.Time) Side {
-	return Side{Present: true, Values: values, Modified: modified, Changed: true}
+	return Side{Present: true, Values: values, Modified: modified}
 }
 
 // linked returns a link to a record synced with the given ancestor.
 func linked(synced map[string]any) Link {
-	return Link{Known: true, Synced: synced, AirtableID: "recTEST"}
+	return Link{Known: true, Synced: synced}
 }
 
 // apply performs d's writes on r the way the workflow would, and returns
@@ -31,7 +31,7 @@ func apply(r Record, d Decision, now time.Time) Record {
 	out := r
 	out.Airtable = applySide(r.Airtable, d.Airtable, d.AirtableFields, now, true)
 	out.Postgres = applySide(r.Postgres, d.Postgres, d.PostgresFields, now, false)
-	out.Link = Link{Known: d.Synced != nil, Synced: d.Synced, AirtableID: r.Link.AirtableID}
+	out.Link = Link{Known: d.Synced != nil, Synced: d.Synced}
 	return out
 }
 
@@ -51,13 +51,12 @@ func applySide(s Side, op Op, fields map[string]any, now time.Time, omitEmpty bo
 		}
 		maps.Copy(values, fields)
 	default:
-		s.Changed = false
 		return s
 	}
 	if omitEmpty {
 		maps.DeleteFunc(values, func(_ string, v any) bool { return v == nil })
 	}
-	return Side{Present: true, Values: values, Modified: now, Changed: true}
+	return Side{Present: true, Values: values, Modified: now}
 }
 
 // assertNoWrites fails unless d writes nothing.

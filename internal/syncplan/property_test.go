@@ -47,7 +47,7 @@ func scenario(data []byte) (Mapping, Record) {
 		if s.pick(4) == 0 {
 			return Side{}
 		}
-		return Side{Present: true, Values: values(s, m, r.Link.Synced), Modified: at(s.pick(3)), Changed: s.pick(2) == 0}
+		return Side{Present: true, Values: values(s, m, r.Link.Synced), Modified: at(s.pick(3))}
 	}
 	r.Airtable, r.Postgres = side(), side()
 	return m, r

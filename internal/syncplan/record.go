@@ -15,10 +15,6 @@ type Side struct {
 	// Modified is Airtable's last-modified time or Postgres's updated_at;
 	// only the latest_wins policy reads it.
 	Modified time.Time
-	// Changed reports whether this side listed the record as changed since
-	// the last sync cursor (or new). Decide does not trust it, because our
-	// own writes set it too; it is here for the caller's bookkeeping.
-	Changed bool
 }
 
 // value returns the value of the named field, nil when absent.
@@ -31,9 +27,6 @@ type Link struct {
 	// Synced holds the field values as of the last sync: the common
 	// ancestor of both sides. Only read when Known.
 	Synced map[string]any
-	// AirtableID is the record's Airtable ID, which the caller needs to
-	// update or delete it there; Decide does not read it.
-	AirtableID string
 }
 
 // Record is one record as both sides and the last sync see it.
