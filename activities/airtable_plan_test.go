@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 // TestStorePlanKeepsAnAppliedDecision: a plan stored again for the same

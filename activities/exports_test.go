@@ -18,7 +18,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 

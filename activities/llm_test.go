@@ -15,9 +15,9 @@ import (
 
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/llm"
-	"github.com/groundwork-dev/groundwork/internal/llmfake"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 

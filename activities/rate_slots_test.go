@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 // TestSlotLimiterSpacesSendsAcrossWorkers has three "workers" (limiters of

@@ -12,9 +12,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/config"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
 	"github.com/groundwork-dev/groundwork/workflows"
 )

@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/groundwork-dev/groundwork/internal/config"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 

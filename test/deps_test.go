@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/groundwork-dev/groundwork/db"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 func readyz(t *testing.T, s *stack) (int, map[string]string) {

@@ -24,7 +24,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
 	"github.com/groundwork-dev/groundwork/workflows"
 )

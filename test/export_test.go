@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 // bigTable builds a rows×cols table whose cells mix text, UTF-8, quotes,

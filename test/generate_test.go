@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork/internal/config"
-	"github.com/groundwork-dev/groundwork/internal/llmfake"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
 )
 

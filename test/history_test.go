@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, stopPackageStacks)) }

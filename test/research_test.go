@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/llmfake"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
-	"github.com/groundwork-dev/groundwork/internal/testsite"
+	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testsite"
 	"github.com/groundwork-dev/groundwork/worker"
 )
 

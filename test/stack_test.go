@@ -22,11 +22,11 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/groundwork-dev/groundwork/cmd/groundwork/app"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
-	"github.com/groundwork-dev/groundwork/internal/app"
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
 	"github.com/groundwork-dev/groundwork/workflows"
 )

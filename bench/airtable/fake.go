@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
 // The Airtable side of the bench.

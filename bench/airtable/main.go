@@ -25,8 +25,8 @@ import (
 
 	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/db"
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
 // options are the parsed command-line flags.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
 // syncFigures are one sync's measurements.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
 // bench holds what the scenario's steps share.

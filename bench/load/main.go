@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/llmfake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
 )
 
 // Bounds on what one invocation may do, so a typo cannot turn the tool into

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/testsite"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testsite"
 )
 
 // researchTimeout bounds one research from POST to report: far above what

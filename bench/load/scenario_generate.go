@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/llmfake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
 )
 
 // GenerateResult is the generate scenario: many generations at once

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
-	"github.com/groundwork-dev/groundwork/internal/testsite"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testsite"
 )
 
 // The research scenario's bar (issue 5): with this many tabs a research

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/groundwork-dev/groundwork/internal/app"
+	"github.com/groundwork-dev/groundwork/cmd/groundwork/app"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
 

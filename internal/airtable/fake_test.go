@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/airtablefake"
+	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
 const fakeBase = "appSales"

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/internal/testenv"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 func TestLimiter(t *testing.T) {
