@@ -13,11 +13,11 @@ import (
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/airtable"
 	"github.com/groundwork-dev/groundwork/internal/syncplan"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // senders is how many chunks an apply sends to Airtable at once. Two hide
@@ -56,15 +56,15 @@ type pending struct {
 // The rate limit sets the pace, so nothing else may hold up Airtable's
 // requests: the two kinds are loaded separately, two chunks are at Airtable
 // at once, and Postgres settles whatever is ready meanwhile.
-func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApplyInput) (workflows.AirtableApplyOutput, error) {
+func (a *Airtable) AirtableApply(ctx context.Context, in groundwork.AirtableApplyInput) (groundwork.AirtableApplyOutput, error) {
 	j, err := a.openJob(ctx, in.MappingID)
 	if err != nil {
-		return workflows.AirtableApplyOutput{}, err
+		return groundwork.AirtableApplyOutput{}, err
 	}
 	q := sqlc.New(a.Pool)
 	// A failed attempt's applied decisions are marked done but never
 	// reached the workflow: its last heartbeat carries their count.
-	var out workflows.AirtableApplyOutput
+	var out groundwork.AirtableApplyOutput
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &out)
 		out.Remaining = false
@@ -129,7 +129,7 @@ func (a *Airtable) AirtableApply(ctx context.Context, in workflows.AirtableApply
 
 // loadPending sends up to in.Max pending decisions of one kind (with an
 // Airtable write to do, or without), by key, in chunks, then closes to.
-func (a *Airtable) loadPending(ctx context.Context, in workflows.AirtableApplyInput, forAirtable bool, to chan<- []*pending) error {
+func (a *Airtable) loadPending(ctx context.Context, in groundwork.AirtableApplyInput, forAirtable bool, to chan<- []*pending) error {
 	defer close(to)
 	q := sqlc.New(a.Pool)
 	after := ""

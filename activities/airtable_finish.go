@@ -7,22 +7,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // SyncResult is a finished sync run's result.
 type SyncResult struct {
-	MappingID       string               `json:"mapping_id"`
-	DryRun          bool                 `json:"dry_run"`
-	ScannedAirtable int                  `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
-	ScannedPostgres int                  `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
-	Counts          workflows.SyncCounts `json:"counts"`
-	Applied         int                  `json:"applied"`
-	Failed          int                  `json:"failed"`
-	Failures        []SyncFailure        `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
-	Diff            json.RawMessage      `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
+	MappingID       string                `json:"mapping_id"`
+	DryRun          bool                  `json:"dry_run"`
+	ScannedAirtable int                   `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
+	ScannedPostgres int                   `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
+	Counts          groundwork.SyncCounts `json:"counts"`
+	Applied         int                   `json:"applied"`
+	Failed          int                   `json:"failed"`
+	Failures        []SyncFailure         `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
+	Diff            json.RawMessage       `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
 }
 
 // SyncFailure is a record that could not be synced.
@@ -33,7 +33,7 @@ type SyncFailure struct {
 
 // AirtableFinish saves the cursors (not for a dry run), drops the run's
 // scratch rows and closes the run with its result, in one transaction.
-func (a *Airtable) AirtableFinish(ctx context.Context, in workflows.AirtableFinishInput) error {
+func (a *Airtable) AirtableFinish(ctx context.Context, in groundwork.AirtableFinishInput) error {
 	st := in.State
 	res := SyncResult{MappingID: st.Prepared.MappingID, DryRun: st.Prepared.DryRun, Applied: st.Applied, Failed: st.Failed}
 	if st.Plan != nil {

@@ -14,11 +14,11 @@ import (
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/airtable"
 	"github.com/groundwork-dev/groundwork/internal/syncplan"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // planSamples is how many example decisions of each kind a dry run shows.
@@ -41,17 +41,17 @@ type pgRow struct {
 // AirtablePlan decides every record either side changed since the last
 // sync, field by field, and stores the decisions for AirtableApply; a dry
 // run returns the diff instead and stores nothing.
-func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanInput) (workflows.AirtablePlanResult, error) {
+func (a *Airtable) AirtablePlan(ctx context.Context, in groundwork.AirtablePlanInput) (groundwork.AirtablePlanResult, error) {
 	j, err := a.openJob(ctx, in.MappingID)
 	if err != nil {
-		return workflows.AirtablePlanResult{}, err
+		return groundwork.AirtablePlanResult{}, err
 	}
 	q := sqlc.New(a.Pool)
 	st, err := q.AirtableSyncStateGet(ctx, j.id)
 	if err != nil && !db.IsNotFound(err) {
-		return workflows.AirtablePlanResult{}, fmt.Errorf("load sync state: %w", err)
+		return groundwork.AirtablePlanResult{}, fmt.Errorf("load sync state: %w", err)
 	}
-	res := workflows.AirtablePlanResult{AirtableCursor: st.AirtableCursor, PostgresCursor: st.PostgresCursor}
+	res := groundwork.AirtablePlanResult{AirtableCursor: st.AirtableCursor, PostgresCursor: st.PostgresCursor}
 	mapping := j.syncMapping()
 
 	recs := map[string]*syncplan.Record{}
@@ -73,7 +73,7 @@ func (a *Airtable) AirtablePlan(ctx context.Context, in workflows.AirtablePlanIn
 		t := st.PostgresCursor.Add(-5 * time.Second)
 		since = &t
 	}
-	withGone := j.m.Deletes == DeletesPostgresToAirtable || j.m.Deletes == DeletesBoth
+	withGone := j.m.Deletes == groundwork.DeletesPostgresToAirtable || j.m.Deletes == groundwork.DeletesBoth
 	inputs, err := a.readPlanInputs(ctx, j, in.RunID, since, withGone, in.FullScan)
 	if err != nil {
 		return res, err
@@ -324,8 +324,8 @@ func decodeLinks(rows []sqlc.AirtableLink) ([]linkRecord, error) {
 	return out, nil
 }
 
-func countsOf(s syncplan.Summary) workflows.SyncCounts {
-	return workflows.SyncCounts{
+func countsOf(s syncplan.Summary) groundwork.SyncCounts {
+	return groundwork.SyncCounts{
 		AirtableCreates: s.AirtableCreates, AirtableUpdates: s.AirtableUpdates, AirtableDeletes: s.AirtableDeletes,
 		PostgresCreates: s.PostgresCreates, PostgresUpdates: s.PostgresUpdates, PostgresDeletes: s.PostgresDeletes,
 		Conflicts: s.Conflicts, Unchanged: s.Unchanged,

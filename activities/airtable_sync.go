@@ -19,11 +19,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/airtable"
+	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Airtable syncs mappings between Airtable and Postgres. Every request to
@@ -41,7 +42,7 @@ type Airtable struct {
 	// Secrets opens mappings' own tokens.
 	Secrets *secretbox.Box
 	// PerBase and PerToken space the requests of every worker.
-	PerBase, PerToken *SlotLimiter
+	PerBase, PerToken *pglimit.SlotLimiter
 	// Lockout is how long Airtable refuses a caller after a 429.
 	Lockout time.Duration
 	// Schemas are the Postgres schemas mappings may sync.
@@ -57,12 +58,12 @@ const maxLostSlots = 5
 // types of its Airtable fields.
 type syncJob struct {
 	id     string
-	m      AirtableMapping
+	m      groundwork.AirtableMapping
 	client *airtable.Client
 	// types maps Airtable field names to their types (empty when the token
 	// may not read the base's schema: values are then compared as JSON).
 	types map[string]string
-	pg    PostgresTable
+	pg    db.PostgresTable
 
 	// hb is the activity's latest heartbeat detail, which the waits for
 	// the rate limit repeat rather than overwrite: a retried attempt
@@ -88,34 +89,34 @@ func (j *syncJob) lastHeartbeat() any {
 // AirtablePrepare loads a sync run's request and its mapping's cursor.
 // Deletes made in Airtable can only be seen by listing every record, so a
 // mapping that propagates them reads the whole table each time.
-func (a *Airtable) AirtablePrepare(ctx context.Context, in workflows.AirtableSyncInput) (workflows.AirtablePrepared, error) {
-	req, err := loadRunInput[SyncRequest](ctx, a.Pool, in.RunID, "sync")
+func (a *Airtable) AirtablePrepare(ctx context.Context, in groundwork.AirtableSyncInput) (groundwork.AirtablePrepared, error) {
+	req, err := loadRunInput[groundwork.SyncRequest](ctx, a.Pool, in.RunID, "sync")
 	if err != nil {
-		return workflows.AirtablePrepared{}, err
+		return groundwork.AirtablePrepared{}, err
 	}
 	q := sqlc.New(a.Pool)
 	row, err := q.AirtableMappingGetForOwner(ctx, sqlc.AirtableMappingGetForOwnerParams{ID: req.MappingID, OwnerID: in.OwnerID})
 	if db.IsNotFound(err) {
-		return workflows.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the mapping was deleted", workflows.ErrTypeNotFound, err)
+		return groundwork.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the mapping was deleted", groundwork.ErrTypeNotFound, err)
 	}
 	if err != nil {
-		return workflows.AirtablePrepared{}, fmt.Errorf("load mapping: %w", err)
+		return groundwork.AirtablePrepared{}, fmt.Errorf("load mapping: %w", err)
 	}
-	var m AirtableMapping
+	var m groundwork.AirtableMapping
 	if err := json.Unmarshal(row.Config, &m); err != nil {
-		return workflows.AirtablePrepared{}, fmt.Errorf("decode mapping: %w", err)
+		return groundwork.AirtablePrepared{}, fmt.Errorf("decode mapping: %w", err)
 	}
-	out := workflows.AirtablePrepared{MappingID: row.ID, DryRun: req.DryRun}
+	out := groundwork.AirtablePrepared{MappingID: row.ID, DryRun: req.DryRun}
 	if !req.DryRun {
 		// One sync per mapping at a time: two would write the same
 		// records from the same stale view. A dry run writes nothing.
 		if _, err := q.AirtableSyncLease(ctx, sqlc.AirtableSyncLeaseParams{MappingID: row.ID, RunID: &in.RunID}); db.IsNotFound(err) {
-			return out, temporal.NewNonRetryableApplicationError("another sync of this mapping is running; this one did nothing", workflows.ErrTypeSyncRunning, nil)
+			return out, temporal.NewNonRetryableApplicationError("another sync of this mapping is running; this one did nothing", groundwork.ErrTypeSyncRunning, nil)
 		} else if err != nil {
 			return out, fmt.Errorf("take the mapping's sync lease: %w", err)
 		}
 	}
-	if m.Deletes == DeletesAirtableToPostgres || m.Deletes == DeletesBoth {
+	if m.Deletes == groundwork.DeletesAirtableToPostgres || m.Deletes == groundwork.DeletesBoth {
 		return out, nil
 	}
 	st, err := q.AirtableSyncStateGet(ctx, row.ID)
@@ -134,14 +135,14 @@ func (a *Airtable) AirtablePrepare(ctx context.Context, in workflows.AirtableSyn
 
 // AirtableLaunch records the run of a scheduled sync, as POST
 // /v1/airtable-syncs would have.
-func (a *Airtable) AirtableLaunch(ctx context.Context, in workflows.AirtableLaunchInput) error {
-	body, err := json.Marshal(SyncRequest{MappingID: in.MappingID})
+func (a *Airtable) AirtableLaunch(ctx context.Context, in groundwork.AirtableLaunchInput) error {
+	body, err := json.Marshal(groundwork.SyncRequest{MappingID: in.MappingID})
 	if err != nil {
 		return fmt.Errorf("marshal sync request: %w", err)
 	}
 	_, err = sqlc.New(a.Pool).RunCreate(ctx, sqlc.RunCreateParams{
-		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(workflows.KindAirtableSync),
-		RequestHash: workflows.RequestHash(workflows.KindAirtableSync, body), Body: body,
+		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(groundwork.KindAirtableSync),
+		RequestHash: groundwork.RequestHash(groundwork.KindAirtableSync, body), Body: body,
 	})
 	if err != nil && !db.IsUniqueViolation(err) {
 		return fmt.Errorf("record scheduled run: %w", err)
@@ -153,7 +154,7 @@ func (a *Airtable) AirtableLaunch(ctx context.Context, in workflows.AirtableLaun
 func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) {
 	row, err := sqlc.New(a.Pool).AirtableMappingGet(ctx, mappingID)
 	if db.IsNotFound(err) {
-		return nil, temporal.NewNonRetryableApplicationError("the mapping was deleted", workflows.ErrTypeNotFound, err)
+		return nil, temporal.NewNonRetryableApplicationError("the mapping was deleted", groundwork.ErrTypeNotFound, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load mapping: %w", err)
@@ -166,12 +167,12 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 	if len(row.TokenCiphertext) > 0 {
 		pt, err := a.Secrets.Open(row.TokenCiphertext, row.ID)
 		if err != nil {
-			return nil, temporal.NewNonRetryableApplicationError("the mapping's token cannot be decrypted: set the GROUNDWORK_ENCRYPTION_KEY it was stored with", workflows.ErrTypeInvalidInput, err)
+			return nil, temporal.NewNonRetryableApplicationError("the mapping's token cannot be decrypted: set the GROUNDWORK_ENCRYPTION_KEY it was stored with", groundwork.ErrTypeInvalidInput, err)
 		}
 		token = string(pt)
 	}
 	if token == "" {
-		return nil, temporal.NewNonRetryableApplicationError("no Airtable token: set AIRTABLE_TOKEN on the worker or give the mapping a token", workflows.ErrTypeInvalidInput, nil)
+		return nil, temporal.NewNonRetryableApplicationError("no Airtable token: set AIRTABLE_TOKEN on the worker or give the mapping a token", groundwork.ErrTypeInvalidInput, nil)
 	}
 	tokenKey := "airtable-token:" + shortHash(token)
 	j.client = &airtable.Client{
@@ -194,7 +195,7 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 				if err != nil {
 					return err
 				}
-				ok, err := Hold(ctx, baseSlot, tokenSlot)
+				ok, err := pglimit.Hold(ctx, baseSlot, tokenSlot)
 				if ok || err != nil {
 					return err
 				}
@@ -222,13 +223,13 @@ func (a *Airtable) openJob(ctx context.Context, mappingID string) (*syncJob, err
 	if err := a.loadTypes(ctx, j); err != nil {
 		return nil, err
 	}
-	pg, errs, err := CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
+	pg, errs, err := db.CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
 	if err != nil {
 		return nil, err
 	}
 	if len(errs) > 0 {
 		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
+			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), groundwork.ErrTypeInvalidInput, nil)
 	}
 	j.pg = pg
 	return j, nil
@@ -254,19 +255,19 @@ func (a *Airtable) loadTypes(ctx context.Context, j *syncJob) error {
 			return nil
 		}
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("base %s has no table %q", j.m.Airtable.BaseID, j.m.Airtable.Table), workflows.ErrTypeInvalidInput, nil)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("base %s has no table %q", j.m.Airtable.BaseID, j.m.Airtable.Table), groundwork.ErrTypeInvalidInput, nil)
 }
 
 // AirtableFetch reads up to MaxPages pages of the records changed since the
 // cursor into the run's staging, checkpointing the list offset in its
 // heartbeat so a retried attempt goes on from the last page it stored.
-func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetchInput) (workflows.AirtableFetchOutput, error) {
+func (a *Airtable) AirtableFetch(ctx context.Context, in groundwork.AirtableFetchInput) (groundwork.AirtableFetchOutput, error) {
 	j, err := a.job(ctx, in.MappingID)
 	if err != nil {
-		return workflows.AirtableFetchOutput{}, err
+		return groundwork.AirtableFetchOutput{}, err
 	}
 	offset := in.Offset
-	var hb workflows.AirtableFetchOutput
+	var hb groundwork.AirtableFetchOutput
 	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &hb) == nil && hb.Offset != "" {
 		offset = hb.Offset
 	}
@@ -276,7 +277,7 @@ func (a *Airtable) AirtableFetch(ctx context.Context, in workflows.AirtableFetch
 	}
 	q := sqlc.New(a.Pool)
 	// A failed attempt's pages never reached the workflow: count them here.
-	out := workflows.AirtableFetchOutput{Records: hb.Records, Offset: offset}
+	out := groundwork.AirtableFetchOutput{Records: hb.Records, Offset: offset}
 	j.heartbeat(ctx, out)
 	// A page is stored while the next one is requested, so Postgres never
 	// holds up the rate-limited requests; the offset is checkpointed only
@@ -395,7 +396,7 @@ func (a *Airtable) airtableError(what string, err error) error {
 	if ae.Retryable() {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: Airtable refused: %s", what, ae.Error()), workflows.ErrTypeInvalidInput, err)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: Airtable refused: %s", what, ae.Error()), groundwork.ErrTypeInvalidInput, err)
 }
 
 // keyString is a record's key as text, the form both sides are matched in.
@@ -446,7 +447,7 @@ func (a *Airtable) logError(msg string, args ...any) {
 // AirtableDiscard closes a failed or canceled sync, dropping its scratch
 // rows. What it already applied stays applied (and audited): both sides
 // and the links agree on it, so the next sync does not redo it.
-func (a *Airtable) AirtableDiscard(ctx context.Context, in workflows.RunDiscardInput) error {
+func (a *Airtable) AirtableDiscard(ctx context.Context, in groundwork.RunDiscardInput) error {
 	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.AirtableRunScratchDelete(ctx, in.RunID); err != nil {

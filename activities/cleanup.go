@@ -8,9 +8,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"gocloud.dev/gcerrors"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // cleanupBatch bounds one query's worth of expired exports.
@@ -21,8 +21,8 @@ const cleanupBatch = 200
 // twice is harmless, so a retry after a crash finishes the job. Expired
 // LLM cache entries go in the same sweep: they are never served, only
 // stored.
-func (a *Exports) ExportsDeleteExpired(ctx context.Context) (workflows.CleanupResult, error) {
-	var res workflows.CleanupResult
+func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupResult, error) {
+	var res groundwork.CleanupResult
 	q := sqlc.New(a.Pool)
 	for {
 		batch, err := q.ExportListExpired(ctx, sqlc.ExportListExpiredParams{Now: a.now(), MaxRows: cleanupBatch})

@@ -20,11 +20,11 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/render"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Default export limits.
@@ -58,20 +58,20 @@ func (a *Exports) now() time.Time {
 
 // ExportPrepare loads and validates the stored request and marks the run
 // running. An invalid request fails the run without retries.
-func (a *Exports) ExportPrepare(ctx context.Context, runID string) (workflows.ExportPlan, error) {
+func (a *Exports) ExportPrepare(ctx context.Context, runID string) (groundwork.ExportPlan, error) {
 	req, err := a.loadRequest(ctx, runID)
 	if err != nil {
-		return workflows.ExportPlan{}, err
+		return groundwork.ExportPlan{}, err
 	}
 	name, err := document.SanitizeFilename(req.Filename, req.Format)
 	if err != nil {
-		return workflows.ExportPlan{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("invalid filename: %v", err), workflows.ErrTypeInvalidInput, nil)
+		return groundwork.ExportPlan{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid filename: %v", err), groundwork.ErrTypeInvalidInput, nil)
 	}
 	if err := sqlc.New(a.Pool).RunMarkRunning(ctx, runID); err != nil {
-		return workflows.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
+		return groundwork.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
 	}
-	plan := workflows.ExportPlan{Format: string(req.Format), Filename: name}
+	plan := groundwork.ExportPlan{Format: string(req.Format), Filename: name}
 	if req.IsTable() {
 		plan.Rows, plan.Columns = int64(len(req.Rows)), int64(len(req.Columns))
 	}
@@ -80,10 +80,10 @@ func (a *Exports) ExportPrepare(ctx context.Context, runID string) (workflows.Ex
 
 // ExportRender renders the run's file and uploads it under a key derived
 // from the run ID, so a retry overwrites instead of adding a second file.
-func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInput) (workflows.RenderedFile, error) {
+func (a *Exports) ExportRender(ctx context.Context, in groundwork.ExportRenderInput) (groundwork.RenderedFile, error) {
 	req, err := a.loadRequest(ctx, in.RunID)
 	if err != nil {
-		return workflows.RenderedFile{}, err
+		return groundwork.RenderedFile{}, err
 	}
 	key := ExportBlobPrefix(in.RunID) + "file." + string(req.Format)
 	contentType := render.ContentType(req.Format)
@@ -94,7 +94,7 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 	defer abort()
 	bw, err := a.Bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType})
 	if err != nil {
-		return workflows.RenderedFile{}, fmt.Errorf("open blob writer: %w", err)
+		return groundwork.RenderedFile{}, fmt.Errorf("open blob writer: %w", err)
 	}
 	sum := sha256.New()
 	cw := &cappedWriter{w: io.MultiWriter(bw, sum), limit: a.maxFileBytes()}
@@ -103,20 +103,20 @@ func (a *Exports) ExportRender(ctx context.Context, in workflows.ExportRenderInp
 		abort()
 		_ = bw.Close()
 		if errors.Is(renderErr, errFileTooLarge) {
-			return workflows.RenderedFile{}, temporal.NewNonRetryableApplicationError(
+			return groundwork.RenderedFile{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("the file would be larger than the %d MB limit", a.maxFileBytes()>>20),
-				workflows.ErrTypeFileTooLarge, nil)
+				groundwork.ErrTypeFileTooLarge, nil)
 		}
 		var appErr *temporal.ApplicationError
 		if errors.As(renderErr, &appErr) {
-			return workflows.RenderedFile{}, renderErr
+			return groundwork.RenderedFile{}, renderErr
 		}
-		return workflows.RenderedFile{}, fmt.Errorf("render %s: %w", req.Format, renderErr)
+		return groundwork.RenderedFile{}, fmt.Errorf("render %s: %w", req.Format, renderErr)
 	}
 	if err := bw.Close(); err != nil {
-		return workflows.RenderedFile{}, fmt.Errorf("upload %s: %w", key, err)
+		return groundwork.RenderedFile{}, fmt.Errorf("upload %s: %w", key, err)
 	}
-	return workflows.RenderedFile{
+	return groundwork.RenderedFile{
 		BlobKey:     key,
 		ContentType: contentType,
 		SizeBytes:   cw.n,
@@ -139,7 +139,7 @@ func (a *Exports) render(ctx context.Context, runID string, req *document.Export
 		var out rendered
 		err := render.CSV(w, req, func(n int) error {
 			out.rows = int64(n)
-			activity.RecordHeartbeat(ctx, workflows.RenderProgress{Done: int64(n), Total: int64(len(req.Rows)), Unit: "row"})
+			activity.RecordHeartbeat(ctx, groundwork.RenderProgress{Done: int64(n), Total: int64(len(req.Rows)), Unit: "row"})
 			return ctx.Err()
 		})
 		return out, err
@@ -151,7 +151,7 @@ func (a *Exports) render(ctx context.Context, runID string, req *document.Export
 	opts := render.Options{
 		Created: a.createdAt(ctx),
 		Progress: func(done, total int) error {
-			activity.RecordHeartbeat(ctx, workflows.RenderProgress{Done: int64(done), Total: int64(total), Unit: "page"})
+			activity.RecordHeartbeat(ctx, groundwork.RenderProgress{Done: int64(done), Total: int64(total), Unit: "page"})
 			return ctx.Err()
 		},
 	}
@@ -163,7 +163,7 @@ func (a *Exports) render(ctx context.Context, runID string, req *document.Export
 		res, err = render.DOCX(w, doc, opts)
 	default:
 		return rendered{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("format %q cannot be rendered", req.Format), workflows.ErrTypeInvalidInput, nil)
+			fmt.Sprintf("format %q cannot be rendered", req.Format), groundwork.ErrTypeInvalidInput, nil)
 	}
 	if err != nil {
 		return rendered{}, err
@@ -203,12 +203,12 @@ func (a *Exports) createdAt(ctx context.Context) time.Time {
 
 // ExportRecord stores the export row, closes the run as succeeded and drops
 // the request body, in one transaction. Run twice, it returns the first result.
-func (a *Exports) ExportRecord(ctx context.Context, in workflows.ExportRecordInput) (workflows.ExportResult, error) {
+func (a *Exports) ExportRecord(ctx context.Context, in groundwork.ExportRecordInput) (groundwork.ExportResult, error) {
 	sum, err := hex.DecodeString(in.File.SHA256)
 	if err != nil {
-		return workflows.ExportResult{}, temporal.NewNonRetryableApplicationError("bad sha256", workflows.ErrTypeInvalidInput, err)
+		return groundwork.ExportResult{}, temporal.NewNonRetryableApplicationError("bad sha256", groundwork.ErrTypeInvalidInput, err)
 	}
-	var res workflows.ExportResult
+	var res groundwork.ExportResult
 	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if existing, err := q.ExportGet(ctx, in.RunID); err == nil {
@@ -266,24 +266,14 @@ func (a *Exports) checkQuota(ctx context.Context, q *sqlc.Queries, owner string,
 		return fmt.Errorf("export usage: %w", err)
 	}
 	if used+size > a.QuotaBytes {
-		return temporal.NewNonRetryableApplicationError(QuotaMessage(used, size, a.QuotaBytes), workflows.ErrTypeQuotaExceeded, nil)
+		return temporal.NewNonRetryableApplicationError(groundwork.QuotaMessage(used, size, a.QuotaBytes), groundwork.ErrTypeQuotaExceeded, nil)
 	}
 	return nil
 }
 
-// QuotaMessage explains a refused export to its owner.
-func QuotaMessage(used, size, quota int64) string {
-	const mb = 1 << 20
-	if size > 0 {
-		return fmt.Sprintf("this file (%.1f MB) would take your exports to %.1f MB of your %.0f MB quota; delete or wait for older exports to expire",
-			float64(size)/mb, float64(used+size)/mb, float64(quota)/mb)
-	}
-	return fmt.Sprintf("your exports use %.1f MB of your %.0f MB quota; wait for older exports to expire", float64(used)/mb, float64(quota)/mb)
-}
-
 // ExportDiscard deletes every blob and row a run made and closes the run
 // with its final status. Everything it does is idempotent.
-func (a *Exports) ExportDiscard(ctx context.Context, in workflows.RunDiscardInput) error {
+func (a *Exports) ExportDiscard(ctx context.Context, in groundwork.RunDiscardInput) error {
 	if err := deletePrefix(ctx, a.Bucket, ExportBlobPrefix(in.RunID)); err != nil {
 		return err
 	}
@@ -300,8 +290,8 @@ func (a *Exports) ExportDiscard(ctx context.Context, in workflows.RunDiscardInpu
 func ExportBlobPrefix(runID string) string { return "exports/" + runID + "/" }
 
 // ExportResultOf turns a stored export row into the run result.
-func ExportResultOf(e sqlc.Export) workflows.ExportResult {
-	r := workflows.ExportResult{
+func ExportResultOf(e sqlc.Export) groundwork.ExportResult {
+	r := groundwork.ExportResult{
 		ExportID:    e.ID,
 		Format:      e.Format,
 		Filename:    e.Filename,
@@ -326,7 +316,7 @@ func (a *Exports) loadRequest(ctx context.Context, runID string) (*document.Expo
 	// Validate also decodes a document's images for the renderers.
 	if errs := req.Validate(); len(errs) > 0 {
 		return nil, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("invalid export request: %v", errs[0]), workflows.ErrTypeInvalidInput, nil)
+			fmt.Sprintf("invalid export request: %v", errs[0]), groundwork.ErrTypeInvalidInput, nil)
 	}
 	return &req, nil
 }

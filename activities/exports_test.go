@@ -16,10 +16,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -74,13 +74,13 @@ func (f *fixture) blobKeys(t *testing.T, runID string) []string {
 }
 
 // render runs ExportRender for id and returns the file it uploaded.
-func (f *fixture) render(t *testing.T, id string) workflows.RenderedFile {
+func (f *fixture) render(t *testing.T, id string) groundwork.RenderedFile {
 	t.Helper()
-	v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: id})
+	v, err := f.env.ExecuteActivity(f.acts.ExportRender, groundwork.ExportRenderInput{RunID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var file workflows.RenderedFile
+	var file groundwork.RenderedFile
 	if err := v.Get(&file); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestPrepareValidatesAndMarksRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plan workflows.ExportPlan
+	var plan groundwork.ExportPlan
 	_ = v.Get(&plan)
 	if plan.Filename != "leads.csv" || plan.Rows != 2 || plan.Columns != 2 {
 		t.Fatalf("plan = %+v", plan)
@@ -111,15 +111,15 @@ func TestPrepareValidatesAndMarksRunning(t *testing.T) {
 	bad := "export-01JD4X7Q2W6ZC5D3V9N8K1M2P4"
 	f.seedRun(t, bad, map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1", "2"}}})
 	_, err = f.env.ExecuteActivity(f.acts.ExportPrepare, bad)
-	assertNonRetryable(t, err, workflows.ErrTypeInvalidInput)
+	assertNonRetryable(t, err, groundwork.ErrTypeInvalidInput)
 }
 
 func TestRenderIsIdempotentAndRecordOnce(t *testing.T) {
 	f := newFixture(t)
 	f.seedRun(t, runID, table)
-	var files [2]workflows.RenderedFile
+	var files [2]groundwork.RenderedFile
 	for i := range files {
-		v, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
+		v, err := f.env.ExecuteActivity(f.acts.ExportRender, groundwork.ExportRenderInput{RunID: runID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,9 +139,9 @@ func TestRenderIsIdempotentAndRecordOnce(t *testing.T) {
 		t.Fatalf("file = %q, want %q", body, want)
 	}
 
-	rec := workflows.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: workflows.ExportPlan{Format: "csv", Filename: "leads.csv", Rows: 2}, File: files[0],
-		Progress: workflows.Progress{Stage: workflows.StageDone, Done: 2, Total: 2, Version: 4}}
-	var results [2]workflows.ExportResult
+	rec := groundwork.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: groundwork.ExportPlan{Format: "csv", Filename: "leads.csv", Rows: 2}, File: files[0],
+		Progress: groundwork.Progress{Stage: groundwork.StageDone, Done: 2, Total: 2, Version: 4}}
+	var results [2]groundwork.ExportResult
 	for i := range results {
 		v, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec)
 		if err != nil {
@@ -172,8 +172,8 @@ func TestRenderOverTheCapLeavesNoFile(t *testing.T) {
 		rows[i] = []any{strings.Repeat("x", 50)}
 	}
 	f.seedRun(t, runID, map[string]any{"format": "csv", "columns": []string{"a"}, "rows": rows})
-	_, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
-	assertNonRetryable(t, err, workflows.ErrTypeFileTooLarge)
+	_, err := f.env.ExecuteActivity(f.acts.ExportRender, groundwork.ExportRenderInput{RunID: runID})
+	assertNonRetryable(t, err, groundwork.ErrTypeFileTooLarge)
 	if keys := f.blobKeys(t, runID); len(keys) != 0 {
 		t.Fatalf("a refused render left %v", keys)
 	}
@@ -185,7 +185,7 @@ func TestDiscardRemovesEverything(t *testing.T) {
 	if file, keys := f.render(t, runID), f.blobKeys(t, runID); len(keys) != 1 || keys[0] != file.BlobKey {
 		t.Fatalf("before discard: blobs %v, rendered %s", keys, file.BlobKey)
 	}
-	in := workflows.RunDiscardInput{RunID: runID, Status: "failed", Error: &workflows.RunError{Type: "internal", Message: "boom"}}
+	in := groundwork.RunDiscardInput{RunID: runID, Status: "failed", Error: &groundwork.RunError{Type: "internal", Message: "boom"}}
 	for range 2 { // idempotent
 		if _, err := f.env.ExecuteActivity(f.acts.ExportDiscard, in); err != nil {
 			t.Fatal(err)
@@ -205,8 +205,8 @@ func TestDiscardRemovesEverything(t *testing.T) {
 
 func TestMissingInputIsNotFound(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.env.ExecuteActivity(f.acts.ExportRender, workflows.ExportRenderInput{RunID: runID})
-	assertNonRetryable(t, err, workflows.ErrTypeNotFound)
+	_, err := f.env.ExecuteActivity(f.acts.ExportRender, groundwork.ExportRenderInput{RunID: runID})
+	assertNonRetryable(t, err, groundwork.ErrTypeNotFound)
 }
 
 func assertNonRetryable(t *testing.T, err error, typ string) {
@@ -230,9 +230,9 @@ func TestQuotaHoldsUnderConcurrentRecords(t *testing.T) {
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
 		go func() {
-			rec := workflows.ExportRecordInput{RunID: id, OwnerID: "u1",
-				Plan: workflows.ExportPlan{Format: "csv", Filename: "a.csv"},
-				File: workflows.RenderedFile{BlobKey: ExportBlobPrefix(id) + "file.csv", ContentType: "text/csv", SizeBytes: 100, SHA256: "00"}}
+			rec := groundwork.ExportRecordInput{RunID: id, OwnerID: "u1",
+				Plan: groundwork.ExportPlan{Format: "csv", Filename: "a.csv"},
+				File: groundwork.RenderedFile{BlobKey: ExportBlobPrefix(id) + "file.csv", ContentType: "text/csv", SizeBytes: 100, SHA256: "00"}}
 			_, err := f.acts.ExportRecord(context.Background(), rec)
 			errs <- err
 		}()
@@ -244,7 +244,7 @@ func TestQuotaHoldsUnderConcurrentRecords(t *testing.T) {
 		switch {
 		case err == nil:
 			ok++
-		case errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeQuotaExceeded:
+		case errors.As(err, &appErr) && appErr.Type() == groundwork.ErrTypeQuotaExceeded:
 			refused++
 		default:
 			t.Fatalf("record: %v", err)
@@ -261,16 +261,16 @@ func TestDeleteExpiredUsesTheClock(t *testing.T) {
 	f.acts.Now = func() time.Time { return now }
 	f.seedRun(t, runID, table)
 	file := f.render(t, runID)
-	rec := workflows.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: workflows.ExportPlan{Format: "csv", Filename: "a.csv"}, File: file}
+	rec := groundwork.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: groundwork.ExportPlan{Format: "csv", Filename: "a.csv"}, File: file}
 	if _, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec); err != nil {
 		t.Fatal(err)
 	}
-	deleted := func() workflows.CleanupResult {
+	deleted := func() groundwork.CleanupResult {
 		v, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res workflows.CleanupResult
+		var res groundwork.CleanupResult
 		_ = v.Get(&res)
 		return res
 	}

@@ -19,12 +19,14 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 	"github.com/groundwork-dev/groundwork/internal/prompts"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // LLM generates text with the configured providers: it owns the fallback
@@ -35,7 +37,7 @@ type LLM struct {
 	// Providers is the fallback chain, first choice first.
 	Providers []llm.Provider
 	// Tokens is the tokens-per-minute budget shared by every worker.
-	Tokens *TokenBucket
+	Tokens *pglimit.TokenBucket
 	Prices pricing.Table
 	// CacheTTL is how long an answer is served from the cache (default 24h).
 	CacheTTL time.Duration
@@ -117,33 +119,33 @@ func (a *LLM) BreakerState(provider string) string {
 // budget and the shared token rate. The answer and one ledger row per call
 // are stored in Postgres; the run ID is the idempotency key throughout, so
 // a retried attempt never stores or bills anything twice.
-func (a *LLM) LLMGenerate(ctx context.Context, in workflows.GenerateInput) (workflows.GenerateOutcome, error) {
+func (a *LLM) LLMGenerate(ctx context.Context, in groundwork.GenerateInput) (groundwork.GenerateOutcome, error) {
 	q := sqlc.New(a.Pool)
 	if g, err := q.GenerationGet(ctx, in.RunID); err == nil {
 		return outcomeOf(g), nil // an earlier attempt stored it
 	} else if !db.IsNotFound(err) {
-		return workflows.GenerateOutcome{}, fmt.Errorf("load generation: %w", err)
+		return groundwork.GenerateOutcome{}, fmt.Errorf("load generation: %w", err)
 	}
 	if len(a.Providers) == 0 {
-		return workflows.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(
-			"no LLM provider is configured on the worker: set GROUNDWORK_LLM_PROVIDERS and the providers' API keys", workflows.ErrTypeNoProvider, nil)
+		return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(
+			"no LLM provider is configured on the worker: set GROUNDWORK_LLM_PROVIDERS and the providers' API keys", groundwork.ErrTypeNoProvider, nil)
 	}
 	req, tmpl, err := a.loadRequest(ctx, in.RunID)
 	if err != nil {
-		return workflows.GenerateOutcome{}, err
+		return groundwork.GenerateOutcome{}, err
 	}
 	return a.answer(ctx, in.RunID, in.OwnerID, req, tmpl)
 }
 
 // answer renders the request's prompt and answers it from the cache or the
 // chain, storing the answer as the run's generation.
-func (a *LLM) answer(ctx context.Context, runID, owner string, req GenerateRequest, tmpl prompts.Template) (workflows.GenerateOutcome, error) {
+func (a *LLM) answer(ctx context.Context, runID, owner string, req groundwork.GenerateRequest, tmpl prompts.Template) (groundwork.GenerateOutcome, error) {
 	if err := a.settleInterrupted(ctx, runID); err != nil {
-		return workflows.GenerateOutcome{}, err
+		return groundwork.GenerateOutcome{}, err
 	}
-	system, user, err := tmpl.Render(tmpl.WithDefaults(req.inputs()))
+	system, user, err := tmpl.Render(tmpl.WithDefaults(req.InputsOrEmpty()))
 	if err != nil {
-		return workflows.GenerateOutcome{}, temporal.NewNonRetryableApplicationError("render the prompt: "+err.Error(), workflows.ErrTypeInvalidInput, err)
+		return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError("render the prompt: "+err.Error(), groundwork.ErrTypeInvalidInput, err)
 	}
 	maxTokens := req.MaxTokens
 	if maxTokens <= 0 {
@@ -153,13 +155,13 @@ func (a *LLM) answer(ctx context.Context, runID, owner string, req GenerateReque
 	chain := a.chain(req)
 	g := generation{runID: runID, owner: owner, tmpl: tmpl, req: call, estimate: EstimateTokens(system+user) + maxTokens}
 
-	if req.Cache != CacheBypass {
+	if req.Cache != groundwork.CacheBypass {
 		if out, ok, err := a.fromCache(ctx, g, chain); err != nil || ok {
 			return out, err
 		}
 	}
 	if err := a.checkBudget(ctx, g); err != nil {
-		return workflows.GenerateOutcome{}, err
+		return groundwork.GenerateOutcome{}, err
 	}
 
 	attempt := activity.GetInfo(ctx).Attempt
@@ -177,20 +179,20 @@ func (a *LLM) answer(ctx context.Context, runID, owner string, req GenerateReque
 			return a.store(ctx, g, c, resp, false)
 		}
 		if ctx.Err() != nil {
-			return workflows.GenerateOutcome{}, ctx.Err()
+			return groundwork.GenerateOutcome{}, ctx.Err()
 		}
 		var pe *llm.Error
 		if !errors.As(err, &pe) {
-			return workflows.GenerateOutcome{}, err // our own failure (Postgres): retry the attempt
+			return groundwork.GenerateOutcome{}, err // our own failure (Postgres): retry the attempt
 		}
 		if !pe.Retryable() {
-			return workflows.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(pe.Message, workflows.ErrTypeProviderRejected, err)
+			return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(pe.Message, groundwork.ErrTypeProviderRejected, err)
 		}
 		failures = append(failures, pe.Message)
 		retryAfter = max(retryAfter, pe.RetryAfter)
 	}
-	return workflows.GenerateOutcome{}, temporal.NewApplicationErrorWithOptions(
-		"every LLM provider failed: "+strings.Join(failures, "; "), workflows.ErrTypeProviderUnavailable,
+	return groundwork.GenerateOutcome{}, temporal.NewApplicationErrorWithOptions(
+		"every LLM provider failed: "+strings.Join(failures, "; "), groundwork.ErrTypeProviderUnavailable,
 		temporal.ApplicationErrorOptions{NextRetryDelay: retryAfter})
 }
 
@@ -206,7 +208,7 @@ type generation struct {
 
 // chain orders the providers for a request: the one it names first, with
 // its model; the rest with their default models.
-func (a *LLM) chain(req GenerateRequest) []candidate {
+func (a *LLM) chain(req groundwork.GenerateRequest) []candidate {
 	var out []candidate
 	for _, p := range a.Providers {
 		c := candidate{provider: p, model: p.DefaultModel()}
@@ -224,19 +226,19 @@ func (a *LLM) chain(req GenerateRequest) []candidate {
 	return out
 }
 
-func (a *LLM) loadRequest(ctx context.Context, runID string) (GenerateRequest, prompts.Template, error) {
-	req, err := loadRunInput[GenerateRequest](ctx, a.Pool, runID, "generation")
+func (a *LLM) loadRequest(ctx context.Context, runID string) (groundwork.GenerateRequest, prompts.Template, error) {
+	req, err := loadRunInput[groundwork.GenerateRequest](ctx, a.Pool, runID, "generation")
 	if err != nil {
-		return GenerateRequest{}, prompts.Template{}, err
+		return groundwork.GenerateRequest{}, prompts.Template{}, err
 	}
 	// The provider list may differ from the API's: a provider the worker
 	// lacks is skipped by chain, not an invalid request.
-	t, errs := req.Validate(nil)
-	errs = dropField(errs, "provider")
+	errs := dropField(req.Validate(prompts.Catalog, nil), "provider")
 	if len(errs) > 0 {
-		return GenerateRequest{}, prompts.Template{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("invalid generation request: %s: %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
+		return groundwork.GenerateRequest{}, prompts.Template{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid generation request: %s: %s", errs[0].Field, errs[0].Message), groundwork.ErrTypeInvalidInput, nil)
 	}
+	t, _ := prompts.Get(req.Template)
 	return req, t, nil
 }
 
@@ -250,17 +252,17 @@ func cacheKey(g generation, c candidate) []byte {
 
 // fromCache serves the first fresh cached answer of any provider of the
 // chain, recording a zero-cost ledger row.
-func (a *LLM) fromCache(ctx context.Context, g generation, chain []candidate) (workflows.GenerateOutcome, bool, error) {
+func (a *LLM) fromCache(ctx context.Context, g generation, chain []candidate) (groundwork.GenerateOutcome, bool, error) {
 	keys := make([][]byte, len(chain))
 	for i, c := range chain {
 		keys[i] = cacheKey(g, c)
 	}
 	hit, err := sqlc.New(a.Pool).LLMCacheGet(ctx, sqlc.LLMCacheGetParams{Keys: keys, Now: a.now()})
 	if db.IsNotFound(err) {
-		return workflows.GenerateOutcome{}, false, nil
+		return groundwork.GenerateOutcome{}, false, nil
 	}
 	if err != nil {
-		return workflows.GenerateOutcome{}, false, fmt.Errorf("read llm cache: %w", err)
+		return groundwork.GenerateOutcome{}, false, fmt.Errorf("read llm cache: %w", err)
 	}
 	now := a.now()
 	err = sqlc.New(a.Pool).LLMCallRecord(ctx, sqlc.LLMCallRecordParams{
@@ -268,7 +270,7 @@ func (a *LLM) fromCache(ctx context.Context, g generation, chain []candidate) (w
 		Provider: hit.Provider, Model: hit.Model, Outcome: "cache_hit", StartedAt: now, LatencyMs: new(int32),
 	})
 	if err != nil {
-		return workflows.GenerateOutcome{}, false, fmt.Errorf("record cache hit: %w", err)
+		return groundwork.GenerateOutcome{}, false, fmt.Errorf("record cache hit: %w", err)
 	}
 	resp := llm.Response{Text: hit.Text, Model: hit.Model, StopReason: hit.StopReason,
 		Usage: llm.Usage{InputTokens: hit.InputTokens, OutputTokens: hit.OutputTokens}}
@@ -278,7 +280,7 @@ func (a *LLM) fromCache(ctx context.Context, g generation, chain []candidate) (w
 			return out, true, err
 		}
 	}
-	return workflows.GenerateOutcome{}, false, nil
+	return groundwork.GenerateOutcome{}, false, nil
 }
 
 // checkBudget refuses a call that could take the owner past their monthly
@@ -296,14 +298,14 @@ func (a *LLM) checkBudget(ctx context.Context, g generation) error {
 	if used+g.estimate > a.MonthlyTokenBudget {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"this generation may use up to %d tokens, but %d of your %d tokens for %s are used; lower max_tokens or wait for next month",
-			g.estimate, used, a.MonthlyTokenBudget, month.Format("January 2006")), workflows.ErrTypeBudgetExceeded, nil)
+			g.estimate, used, a.MonthlyTokenBudget, month.Format("January 2006")), groundwork.ErrTypeBudgetExceeded, nil)
 	}
 	return nil
 }
 
 // store records the answer (parsing the structured fields the template
 // asks for), caches a provider's answer, and returns the outcome.
-func (a *LLM) store(ctx context.Context, g generation, c candidate, resp llm.Response, cacheHit bool) (workflows.GenerateOutcome, error) {
+func (a *LLM) store(ctx context.Context, g generation, c candidate, resp llm.Response, cacheHit bool) (groundwork.GenerateOutcome, error) {
 	var warnings []string
 	var fields json.RawMessage
 	if g.tmpl.Structured() {
@@ -311,7 +313,7 @@ func (a *LLM) store(ctx context.Context, g generation, c candidate, resp llm.Res
 		if err != nil {
 			warnings = append(warnings, "the answer is not the JSON the template asks for, so fields are empty: "+err.Error())
 		} else if fields, err = json.Marshal(f); err != nil {
-			return workflows.GenerateOutcome{}, fmt.Errorf("marshal fields: %w", err)
+			return groundwork.GenerateOutcome{}, fmt.Errorf("marshal fields: %w", err)
 		}
 	}
 	if resp.StopReason == "max_tokens" || resp.StopReason == "length" {
@@ -349,11 +351,11 @@ func (a *LLM) store(ctx context.Context, g generation, c candidate, resp llm.Res
 		return nil
 	})
 	if err != nil {
-		return workflows.GenerateOutcome{}, err
+		return groundwork.GenerateOutcome{}, err
 	}
 	row, err := sqlc.New(a.Pool).GenerationGet(ctx, g.runID)
 	if err != nil {
-		return workflows.GenerateOutcome{}, fmt.Errorf("load generation: %w", err)
+		return groundwork.GenerateOutcome{}, fmt.Errorf("load generation: %w", err)
 	}
 	return outcomeOf(row), nil
 }
@@ -376,8 +378,8 @@ func (a *LLM) cacheTTL() time.Duration {
 	return 24 * time.Hour
 }
 
-func outcomeOf(g sqlc.Generation) workflows.GenerateOutcome {
-	return workflows.GenerateOutcome{
+func outcomeOf(g sqlc.Generation) groundwork.GenerateOutcome {
+	return groundwork.GenerateOutcome{
 		Provider: g.Provider, Model: g.Model, CacheHit: g.CacheHit,
 		InputTokens: g.InputTokens, OutputTokens: g.OutputTokens, CostUSD: g.CostUsd,
 	}
@@ -403,4 +405,15 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// dropField removes the errors about one field.
+func dropField(errs []document.FieldError, field string) []document.FieldError {
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field != field {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -9,9 +9,9 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/llm"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // callProvider makes one provider call: it takes the call's tokens from the
@@ -19,7 +19,7 @@ import (
 // lose it), streams the answer while heartbeating the text so far, and
 // settles tokens and ledger row with the actual usage.
 func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key string) (llm.Response, error) {
-	hb := newStreamHeartbeat(ctx, a.heartbeatEvery(), workflows.GenerateHeartbeat{
+	hb := newStreamHeartbeat(ctx, a.heartbeatEvery(), groundwork.GenerateHeartbeat{
 		Phase: "waiting", Provider: c.provider.Name(), Model: c.model, MaxTokens: g.req.MaxTokens,
 	})
 	taken, err := a.Tokens.Take(ctx, tokenKey(c.provider.Name()), g.estimate, func(time.Duration) { hb.beat(true) })
@@ -92,7 +92,7 @@ func (a *LLM) settleInterrupted(ctx context.Context, runID string) error {
 	if len(open) == 0 {
 		return nil
 	}
-	var last workflows.GenerateHeartbeat
+	var last groundwork.GenerateHeartbeat
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &last)
 	}
@@ -143,11 +143,11 @@ type streamHeartbeat struct {
 	ctx   context.Context
 	every time.Duration
 	last  time.Time
-	d     workflows.GenerateHeartbeat
+	d     groundwork.GenerateHeartbeat
 	text  strings.Builder
 }
 
-func newStreamHeartbeat(ctx context.Context, every time.Duration, d workflows.GenerateHeartbeat) *streamHeartbeat {
+func newStreamHeartbeat(ctx context.Context, every time.Duration, d groundwork.GenerateHeartbeat) *streamHeartbeat {
 	return &streamHeartbeat{ctx: ctx, every: every, d: d}
 }
 

@@ -6,12 +6,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/extractive"
 	"github.com/groundwork-dev/groundwork/internal/profile"
 	"github.com/groundwork-dev/groundwork/internal/prompts"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // researchTemplate is the prompt template of research summaries.
@@ -22,20 +22,20 @@ const researchTemplate = "company-profile"
 // generation; the answer is stored as the run's generation. With no
 // provider configured, or no page to read, it calls nothing and reports
 // the extractive summarizer, which ResearchReport then runs.
-func (a *LLM) ResearchSummarize(ctx context.Context, in workflows.ResearchSummarizeInput) (workflows.GenerateOutcome, error) {
+func (a *LLM) ResearchSummarize(ctx context.Context, in groundwork.ResearchSummarizeInput) (groundwork.GenerateOutcome, error) {
 	q := sqlc.New(a.Pool)
 	if g, err := q.GenerationGet(ctx, in.RunID); err == nil {
 		return outcomeOf(g), nil
 	} else if !db.IsNotFound(err) {
-		return workflows.GenerateOutcome{}, fmt.Errorf("load summary: %w", err)
+		return groundwork.GenerateOutcome{}, fmt.Errorf("load summary: %w", err)
 	}
-	offline := workflows.GenerateOutcome{Provider: extractive.Provider}
+	offline := groundwork.GenerateOutcome{Provider: extractive.Provider}
 	if len(a.Providers) == 0 {
 		return offline, nil
 	}
 	rows, err := q.ResearchRunPages(ctx, in.RunID)
 	if err != nil {
-		return workflows.GenerateOutcome{}, fmt.Errorf("load run pages: %w", err)
+		return groundwork.GenerateOutcome{}, fmt.Errorf("load run pages: %w", err)
 	}
 	var pages []profile.Page
 	for _, r := range rows {
@@ -48,9 +48,9 @@ func (a *LLM) ResearchSummarize(ctx context.Context, in workflows.ResearchSummar
 	}
 	tmpl, ok := prompts.Get(researchTemplate)
 	if !ok {
-		return workflows.GenerateOutcome{}, temporal.NewNonRetryableApplicationError("the company-profile template is missing", workflows.ErrTypeInvalidInput, nil)
+		return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError("the company-profile template is missing", groundwork.ErrTypeInvalidInput, nil)
 	}
-	req := GenerateRequest{Template: researchTemplate, Inputs: map[string]any{
+	req := groundwork.GenerateRequest{Template: researchTemplate, Inputs: map[string]any{
 		"company": in.Company, "domain": in.Domain, "pages": profile.Notes(pages, researchNotesChars),
 	}}
 	return a.answer(ctx, in.RunID, in.OwnerID, req, tmpl)

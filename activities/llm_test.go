@@ -13,12 +13,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // summaryJSON is a well-formed company-summary answer.
@@ -54,7 +56,7 @@ func newLLMFixture(t *testing.T) *llmFixture {
 	f.acts = &LLM{
 		Pool:            pool,
 		Providers:       []llm.Provider{oa, an},
-		Tokens:          &TokenBucket{Pool: pool, PerMinute: 1_000_000},
+		Tokens:          &pglimit.TokenBucket{Pool: pool, PerMinute: 1_000_000},
 		Prices:          pricing.Default(),
 		BreakerFailures: 2,
 		BreakerCooldown: time.Hour,
@@ -62,12 +64,12 @@ func newLLMFixture(t *testing.T) *llmFixture {
 	}
 	var s testsuite.WorkflowTestSuite
 	f.env = s.NewTestActivityEnvironment()
-	f.env.RegisterActivityWithOptions(f.acts.LLMGenerate, activity.RegisterOptions{Name: workflows.ActivityLLMGenerate})
+	f.env.RegisterActivityWithOptions(f.acts.LLMGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
 	return f
 }
 
 // seed stores a generation run and its request the way the API does.
-func (f *llmFixture) seed(t *testing.T, req GenerateRequest) string {
+func (f *llmFixture) seed(t *testing.T, req groundwork.GenerateRequest) string {
 	t.Helper()
 	if req.Template == "" {
 		req.Template = "company-summary"
@@ -76,7 +78,7 @@ func (f *llmFixture) seed(t *testing.T, req GenerateRequest) string {
 		req.Inputs = map[string]any{"company": "Acme", "notes": "Acme makes anvils. Its customers are coyotes."}
 	}
 	b, _ := json.Marshal(req)
-	id := workflows.NewRunID(workflows.KindGeneration, time.Now())
+	id := groundwork.NewRunID(groundwork.KindGeneration, time.Now())
 	_, err := sqlc.New(f.pool).RunCreate(context.Background(), sqlc.RunCreateParams{ID: id, OwnerID: "u1", Kind: "generation", RequestHash: []byte{1}, Body: b})
 	if err != nil {
 		t.Fatal(err)
@@ -84,9 +86,9 @@ func (f *llmFixture) seed(t *testing.T, req GenerateRequest) string {
 	return id
 }
 
-func (f *llmFixture) generate(runID string) (workflows.GenerateOutcome, error) {
-	var out workflows.GenerateOutcome
-	v, err := f.env.ExecuteActivity(workflows.ActivityLLMGenerate, workflows.GenerateInput{RunID: runID, OwnerID: "u1"})
+func (f *llmFixture) generate(runID string) (groundwork.GenerateOutcome, error) {
+	var out groundwork.GenerateOutcome
+	v, err := f.env.ExecuteActivity(groundwork.ActivityLLMGenerate, groundwork.GenerateInput{RunID: runID, OwnerID: "u1"})
 	if err != nil {
 		return out, err
 	}
@@ -124,7 +126,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestLLMGenerateStoresAnswerUsageAndCost(t *testing.T) {
 	f := newLLMFixture(t)
-	id := f.seed(t, GenerateRequest{})
+	id := f.seed(t, groundwork.GenerateRequest{})
 	out, err := f.generate(id)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +143,7 @@ func TestLLMGenerateStoresAnswerUsageAndCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := GenerationResultOf(g)
+	res := db.GenerationResultOf(g)
 	if res.Text != summaryJSON || res.Fields["industry"] != "Manufacturing" || len(res.Warnings) != 0 || res.TemplateVersion == 0 {
 		t.Fatalf("stored %+v", res)
 	}
@@ -165,7 +167,7 @@ func TestLLMGenerateStoresAnswerUsageAndCost(t *testing.T) {
 func TestLLMGenerateFallsBackWhenTheFirstProviderFails(t *testing.T) {
 	f := newLLMFixture(t)
 	f.openai.FailAll(&llmfake.Fault{Kind: llmfake.FaultServerError})
-	id := f.seed(t, GenerateRequest{})
+	id := f.seed(t, groundwork.GenerateRequest{})
 	out, err := f.generate(id)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +187,7 @@ func TestCircuitBreakerOpensThenCloses(t *testing.T) {
 	f.acts.BreakerCooldown = 300 * time.Millisecond
 	f.openai.FailAll(&llmfake.Fault{Kind: llmfake.FaultServerError})
 	for i := range 2 {
-		if out, err := f.generate(f.seed(t, GenerateRequest{Cache: CacheBypass})); err != nil || out.Provider != "anthropic" {
+		if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{Cache: groundwork.CacheBypass})); err != nil || out.Provider != "anthropic" {
 			t.Fatalf("generation %d: %+v %v", i, out, err)
 		}
 	}
@@ -193,7 +195,7 @@ func TestCircuitBreakerOpensThenCloses(t *testing.T) {
 		t.Fatalf("after 2 failures the breaker is %s", st)
 	}
 	before := len(f.openai.Requests())
-	if out, err := f.generate(f.seed(t, GenerateRequest{Cache: CacheBypass})); err != nil || out.Provider != "anthropic" {
+	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{Cache: groundwork.CacheBypass})); err != nil || out.Provider != "anthropic" {
 		t.Fatalf("open circuit: %+v %v", out, err)
 	}
 	if n := len(f.openai.Requests()); n != before {
@@ -202,7 +204,7 @@ func TestCircuitBreakerOpensThenCloses(t *testing.T) {
 
 	f.openai.FailAll(nil)
 	testenv.Eventually(t, 5*time.Second, "the breaker to half-open", func() bool { return f.acts.BreakerState("openai") == "half-open" })
-	if out, err := f.generate(f.seed(t, GenerateRequest{Cache: CacheBypass})); err != nil || out.Provider != "openai" {
+	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{Cache: groundwork.CacheBypass})); err != nil || out.Provider != "openai" {
 		t.Fatalf("half-open probe: %+v %v", out, err)
 	}
 	if st := f.acts.BreakerState("openai"); st != "closed" {
@@ -212,11 +214,11 @@ func TestCircuitBreakerOpensThenCloses(t *testing.T) {
 
 func TestCacheHitMissAndBypass(t *testing.T) {
 	f := newLLMFixture(t)
-	first, err := f.generate(f.seed(t, GenerateRequest{}))
+	first, err := f.generate(f.seed(t, groundwork.GenerateRequest{}))
 	if err != nil || first.CacheHit {
 		t.Fatalf("miss: %+v %v", first, err)
 	}
-	hitID := f.seed(t, GenerateRequest{})
+	hitID := f.seed(t, groundwork.GenerateRequest{})
 	hit, err := f.generate(hitID)
 	if err != nil || !hit.CacheHit || hit.CostUSD != 0 || hit.InputTokens != 0 || hit.Provider != "openai" {
 		t.Fatalf("hit: %+v %v", hit, err)
@@ -233,19 +235,19 @@ func TestCacheHitMissAndBypass(t *testing.T) {
 		t.Fatalf("hit stored %+v", g)
 	}
 
-	if out, err := f.generate(f.seed(t, GenerateRequest{Cache: CacheBypass})); err != nil || out.CacheHit {
+	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{Cache: groundwork.CacheBypass})); err != nil || out.CacheHit {
 		t.Fatalf("bypass: %+v %v", out, err)
 	}
 	if n := len(f.openai.Requests()); n != 2 {
 		t.Fatalf("bypass did not call the provider: %d requests", n)
 	}
 	// Another template version, prompt or max_tokens is another key.
-	if out, err := f.generate(f.seed(t, GenerateRequest{MaxTokens: 99})); err != nil || out.CacheHit {
+	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{MaxTokens: 99})); err != nil || out.CacheHit {
 		t.Fatalf("different max_tokens hit the cache: %+v %v", out, err)
 	}
 	// An expired entry is not served.
 	f.acts.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
-	if out, err := f.generate(f.seed(t, GenerateRequest{})); err != nil || out.CacheHit {
+	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{})); err != nil || out.CacheHit {
 		t.Fatalf("expired entry served: %+v %v", out, err)
 	}
 }
@@ -253,10 +255,10 @@ func TestCacheHitMissAndBypass(t *testing.T) {
 func TestBudgetRefusesBeforeAnyCall(t *testing.T) {
 	f := newLLMFixture(t)
 	f.acts.MonthlyTokenBudget = 100
-	id := f.seed(t, GenerateRequest{})
+	id := f.seed(t, groundwork.GenerateRequest{})
 	_, err := f.generate(id)
 	appErr := appError(t, err)
-	if appErr.Type() != workflows.ErrTypeBudgetExceeded || !appErr.NonRetryable() || !strings.Contains(appErr.Message(), "100") {
+	if appErr.Type() != groundwork.ErrTypeBudgetExceeded || !appErr.NonRetryable() || !strings.Contains(appErr.Message(), "100") {
 		t.Fatalf("error %v", appErr)
 	}
 	if len(f.openai.Requests())+len(f.anthropic.Requests()) != 0 || len(f.ledger(t, id)) != 0 {
@@ -268,10 +270,10 @@ func TestRetryAfterBecomesTheNextRetryDelay(t *testing.T) {
 	f := newLLMFixture(t)
 	f.acts.Providers = f.acts.Providers[:1]
 	f.openai.Enqueue(llmfake.Fault{Kind: llmfake.FaultRateLimited, RetryAfter: 7 * time.Second})
-	id := f.seed(t, GenerateRequest{})
+	id := f.seed(t, groundwork.GenerateRequest{})
 	_, err := f.generate(id)
 	appErr := appError(t, err)
-	if appErr.Type() != workflows.ErrTypeProviderUnavailable || appErr.NonRetryable() || appErr.NextRetryDelay() != 7*time.Second {
+	if appErr.Type() != groundwork.ErrTypeProviderUnavailable || appErr.NonRetryable() || appErr.NextRetryDelay() != 7*time.Second {
 		t.Fatalf("error %v (retryable %v, delay %s)", appErr, !appErr.NonRetryable(), appErr.NextRetryDelay())
 	}
 	if calls := f.ledger(t, id); len(calls) != 1 || calls[0].Outcome != string(llm.KindRateLimited) {
@@ -309,14 +311,14 @@ func TestProviderFaultsAreClassified(t *testing.T) {
 			}
 			f.acts.Providers = []llm.Provider{prov}
 			fake.Enqueue(tc.fault)
-			id := f.seed(t, GenerateRequest{})
+			id := f.seed(t, groundwork.GenerateRequest{})
 			_, err := f.generate(id)
 			appErr := appError(t, err)
 			if tc.rejected {
-				if appErr.Type() != workflows.ErrTypeProviderRejected || !appErr.NonRetryable() || !strings.Contains(appErr.Message(), "OPENAI_API_KEY") {
+				if appErr.Type() != groundwork.ErrTypeProviderRejected || !appErr.NonRetryable() || !strings.Contains(appErr.Message(), "OPENAI_API_KEY") {
 					t.Fatalf("error %v", appErr)
 				}
-			} else if appErr.Type() != workflows.ErrTypeProviderUnavailable || appErr.NonRetryable() {
+			} else if appErr.Type() != groundwork.ErrTypeProviderUnavailable || appErr.NonRetryable() {
 				t.Fatalf("error %v", appErr)
 			}
 			calls := f.ledger(t, id)
@@ -339,7 +341,7 @@ func TestProviderFaultsAreClassified(t *testing.T) {
 
 func TestInterruptedCallIsSettledExactlyOnce(t *testing.T) {
 	f := newLLMFixture(t)
-	id := f.seed(t, GenerateRequest{})
+	id := f.seed(t, groundwork.GenerateRequest{})
 	// A previous attempt recorded its call and died mid-stream.
 	key := id + "/1/0"
 	err := sqlc.New(f.pool).LLMCallStart(context.Background(), sqlc.LLMCallStartParams{
@@ -348,7 +350,7 @@ func TestInterruptedCallIsSettledExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.env.SetHeartbeatDetails(workflows.GenerateHeartbeat{Phase: "streaming", CallKey: key, Provider: "openai", InputTokens: 120, OutputTokens: 17})
+	f.env.SetHeartbeatDetails(groundwork.GenerateHeartbeat{Phase: "streaming", CallKey: key, Provider: "openai", InputTokens: 120, OutputTokens: 17})
 	out, err := f.generate(id)
 	if err != nil {
 		t.Fatal(err)
@@ -365,39 +367,5 @@ func TestInterruptedCallIsSettledExactlyOnce(t *testing.T) {
 	}
 	if _, err := f.generate(id); err != nil || len(f.ledger(t, id)) != 2 {
 		t.Fatalf("a repeated attempt changed the ledger: %v", err)
-	}
-}
-
-func TestTokenBucketIsSharedAndSettled(t *testing.T) {
-	pool, _ := testenv.Pool(t)
-	ctx := context.Background()
-	// Two workers, one bucket: 6,000 tokens/min = 100/s, burst 100.
-	w1 := &TokenBucket{Pool: pool, PerMinute: 6000, Burst: 100, MaxPoll: 50 * time.Millisecond}
-	w2 := &TokenBucket{Pool: pool, PerMinute: 6000, Burst: 100, MaxPoll: 50 * time.Millisecond}
-	waits := 0
-	count := func(time.Duration) { waits++ }
-	if n, err := w1.Take(ctx, "p", 100, count); err != nil || n != 100 || waits != 0 {
-		t.Fatalf("first take: %d %v, %d waits", n, err, waits)
-	}
-	start := time.Now()
-	if _, err := w2.Take(ctx, "p", 50, count); err != nil || waits == 0 {
-		t.Fatalf("the second worker did not wait for the first's tokens: %v, %d waits", err, waits)
-	}
-	// 50 tokens at 100/s cannot be there sooner than 0.5 s after the first
-	// take: a lower bound the bucket guarantees, however fast the machine.
-	if el := time.Since(start); el < 400*time.Millisecond {
-		t.Fatalf("took 50 tokens after %s", el)
-	}
-	// Settling an over-estimate gives the rest back at once.
-	if err := w2.Settle(ctx, "p", 50, 0); err != nil {
-		t.Fatal(err)
-	}
-	waits = 0
-	if _, err := w1.Take(ctx, "p", 45, count); err != nil || waits != 0 {
-		t.Fatalf("settled tokens were not returned: %v, %d waits", err, waits)
-	}
-	// Other providers have buckets of their own.
-	if _, err := w1.Take(ctx, "q", 100, count); err != nil || waits != 0 {
-		t.Fatalf("provider q waited on p's bucket: %v, %d waits", err, waits)
 	}
 }

@@ -20,13 +20,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/discover"
 	"github.com/groundwork-dev/groundwork/internal/extract"
+	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Page error types recorded on research pages.
@@ -61,7 +62,7 @@ type Research struct {
 	UserAgent string
 	// Domains limits requests per domain ("domain:<host>" keys); nil or
 	// a zero rate means no limit.
-	Domains *TokenBucket
+	Domains *pglimit.TokenBucket
 	// HTTP fetches robots.txt and sitemaps; built on the SSRF dialer when nil.
 	HTTP *http.Client
 	// RobotsTTL is how long a robots.txt is trusted (default 1h).
@@ -84,15 +85,15 @@ func (a *Research) now() time.Time {
 
 // ResearchPrepare loads the stored request and checks it again: the
 // worker's SSRF policy is the one that counts.
-func (a *Research) ResearchPrepare(ctx context.Context, in workflows.ResearchInput) (workflows.ResearchPlan, error) {
-	req, err := loadRunInput[ResearchRequest](ctx, a.Pool, in.RunID, "research")
+func (a *Research) ResearchPrepare(ctx context.Context, in groundwork.ResearchInput) (groundwork.ResearchPlan, error) {
+	req, err := loadRunInput[groundwork.ResearchRequest](ctx, a.Pool, in.RunID, "research")
 	if err != nil {
-		return workflows.ResearchPlan{}, err
+		return groundwork.ResearchPlan{}, err
 	}
-	plan, errs := req.Validate(a.Policy)
+	plan, errs := req.Validate(discover.Guard{Policy: a.Policy})
 	if len(errs) > 0 {
-		return workflows.ResearchPlan{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("invalid research request: %s %s", errs[0].Field, errs[0].Message), workflows.ErrTypeInvalidInput, nil)
+		return groundwork.ResearchPlan{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("invalid research request: %s %s", errs[0].Field, errs[0].Message), groundwork.ErrTypeInvalidInput, nil)
 	}
 	return plan, nil
 }
@@ -102,12 +103,12 @@ func (a *Research) ResearchPrepare(ctx context.Context, in workflows.ResearchInp
 // cannot be used (robots, SSRF, DNS, HTTP errors, not HTML) is recorded
 // with its error rather than failing the activity; only our own failures
 // (Chrome crashed twice, Postgres, the blob store) are retried.
-func (a *Research) ResearchFetch(ctx context.Context, in workflows.ResearchFetchInput) (workflows.ResearchFetchOutput, error) {
+func (a *Research) ResearchFetch(ctx context.Context, in groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
 	q := sqlc.New(a.Pool)
 	if row, err := q.ResearchRunPageGet(ctx, sqlc.ResearchRunPageGetParams{RunID: in.RunID, Url: in.Page.URL}); err == nil {
 		return fetchOutput(in, row.ResearchPage, row.Reused), nil
 	} else if !db.IsNotFound(err) {
-		return workflows.ResearchFetchOutput{}, fmt.Errorf("load run page: %w", err)
+		return groundwork.ResearchFetchOutput{}, fmt.Errorf("load run page: %w", err)
 	}
 	category := in.Page.Category
 	if category == "" {
@@ -118,18 +119,18 @@ func (a *Research) ResearchFetch(ctx context.Context, in workflows.ResearchFetch
 		page, err := q.ResearchPageFresh(ctx, sqlc.ResearchPageFreshParams{OwnerID: in.OwnerID, Url: in.Page.URL, Since: since})
 		if err == nil {
 			if err := a.link(ctx, q, in, page.ID, category, true); err != nil {
-				return workflows.ResearchFetchOutput{}, err
+				return groundwork.ResearchFetchOutput{}, err
 			}
 			return fetchOutput(in, page, true), nil
 		}
 		if !db.IsNotFound(err) {
-			return workflows.ResearchFetchOutput{}, fmt.Errorf("look up cached page: %w", err)
+			return groundwork.ResearchFetchOutput{}, fmt.Errorf("look up cached page: %w", err)
 		}
 	}
 
 	row, shot, err := a.fetch(ctx, in)
 	if err != nil {
-		return workflows.ResearchFetchOutput{}, err
+		return groundwork.ResearchFetchOutput{}, err
 	}
 	var id int64
 	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
@@ -145,16 +146,16 @@ func (a *Research) ResearchFetch(ctx context.Context, in workflows.ResearchFetch
 			// The page row that would have named it is not there.
 			_ = a.Bucket.Delete(context.WithoutCancel(ctx), shot)
 		}
-		return workflows.ResearchFetchOutput{}, err
+		return groundwork.ResearchFetchOutput{}, err
 	}
 	page, err := q.ResearchPageGetForOwner(ctx, sqlc.ResearchPageGetForOwnerParams{ID: id, OwnerID: in.OwnerID})
 	if err != nil {
-		return workflows.ResearchFetchOutput{}, fmt.Errorf("load stored page: %w", err)
+		return groundwork.ResearchFetchOutput{}, fmt.Errorf("load stored page: %w", err)
 	}
 	return fetchOutput(in, page, false), nil
 }
 
-func (a *Research) link(ctx context.Context, q *sqlc.Queries, in workflows.ResearchFetchInput, pageID int64, category string, reused bool) error {
+func (a *Research) link(ctx context.Context, q *sqlc.Queries, in groundwork.ResearchFetchInput, pageID int64, category string, reused bool) error {
 	_, err := q.ResearchRunPageLink(ctx, sqlc.ResearchRunPageLinkParams{
 		RunID: in.RunID, Url: in.Page.URL, PageID: pageID, Position: int32(in.Position), Category: category, Reused: reused,
 	})
@@ -166,7 +167,7 @@ func (a *Research) link(ctx context.Context, q *sqlc.Queries, in workflows.Resea
 
 // fetch renders the page and returns its row, plus the screenshot's blob
 // key when one was stored.
-func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (sqlc.ResearchPageInsertParams, string, error) {
+func (a *Research) fetch(ctx context.Context, in groundwork.ResearchFetchInput) (sqlc.ResearchPageInsertParams, string, error) {
 	row := sqlc.ResearchPageInsertParams{OwnerID: in.OwnerID, Url: in.Page.URL, Emails: []string{}, Blocked: []string{}}
 	fail := func(typ, msg string) (sqlc.ResearchPageInsertParams, string, error) {
 		row.ErrorType, row.Error = &typ, &msg
@@ -180,7 +181,7 @@ func (a *Research) fetch(ctx context.Context, in workflows.ResearchFetchInput) (
 		row.Blocked = []string{in.Page.URL}
 		return fail(PageErrBlocked, err.Error())
 	}
-	stop := heartbeatEvery(ctx, 5*time.Second, workflows.PageHeartbeat{URL: in.Page.URL, Phase: "fetching"})
+	stop := heartbeatEvery(ctx, 5*time.Second, groundwork.PageHeartbeat{URL: in.Page.URL, Phase: "fetching"})
 	defer stop()
 
 	robots, err := a.robotsFor(ctx, in.Page.URL)
@@ -262,8 +263,8 @@ func fillPage(row *sqlc.ResearchPageInsertParams, page extract.Page, res browser
 }
 
 // fetchOutput tells the workflow what became of a page.
-func fetchOutput(in workflows.ResearchFetchInput, p sqlc.ResearchPage, reused bool) workflows.ResearchFetchOutput {
-	out := workflows.ResearchFetchOutput{
+func fetchOutput(in groundwork.ResearchFetchInput, p sqlc.ResearchPage, reused bool) groundwork.ResearchFetchOutput {
+	out := groundwork.ResearchFetchOutput{
 		URL: in.Page.URL, FinalURL: p.FinalUrl, Status: int(p.Status), Title: p.Title, Reused: reused,
 	}
 	if p.ErrorType != nil {
@@ -287,7 +288,7 @@ func fetchOutput(in workflows.ResearchFetchInput, p sqlc.ResearchPage, reused bo
 			continue
 		}
 		seen[n] = true
-		out.Links = append(out.Links, workflows.PlannedPage{URL: n, LinkText: truncate(l.Text, 200)})
+		out.Links = append(out.Links, groundwork.PlannedPage{URL: n, LinkText: truncate(l.Text, 200)})
 		if len(out.Links) == maxHomeLinks {
 			break
 		}
@@ -328,7 +329,7 @@ func (a *Research) takeDomainTurn(ctx context.Context, rawURL string, crawlDelay
 		n = min(s, 10)
 	}
 	_, err = a.Domains.Take(ctx, "domain:"+strings.ToLower(u.Hostname()), n, func(time.Duration) {
-		activity.RecordHeartbeat(ctx, workflows.PageHeartbeat{URL: rawURL, Phase: "waiting"})
+		activity.RecordHeartbeat(ctx, groundwork.PageHeartbeat{URL: rawURL, Phase: "waiting"})
 	})
 	if err != nil {
 		return fmt.Errorf("domain rate limit: %w", err)

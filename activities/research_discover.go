@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/internal/discover"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Discovery limits: a sitemap index may name many sitemaps and a sitemap
@@ -32,12 +32,12 @@ type robotsEntry struct {
 // ResearchDiscover plans a run's pages: the home page's links and the
 // sitemaps' pages, ranked by how much they tell about a company, without
 // the ones robots.txt disallows.
-func (a *Research) ResearchDiscover(ctx context.Context, in workflows.ResearchDiscoverInput) (workflows.ResearchDiscoverOutput, error) {
-	stop := heartbeatEvery(ctx, 5*time.Second, workflows.PageHeartbeat{URL: in.Root, Phase: "discovering"})
+func (a *Research) ResearchDiscover(ctx context.Context, in groundwork.ResearchDiscoverInput) (groundwork.ResearchDiscoverOutput, error) {
+	stop := heartbeatEvery(ctx, 5*time.Second, groundwork.PageHeartbeat{URL: in.Root, Phase: "discovering"})
 	defer stop()
 	robots, err := a.robotsFor(ctx, in.Root)
 	if err != nil {
-		return workflows.ResearchDiscoverOutput{}, err
+		return groundwork.ResearchDiscoverOutput{}, err
 	}
 	cands := []discover.Candidate{{URL: in.Root, Source: discover.SourceHome}}
 	for _, l := range in.HomeLinks {
@@ -47,7 +47,7 @@ func (a *Research) ResearchDiscover(ctx context.Context, in workflows.ResearchDi
 	for _, u := range sitemapPages {
 		cands = append(cands, discover.Candidate{URL: u, Source: discover.SourceSitemap})
 	}
-	var out workflows.ResearchDiscoverOutput
+	var out groundwork.ResearchDiscoverOutput
 	out.SitemapPages = len(sitemapPages)
 	allowed := cands[:0]
 	for _, c := range cands {
@@ -58,7 +58,7 @@ func (a *Research) ResearchDiscover(ctx context.Context, in workflows.ResearchDi
 		}
 	}
 	for _, c := range planPages(in.Root, allowed, in.MaxPages) {
-		out.Pages = append(out.Pages, workflows.PlannedPage{
+		out.Pages = append(out.Pages, groundwork.PlannedPage{
 			URL: c.URL, Category: discover.Category(c.URL, c.LinkText), LinkText: truncate(c.LinkText, 200),
 		})
 	}

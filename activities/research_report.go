@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/extract"
 	"github.com/groundwork-dev/groundwork/internal/profile"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // ResearchResult is a succeeded research run's result as GET /v1/runs/{id}
@@ -31,13 +31,13 @@ type ResearchResult struct {
 // ResearchReport builds the run's company profile, from the LLM's answer
 // when ResearchSummarize stored one and from the pages themselves
 // (extractive) otherwise, and stores it with its search index.
-func (a *Research) ResearchReport(ctx context.Context, in workflows.ResearchReportInput) (workflows.ResearchOutcome, error) {
+func (a *Research) ResearchReport(ctx context.Context, in groundwork.ResearchReportInput) (groundwork.ResearchOutcome, error) {
 	q := sqlc.New(a.Pool)
 	rows, err := q.ResearchRunPages(ctx, in.RunID)
 	if err != nil {
-		return workflows.ResearchOutcome{}, fmt.Errorf("load run pages: %w", err)
+		return groundwork.ResearchOutcome{}, fmt.Errorf("load run pages: %w", err)
 	}
-	out := workflows.ResearchOutcome{Company: in.Company, Domain: in.Domain, Pages: len(rows)}
+	out := groundwork.ResearchOutcome{Company: in.Company, Domain: in.Domain, Pages: len(rows)}
 	pages := make([]profile.Page, 0, len(rows))
 	for _, r := range rows {
 		switch {
@@ -58,7 +58,7 @@ func (a *Research) ResearchReport(ctx context.Context, in workflows.ResearchRepo
 	case err == nil && len(gen.Fields) > 0:
 		var fields map[string]any
 		if err := json.Unmarshal(gen.Fields, &fields); err != nil {
-			return workflows.ResearchOutcome{}, fmt.Errorf("decode summary fields: %w", err)
+			return groundwork.ResearchOutcome{}, fmt.Errorf("decode summary fields: %w", err)
 		}
 		var warnings []string
 		prof, warnings = profile.FromFields(fields, pages)
@@ -73,12 +73,12 @@ func (a *Research) ResearchReport(ctx context.Context, in workflows.ResearchRepo
 			prof.Warnings = append(prof.Warnings, "the LLM summary failed, so the profile is extractive: "+in.SummaryError)
 		}
 	default:
-		return workflows.ResearchOutcome{}, fmt.Errorf("load summary: %w", err)
+		return groundwork.ResearchOutcome{}, fmt.Errorf("load summary: %w", err)
 	}
 	out.Provider = prof.Provider
 	body, err := json.Marshal(prof)
 	if err != nil {
-		return workflows.ResearchOutcome{}, fmt.Errorf("marshal profile: %w", err)
+		return groundwork.ResearchOutcome{}, fmt.Errorf("marshal profile: %w", err)
 	}
 	err = q.ResearchReportUpsert(ctx, sqlc.ResearchReportUpsertParams{
 		RunID: in.RunID, OwnerID: in.OwnerID, Company: in.Company, Domain: in.Domain, Profile: body,
@@ -86,7 +86,7 @@ func (a *Research) ResearchReport(ctx context.Context, in workflows.ResearchRepo
 		PagesFailed: int32(out.Failed), ProfileText: prof.SearchText(),
 	})
 	if err != nil {
-		return workflows.ResearchOutcome{}, fmt.Errorf("store report: %w", err)
+		return groundwork.ResearchOutcome{}, fmt.Errorf("store report: %w", err)
 	}
 	return out, nil
 }
@@ -113,14 +113,14 @@ func profilePage(category string, p sqlc.ResearchPage) profile.Page {
 }
 
 // ResearchRecord closes a succeeded Research run with its result.
-func (a *Research) ResearchRecord(ctx context.Context, in workflows.ResearchRecordInput) error {
+func (a *Research) ResearchRecord(ctx context.Context, in groundwork.ResearchRecordInput) error {
 	o := in.Outcome
 	result := ResearchResult{
 		Company: o.Company, Domain: o.Domain, Provider: o.Provider, Pages: o.Pages,
 		Fetched: o.Fetched, Reused: o.Reused, Failed: o.Failed, ReportURL: "/v1/research/" + in.RunID,
 	}
 	if _, err := sqlc.New(a.Pool).ResearchReportGet(ctx, in.RunID); db.IsNotFound(err) {
-		return temporal.NewNonRetryableApplicationError("the research report is gone", workflows.ErrTypeNotFound, err)
+		return temporal.NewNonRetryableApplicationError("the research report is gone", groundwork.ErrTypeNotFound, err)
 	} else if err != nil {
 		return fmt.Errorf("load report: %w", err)
 	}
@@ -130,7 +130,7 @@ func (a *Research) ResearchRecord(ctx context.Context, in workflows.ResearchReco
 // ResearchDiscard closes a failed or canceled Research run. Its report goes
 // and so does its page list; the pages themselves stay in the owner's
 // cache, since they are complete fetches another research may reuse.
-func (a *Research) ResearchDiscard(ctx context.Context, in workflows.RunDiscardInput) error {
+func (a *Research) ResearchDiscard(ctx context.Context, in groundwork.RunDiscardInput) error {
 	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.ResearchReportDelete(ctx, in.RunID); err != nil {

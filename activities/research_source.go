@@ -12,12 +12,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/extractive"
 	"github.com/groundwork-dev/groundwork/internal/profile"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // maxReportScreenshot bounds the screenshot a report embeds: larger or
@@ -39,7 +39,7 @@ func (s *ResearchSource) Document(ctx context.Context, run sqlc.Run) (*document.
 	q := sqlc.New(s.Pool)
 	rep, err := q.ResearchReportGet(ctx, run.ID)
 	if db.IsNotFound(err) {
-		return nil, temporal.NewNonRetryableApplicationError("the research report is gone", workflows.ErrTypeNotFound, err)
+		return nil, temporal.NewNonRetryableApplicationError("the research report is gone", groundwork.ErrTypeNotFound, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load report: %w", err)

@@ -12,20 +12,16 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
-
-// SlugSyncRunning: a sync of the mapping is already running.
-const SlugSyncRunning = "sync_running"
 
 // Mapping is an Airtable mapping as the API shows it: never its token.
 type Mapping struct {
 	ID string `json:"id" example:"map_01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
-	activities.AirtableMapping
+	groundwork.AirtableMapping
 	TokenSet  bool         `json:"token_set" doc:"The mapping has its own (encrypted) Airtable token; otherwise the worker's AIRTABLE_TOKEN is used."`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
@@ -39,7 +35,7 @@ type MappingSync struct {
 }
 
 type mappingBodyInput struct {
-	Body activities.AirtableMapping
+	Body groundwork.AirtableMapping
 }
 
 type mappingIDInput struct {
@@ -48,7 +44,7 @@ type mappingIDInput struct {
 
 type mappingUpdateInput struct {
 	ID   string `path:"id" maxLength:"40" doc:"Mapping ID."`
-	Body activities.AirtableMapping
+	Body groundwork.AirtableMapping
 }
 
 type mappingOutput struct {
@@ -92,7 +88,7 @@ type auditOutput struct {
 
 type startSyncInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255"`
-	Body           activities.SyncRequest
+	Body           groundwork.SyncRequest
 	RawBody        []byte
 }
 
@@ -160,7 +156,7 @@ func (s *Server) registerAirtable() {
 		if err != nil {
 			return nil, err
 		}
-		var before activities.AirtableMapping
+		var before groundwork.AirtableMapping
 		_ = json.Unmarshal(old.Config, &before)
 		repaired := before.Airtable.BaseID != m.Airtable.BaseID || before.Airtable.Table != m.Airtable.Table ||
 			before.Postgres.Table != m.Postgres.Table || before.Key != m.Key
@@ -216,7 +212,7 @@ func (s *Server) registerAirtable() {
 		if in.Cursor != "" {
 			n, err := strconv.ParseInt(in.Cursor, 10, 64)
 			if err != nil || n <= 0 {
-				return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "invalid cursor", document.FieldError{Field: "cursor", Message: "use next_cursor of the previous page"})
+				return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "invalid cursor", document.FieldError{Field: "cursor", Message: "use next_cursor of the previous page"})
 			}
 			before = &n
 		}
@@ -254,7 +250,7 @@ func (s *Server) registerAirtable() {
 				return nil, err
 			}
 		}
-		return s.startOutput(ctx, workflows.KindAirtableSync, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindAirtableSync, in.IdempotencyKey, in.RawBody)
 	})
 }
 
@@ -264,7 +260,7 @@ func (s *Server) refuseWhileSyncing(ctx context.Context, mappingID, instead stri
 	running, err := s.q.AirtableSyncRunning(ctx, mappingID)
 	switch {
 	case err == nil:
-		return problem(http.StatusConflict, SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running (%s): %s", running, instead))
+		return problem(http.StatusConflict, groundwork.SlugSyncRunning, fmt.Sprintf("a sync of this mapping is running (%s): %s", running, instead))
 	case db.IsNotFound(err):
 		return nil
 	default:
@@ -273,27 +269,27 @@ func (s *Server) refuseWhileSyncing(ctx context.Context, mappingID, instead stri
 }
 
 // checkMapping validates a mapping against the rules and the database.
-func (s *Server) checkMapping(ctx context.Context, m activities.AirtableMapping) (activities.AirtableMapping, error) {
+func (s *Server) checkMapping(ctx context.Context, m groundwork.AirtableMapping) (groundwork.AirtableMapping, error) {
 	m.Normalize()
 	if errs := m.Validate(); len(errs) > 0 {
-		return m, problem(http.StatusUnprocessableEntity, SlugValidation, "the mapping is invalid", errs...)
+		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the mapping is invalid", errs...)
 	}
-	_, errs, err := activities.CheckPostgresTable(ctx, s.d.Pool, m, s.d.AirtableSchemas)
+	_, errs, err := db.CheckPostgresTable(ctx, s.d.Pool, m, s.d.AirtableSchemas)
 	if err != nil {
 		return m, fmt.Errorf("check the mapping's table: %w", err)
 	}
 	if len(errs) > 0 {
-		return m, problem(http.StatusUnprocessableEntity, SlugValidation, "the Postgres table cannot be synced as mapped", errs...)
+		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the Postgres table cannot be synced as mapped", errs...)
 	}
 	if m.Airtable.Token != "" && !s.d.Secrets.Enabled() {
-		return m, problem(http.StatusUnprocessableEntity, SlugValidation, "tokens can only be stored encrypted",
+		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "tokens can only be stored encrypted",
 			document.FieldError{Field: "airtable.token", Message: "set GROUNDWORK_ENCRYPTION_KEY on the API to store a mapping's own token, or leave it out to use the worker's AIRTABLE_TOKEN"})
 	}
 	return m, nil
 }
 
 // storeMapping writes the mapping (its token sealed) and its schedule.
-func (s *Server) storeMapping(ctx context.Context, owner, id string, m activities.AirtableMapping, create bool) (sqlc.AirtableMapping, error) {
+func (s *Server) storeMapping(ctx context.Context, owner, id string, m groundwork.AirtableMapping, create bool) (sqlc.AirtableMapping, error) {
 	var sealed []byte
 	if m.Airtable.Token != "" {
 		var err error
@@ -313,7 +309,7 @@ func (s *Server) storeMapping(ctx context.Context, owner, id string, m activitie
 		row, err = s.q.AirtableMappingUpdate(ctx, sqlc.AirtableMappingUpdateParams{ID: id, OwnerID: owner, Name: m.Name, Config: cfg, TokenCiphertext: sealed})
 	}
 	if db.IsUniqueViolation(err) {
-		return row, problem(http.StatusConflict, SlugConflict, fmt.Sprintf("you already have a mapping named %q", m.Name))
+		return row, problem(http.StatusConflict, groundwork.SlugConflict, fmt.Sprintf("you already have a mapping named %q", m.Name))
 	}
 	if err != nil {
 		return row, dependencyError("postgres", err)

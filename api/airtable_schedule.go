@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/groundwork-dev/groundwork/workflows"
+	"github.com/groundwork-dev/groundwork"
 )
 
 // putSyncSchedule creates, updates or (every == 0) removes a mapping's
@@ -21,7 +21,7 @@ func (s *Server) putSyncSchedule(ctx context.Context, mappingID, owner string, e
 	if every == 0 {
 		return s.deleteSyncSchedule(ctx, mappingID)
 	}
-	id := workflows.ScheduleIDForMapping(mappingID)
+	id := groundwork.ScheduleIDForMapping(mappingID)
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	sc := s.d.Temporal.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
@@ -30,13 +30,13 @@ func (s *Server) putSyncSchedule(ctx context.Context, mappingID, owner string, e
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
 			ID:                       id,
-			Workflow:                 "AirtableSyncScheduled",
-			Args:                     []any{workflows.AirtableScheduledInput{MappingID: mappingID, OwnerID: owner}},
-			TaskQueue:                workflows.TaskQueueDefault,
-			WorkflowExecutionTimeout: 6 * time.Hour,
+			Workflow:                 groundwork.WorkflowAirtableSyncScheduled,
+			Args:                     []any{groundwork.AirtableScheduledInput{MappingID: mappingID, OwnerID: owner}},
+			TaskQueue:                groundwork.TaskQueueDefault,
+			WorkflowExecutionTimeout: groundwork.KindAirtableSync.Spec().ExecutionTimeout,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchAttrOwner.ValueSet(owner),
-				workflows.SearchAttrKind.ValueSet("airtable-schedule"),
+				searchAttrOwner.ValueSet(owner),
+				searchAttrKind.ValueSet(groundwork.SearchAttrKindAirtableSchedule),
 			),
 		},
 	})
@@ -61,7 +61,7 @@ func (s *Server) putSyncSchedule(ctx context.Context, mappingID, owner string, e
 
 // deleteSyncSchedule removes a mapping's schedule if it has one.
 func (s *Server) deleteSyncSchedule(ctx context.Context, mappingID string) error {
-	err := s.d.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleIDForMapping(mappingID)).Delete(ctx)
+	err := s.d.Temporal.ScheduleClient().GetHandle(ctx, groundwork.ScheduleIDForMapping(mappingID)).Delete(ctx)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
 		return fmt.Errorf("delete schedule: %w", err)

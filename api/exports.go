@@ -13,11 +13,10 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"gocloud.dev/gcerrors"
 
-	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Export request size: large tables are accepted, stored in Postgres and
@@ -57,7 +56,7 @@ func (s *Server) registerExports() {
 		Errors:        []int{400, 401, 409, 413, 422, 429, 503},
 	}, func(ctx context.Context, in *startExportInput) (*startRunOutput, error) {
 		if errs := in.Body.Validate(); len(errs) > 0 {
-			return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid", errs...)
+			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the export request is invalid", errs...)
 		}
 		p, _ := PrincipalFrom(ctx)
 		if err := s.checkExportSource(ctx, p.UserID, in.Body.Source); err != nil {
@@ -66,7 +65,7 @@ func (s *Server) registerExports() {
 		if err := s.checkQuota(ctx, p.UserID); err != nil {
 			return nil, err
 		}
-		return s.startOutput(ctx, workflows.KindExport, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindExport, in.IdempotencyKey, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{
@@ -106,10 +105,10 @@ func (s *Server) checkExportSource(ctx context.Context, owner string, src *docum
 		return nil
 	}
 	invalid := func(msg string) error {
-		return problem(http.StatusUnprocessableEntity, SlugValidation, "the export request is invalid",
+		return problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the export request is invalid",
 			document.FieldError{Field: "source.run_id", Message: msg})
 	}
-	if _, _, err := workflows.ParseRunID(src.RunID); err != nil {
+	if _, _, err := groundwork.ParseRunID(src.RunID); err != nil {
 		return invalid("no run with this ID")
 	}
 	run, err := s.q.RunGetForOwner(ctx, sqlc.RunGetForOwnerParams{ID: src.RunID, OwnerID: owner})
@@ -119,7 +118,7 @@ func (s *Server) checkExportSource(ctx context.Context, owner string, src *docum
 	if err != nil {
 		return dependencyError("postgres", err)
 	}
-	if msg := activities.SourceRefusal(run); msg != "" {
+	if msg := groundwork.ExportSourceRefusal(run.Kind, string(run.Status)); msg != "" {
 		return invalid(msg)
 	}
 	return nil
@@ -136,7 +135,7 @@ func (s *Server) checkQuota(ctx context.Context, owner string) error {
 		return dependencyError("postgres", err)
 	}
 	if used >= s.d.QuotaBytes {
-		return problem(http.StatusUnprocessableEntity, SlugQuotaExceeded, activities.QuotaMessage(used, 0, s.d.QuotaBytes))
+		return problem(http.StatusUnprocessableEntity, groundwork.SlugQuotaExceeded, groundwork.QuotaMessage(used, 0, s.d.QuotaBytes))
 	}
 	return nil
 }
@@ -144,7 +143,7 @@ func (s *Server) checkQuota(ctx context.Context, owner string) error {
 // exportFor loads an export the caller may download: its owner's, or the
 // one a signed link names.
 func (s *Server) exportFor(ctx context.Context, id string) (sqlc.Export, error) {
-	if _, _, err := workflows.ParseRunID(id); err != nil {
+	if _, _, err := groundwork.ParseRunID(id); err != nil {
 		return sqlc.Export{}, notFound("export")
 	}
 	var (

@@ -8,24 +8,15 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/prompts"
-	"github.com/groundwork-dev/groundwork/workflows"
-)
-
-// Problem slugs of generations.
-const (
-	// SlugNoLLMProvider: generation is off because no provider is configured.
-	SlugNoLLMProvider = "no_llm_provider"
-	// SlugNotReady: the run has no result (yet, or ever).
-	SlugNotReady = "not_ready"
 )
 
 type startGenerationInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
-	Body           activities.GenerateRequest
+	Body           groundwork.GenerateRequest
 	RawBody        []byte
 }
 
@@ -50,7 +41,7 @@ type templatesOutput struct {
 // Generation is a succeeded generation's answer.
 type Generation struct {
 	ID string `json:"id" doc:"The generation's run ID."`
-	activities.GenerationResult
+	groundwork.GenerationResult
 }
 
 type generationOutput struct {
@@ -69,13 +60,13 @@ func (s *Server) registerGenerations() {
 		Errors:        []int{400, 401, 409, 413, 422, 429, 503},
 	}, func(ctx context.Context, in *startGenerationInput) (*startRunOutput, error) {
 		if len(s.d.LLMProviders) == 0 {
-			return nil, problem(http.StatusServiceUnavailable, SlugNoLLMProvider,
+			return nil, problem(http.StatusServiceUnavailable, groundwork.SlugNoLLMProvider,
 				"no LLM provider is configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, or GROUNDWORK_LLM_PROVIDERS with each provider's <NAME>_BASE_URL, <NAME>_API_KEY and <NAME>_MODEL")
 		}
-		if _, errs := in.Body.Validate(s.d.LLMProviders); len(errs) > 0 {
-			return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "the generation request is invalid", errs...)
+		if errs := in.Body.Validate(prompts.Catalog, s.d.LLMProviders); len(errs) > 0 {
+			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the generation request is invalid", errs...)
 		}
-		return s.startOutput(ctx, workflows.KindGeneration, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindGeneration, in.IdempotencyKey, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{
@@ -107,7 +98,7 @@ func (s *Server) registerGenerations() {
 		Errors:      []int{401, 404, 409, 429, 503},
 	}, func(ctx context.Context, in *runIDInput) (*generationOutput, error) {
 		p, _ := PrincipalFrom(ctx)
-		if kind, _, err := workflows.ParseRunID(in.ID); err != nil || kind != workflows.KindGeneration {
+		if kind, _, err := groundwork.ParseRunID(in.ID); err != nil || kind != groundwork.KindGeneration {
 			return nil, notFound("generation")
 		}
 		run, err := s.readRun(ctx, p.UserID, in.ID)
@@ -119,7 +110,7 @@ func (s *Server) registerGenerations() {
 			if run.Error != nil {
 				detail = fmt.Sprintf("the generation %s: %s", run.Status, run.Error.Message)
 			}
-			return nil, problem(http.StatusConflict, SlugNotReady, detail)
+			return nil, problem(http.StatusConflict, groundwork.SlugNotReady, detail)
 		}
 		g, err := s.q.GenerationGet(ctx, in.ID)
 		if db.IsNotFound(err) {
@@ -128,6 +119,6 @@ func (s *Server) registerGenerations() {
 		if err != nil {
 			return nil, dependencyError("postgres", err)
 		}
-		return &generationOutput{Body: Generation{ID: in.ID, GenerationResult: activities.GenerationResultOf(g)}}, nil
+		return &generationOutput{Body: Generation{ID: in.ID, GenerationResult: db.GenerationResultOf(g)}}, nil
 	})
 }

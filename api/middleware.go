@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // downloadRoute is the route of an export's file.
@@ -52,7 +54,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			if err := s.d.Signer.Verify(r.URL.Path, q, s.d.Now()); err == nil {
 				ctx = context.WithValue(ctx, signedExportKey{}, chi.URLParam(r, "id"))
 			} else {
-				writeProblem(w, problem(http.StatusUnauthorized, SlugLinkExpired,
+				writeProblem(w, problem(http.StatusUnauthorized, groundwork.SlugLinkExpired,
 					"the download link is expired or invalid; fetch the run again for a fresh one"))
 				return
 			}
@@ -66,7 +68,7 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := PrincipalFrom(r.Context()); !ok && signedExportID(r.Context()) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="groundwork"`)
-			writeProblem(w, problem(http.StatusUnauthorized, SlugUnauthorized, errUnauthenticated.Error()))
+			writeProblem(w, problem(http.StatusUnauthorized, groundwork.SlugUnauthorized, errUnauthenticated.Error()))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -84,7 +86,7 @@ func (s *Server) rateLimit() func(http.Handler) http.Handler {
 	}
 	onLimit := func(w http.ResponseWriter, r *http.Request) {
 		s.metrics.rateLimited.Inc()
-		writeProblem(w, problem(http.StatusTooManyRequests, SlugRateLimited,
+		writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
 			"too many requests; retry after the number of seconds in Retry-After"))
 	}
 	headers := httprate.ResponseHeaders{
@@ -129,7 +131,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.d.Log.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				writeProblem(w, problem(http.StatusInternalServerError, SlugInternal, "internal error"))
+				writeProblem(w, problem(http.StatusInternalServerError, groundwork.SlugInternal, "internal error"))
 			}
 		}()
 		next.ServeHTTP(w, r)

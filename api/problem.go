@@ -10,29 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/internal/document"
-)
-
-// ProblemBase prefixes every problem type; the slug after it is stable.
-const ProblemBase = "https://groundwork.dev/problems/"
-
-// Problem slugs clients may switch on.
-const (
-	SlugMalformed     = "malformed_request"
-	SlugUnknownField  = "unknown_field"
-	SlugValidation    = "validation_failed"
-	SlugUnauthorized  = "unauthorized"
-	SlugNotFound      = "not_found"
-	SlugConflict      = "idempotency_conflict"
-	SlugRunClosed     = "run_closed"
-	SlugTooLarge      = "body_too_large"
-	SlugUnsupported   = "unsupported_media_type"
-	SlugRateLimited   = "rate_limited"
-	SlugUnavailable   = "dependency_unavailable"
-	SlugInternal      = "internal"
-	SlugLinkExpired   = "link_expired"
-	SlugNotAcceptable = "not_acceptable"
-	SlugQuotaExceeded = "quota_exceeded"
 )
 
 // Problem is an RFC 9457 problem details document.
@@ -63,7 +42,7 @@ func (p *Problem) ContentType(ct string) string {
 // problem builds a Problem with the given status and slug.
 func problem(status int, slug, detail string, fields ...document.FieldError) *Problem {
 	return &Problem{
-		Type:   ProblemBase + slug,
+		Type:   groundwork.ProblemBase + slug,
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: detail,
@@ -72,7 +51,7 @@ func problem(status int, slug, detail string, fields ...document.FieldError) *Pr
 }
 
 func notFound(what string) *Problem {
-	return problem(http.StatusNotFound, SlugNotFound, what+" not found")
+	return problem(http.StatusNotFound, groundwork.SlugNotFound, what+" not found")
 }
 
 // newHumaError replaces huma.NewError so that huma's own errors (parse,
@@ -101,9 +80,9 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 	}
 	slug := slugForStatus(status)
 	if status == http.StatusUnprocessableEntity && unknown {
-		status, slug = http.StatusBadRequest, SlugUnknownField
+		status, slug = http.StatusBadRequest, groundwork.SlugUnknownField
 	}
-	if status == http.StatusBadRequest && slug == SlugMalformed && len(fields) > 0 {
+	if status == http.StatusBadRequest && slug == groundwork.SlugMalformed && len(fields) > 0 {
 		msg = "the body is not valid JSON: " + fields[0].Message
 		fields = nil
 	}
@@ -113,27 +92,27 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 func slugForStatus(status int) string {
 	switch status {
 	case http.StatusBadRequest:
-		return SlugMalformed
+		return groundwork.SlugMalformed
 	case http.StatusUnauthorized:
-		return SlugUnauthorized
+		return groundwork.SlugUnauthorized
 	case http.StatusNotFound:
-		return SlugNotFound
+		return groundwork.SlugNotFound
 	case http.StatusConflict:
-		return SlugConflict
+		return groundwork.SlugConflict
 	case http.StatusRequestEntityTooLarge:
-		return SlugTooLarge
+		return groundwork.SlugTooLarge
 	case http.StatusUnsupportedMediaType:
-		return SlugUnsupported
+		return groundwork.SlugUnsupported
 	case http.StatusNotAcceptable:
-		return SlugNotAcceptable
+		return groundwork.SlugNotAcceptable
 	case http.StatusUnprocessableEntity:
-		return SlugValidation
+		return groundwork.SlugValidation
 	case http.StatusTooManyRequests:
-		return SlugRateLimited
+		return groundwork.SlugRateLimited
 	case http.StatusServiceUnavailable:
-		return SlugUnavailable
+		return groundwork.SlugUnavailable
 	default:
-		return SlugInternal
+		return groundwork.SlugInternal
 	}
 }
 
@@ -150,13 +129,13 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 func dependencyError(dep string, err error) *Problem {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && !pgUnavailable(pgErr.Code) {
-		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
+		return problem(http.StatusInternalServerError, groundwork.SlugInternal, "internal error")
 	}
 	var invalid *serviceerror.InvalidArgument
 	if errors.As(err, &invalid) {
-		return problem(http.StatusInternalServerError, SlugInternal, "internal error")
+		return problem(http.StatusInternalServerError, groundwork.SlugInternal, "internal error")
 	}
-	return problem(http.StatusServiceUnavailable, SlugUnavailable, dep+" is unavailable; retry later")
+	return problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, dep+" is unavailable; retry later")
 }
 
 // pgUnavailable reports whether a SQLSTATE means the server is going away

@@ -14,17 +14,13 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"gocloud.dev/gcerrors"
 
-	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/discover"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/profile"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
-
-// SlugBlockedURL: a URL of the request points at an address research never
-// fetches (loopback, private, link-local, metadata…).
-const SlugBlockedURL = "blocked_url"
 
 // screenshotRoute is the route of a page's screenshot; like downloads, a
 // signed link opens it without a token so an <img> can show it.
@@ -32,7 +28,7 @@ const screenshotRoute = "/v1/research/{id}/pages/{page}/screenshot"
 
 type startResearchInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
-	Body           activities.ResearchRequest
+	Body           groundwork.ResearchRequest
 	RawBody        []byte
 }
 
@@ -119,22 +115,22 @@ func (s *Server) registerResearch() {
 		DefaultStatus: http.StatusAccepted,
 		Errors:        []int{400, 401, 409, 413, 422, 429, 503},
 	}, func(ctx context.Context, in *startResearchInput) (*startRunOutput, error) {
-		plan, errs := in.Body.Validate(s.d.ResearchPolicy)
+		plan, errs := in.Body.Validate(discover.Guard{Policy: s.d.ResearchPolicy})
 		if len(errs) == 0 && plan.Root != "" {
 			errs = s.checkResolvedHost(ctx, plan.Root)
 		}
 		if len(errs) > 0 {
-			slug, detail := SlugValidation, "the research request is invalid"
+			slug, detail := groundwork.SlugValidation, "the research request is invalid"
 			fields := make([]document.FieldError, len(errs))
 			for i, e := range errs {
 				fields[i] = e.FieldError
 				if e.Blocked {
-					slug, detail = SlugBlockedURL, "research never fetches private, loopback, link-local or metadata addresses"
+					slug, detail = groundwork.SlugBlockedURL, "research never fetches private, loopback, link-local or metadata addresses"
 				}
 			}
 			return nil, problem(http.StatusUnprocessableEntity, slug, detail, fields...)
 		}
-		return s.startOutput(ctx, workflows.KindResearch, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindResearch, in.IdempotencyKey, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{
@@ -181,7 +177,7 @@ func (s *Server) registerResearch() {
 		Errors:      []int{401, 404, 409, 429, 503},
 	}, func(ctx context.Context, in *researchReportInput) (*researchReportOutput, error) {
 		p, _ := PrincipalFrom(ctx)
-		if kind, _, err := workflows.ParseRunID(in.ID); err != nil || kind != workflows.KindResearch {
+		if kind, _, err := groundwork.ParseRunID(in.ID); err != nil || kind != groundwork.KindResearch {
 			return nil, notFound("research")
 		}
 		run, err := s.readRun(ctx, p.UserID, in.ID)
@@ -193,7 +189,7 @@ func (s *Server) registerResearch() {
 			if run.Error != nil {
 				detail = fmt.Sprintf("the research %s: %s", run.Status, run.Error.Message)
 			}
-			return nil, problem(http.StatusConflict, SlugNotReady, detail)
+			return nil, problem(http.StatusConflict, groundwork.SlugNotReady, detail)
 		}
 		report, err := s.researchReport(ctx, in.ID, in.Content)
 		if err != nil {
@@ -230,7 +226,7 @@ func (s *Server) registerResearch() {
 // checkResolvedHost refuses a domain whose name resolves only to addresses
 // the SSRF guard blocks, so the caller hears it now rather than in a
 // failed page. A name that does not resolve (yet) is left to the run.
-func (s *Server) checkResolvedHost(ctx context.Context, root string) []activities.ResearchFieldError {
+func (s *Server) checkResolvedHost(ctx context.Context, root string) []groundwork.ResearchFieldError {
 	u, err := url.Parse(root)
 	if err != nil || net.ParseIP(u.Hostname()) != nil {
 		return nil
@@ -246,7 +242,7 @@ func (s *Server) checkResolvedHost(ctx context.Context, root string) []activitie
 			return nil
 		}
 	}
-	return []activities.ResearchFieldError{{
+	return []groundwork.ResearchFieldError{{
 		FieldError: document.FieldError{Field: "domain", Message: fmt.Sprintf("%s resolves to %s, which research never fetches", u.Hostname(), addrs[0])},
 		Blocked:    true,
 	}}
@@ -300,7 +296,7 @@ func (s *Server) researchReport(ctx context.Context, id string, content bool) (R
 // screenshotPage loads a page of a research run the caller may see: the
 // run's owner, or whoever holds a signed link to it.
 func (s *Server) screenshotPage(ctx context.Context, runID string, pageID int64) (sqlc.ResearchPage, error) {
-	if kind, _, err := workflows.ParseRunID(runID); err != nil || kind != workflows.KindResearch {
+	if kind, _, err := groundwork.ParseRunID(runID); err != nil || kind != groundwork.KindResearch {
 		return sqlc.ResearchPage{}, notFound("screenshot")
 	}
 	owner := ""

@@ -13,9 +13,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Run is a run as the API shows it.
@@ -48,7 +48,7 @@ type RunError struct {
 	Message string `json:"message"`
 }
 
-func progressOf(p workflows.Progress) RunProgress {
+func progressOf(p groundwork.Progress) RunProgress {
 	return RunProgress{
 		Stage: p.Stage, Done: p.Done, Total: p.Total, Percent: p.Percent(),
 		Message: p.Message, UpdatedAt: p.UpdatedAt, Version: p.Version, Text: p.Text,
@@ -134,7 +134,7 @@ func (s *Server) registerRuns() {
 
 // ownedRun loads a run the caller owns; anything else is 404.
 func (s *Server) ownedRun(ctx context.Context, owner, id string) (sqlc.Run, error) {
-	if _, _, err := workflows.ParseRunID(id); err != nil {
+	if _, _, err := groundwork.ParseRunID(id); err != nil {
 		return sqlc.Run{}, notFound("run")
 	}
 	row, err := s.q.RunGetForOwner(ctx, sqlc.RunGetForOwnerParams{ID: id, OwnerID: owner})
@@ -159,7 +159,7 @@ func (s *Server) listRuns(ctx context.Context, owner string, in *listRunsInput) 
 	if in.Cursor != "" {
 		t, id, err := decodeCursor(in.Cursor)
 		if err != nil {
-			return nil, problem(http.StatusBadRequest, SlugMalformed, "cursor is not one this API returned")
+			return nil, problem(http.StatusBadRequest, groundwork.SlugMalformed, "cursor is not one this API returned")
 		}
 		params.BeforeCreatedAt, params.BeforeID = &t, id
 	}
@@ -202,7 +202,7 @@ func decodeCursor(c string) (time.Time, string, error) {
 
 // runFromRow renders a stored run; live, when set, is the workflow's
 // current progress for an open run.
-func (s *Server) runFromRow(row sqlc.Run, live *workflows.Progress) Run {
+func (s *Server) runFromRow(row sqlc.Run, live *groundwork.Progress) Run {
 	run := Run{
 		ID:        row.ID,
 		Kind:      row.Kind,
@@ -210,7 +210,7 @@ func (s *Server) runFromRow(row sqlc.Run, live *workflows.Progress) Run {
 		CreatedAt: row.CreatedAt.UTC(),
 		UpdatedAt: row.UpdatedAt.UTC(),
 	}
-	var p workflows.Progress
+	var p groundwork.Progress
 	switch {
 	case live != nil:
 		p = *live
@@ -220,7 +220,7 @@ func (s *Server) runFromRow(row sqlc.Run, live *workflows.Progress) Run {
 	case len(row.Progress) > 0:
 		_ = json.Unmarshal(row.Progress, &p)
 	default:
-		p = workflows.Progress{Stage: string(row.Status), UpdatedAt: row.UpdatedAt}
+		p = groundwork.Progress{Stage: string(row.Status), UpdatedAt: row.UpdatedAt}
 	}
 	run.Progress = progressOf(p)
 	if len(row.Result) > 0 && row.Status == sqlc.RunStatusSucceeded {
@@ -242,7 +242,7 @@ func (s *Server) runFromRow(row sqlc.Run, live *workflows.Progress) Run {
 // decorateResult adds what is computed at read time, such as a fresh
 // signed download link.
 func (s *Server) decorateResult(row sqlc.Run, res map[string]any) {
-	if row.Kind == string(workflows.KindExport) {
+	if row.Kind == string(groundwork.KindExport) {
 		// An export past its TTL has no file left to link to.
 		if id, ok := res["export_id"].(string); ok && res["expired"] != true {
 			res["download_url"] = s.downloadURL(id)
@@ -259,7 +259,7 @@ func (s *Server) cancelRun(ctx context.Context, owner, id string) (Run, error) {
 		if row.Status == sqlc.RunStatusCanceled {
 			return s.runFromRow(row, nil), nil
 		}
-		return Run{}, problem(http.StatusConflict, SlugRunClosed, fmt.Sprintf("the run already %s", row.Status))
+		return Run{}, problem(http.StatusConflict, groundwork.SlugRunClosed, fmt.Sprintf("the run already %s", row.Status))
 	}
 	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

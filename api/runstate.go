@@ -14,9 +14,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // queryTimeout bounds a progress query. A run whose first workflow task has
@@ -30,7 +30,7 @@ const lostStartWindow = time.Minute
 // liveState is what Temporal says of an open run.
 type liveState struct {
 	// Progress is set when the workflow answered the query.
-	Progress *workflows.Progress
+	Progress *groundwork.Progress
 	// Closed is set when the workflow is no longer running.
 	Closed bool
 	// Missing is set when Temporal has no such workflow.
@@ -55,7 +55,7 @@ func (s *Server) readRun(ctx context.Context, owner, id string) (Run, error) {
 	}
 	switch {
 	case st.Progress != nil:
-		if st.Progress.Stage != workflows.StageQueued && row.Status == sqlc.RunStatusQueued {
+		if st.Progress.Stage != groundwork.StageQueued && row.Status == sqlc.RunStatusQueued {
 			row.Status = sqlc.RunStatusRunning
 		}
 		return s.runFromRow(row, st.Progress), nil
@@ -94,7 +94,7 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 		defer cancel()
 		resp, err := s.d.Temporal.QueryWorkflowWithOptions(qctx, &client.QueryWorkflowWithOptionsRequest{
 			WorkflowID: id,
-			QueryType:  workflows.QueryProgress,
+			QueryType:  groundwork.QueryProgress,
 			// A closed workflow is not replayed to answer: its outcome
 			// comes from Postgres or DescribeWorkflowExecution.
 			QueryRejectCondition: enumspb.QUERY_REJECT_CONDITION_NOT_OPEN,
@@ -115,12 +115,12 @@ func (s *Server) live(ctx context.Context, id string) (liveState, error) {
 			return liveState{Closed: true}, nil
 		}
 		s.metrics.progressQueries.WithLabelValues("answered").Inc()
-		var p workflows.Progress
+		var p groundwork.Progress
 		if err := resp.QueryResult.Get(&p); err != nil {
 			return nil, fmt.Errorf("decode progress: %w", err)
 		}
 		switch p.Stage {
-		case "rendering", workflows.StageGenerating, workflows.StageFetching, workflows.StageDiscovering:
+		case "rendering", groundwork.StageGenerating, groundwork.StageFetching, groundwork.StageDiscovering:
 			s.addActivityProgress(qctx, id, &p)
 		}
 		return liveState{Progress: &p}, nil
@@ -162,7 +162,7 @@ func (s *Server) closeRun(ctx context.Context, row sqlc.Run, status sqlc.RunStat
 	if runErr != nil {
 		errJSON, _ = json.Marshal(runErr)
 	}
-	prog, _ := json.Marshal(workflows.Progress{Stage: string(status), UpdatedAt: s.d.Now()})
+	prog, _ := json.Marshal(groundwork.Progress{Stage: string(status), UpdatedAt: s.d.Now()})
 	closed, err := s.q.RunFinish(ctx, sqlc.RunFinishParams{ID: row.ID, Status: status, Error: errJSON, Progress: prog})
 	if db.IsNotFound(err) {
 		closed, err = s.q.RunGet(ctx, row.ID)
@@ -206,7 +206,7 @@ func isTimeout(err error) bool {
 // last heartbeat, which the workflow itself never sees: a render's page or
 // row count, a generation's tokens and text so far. Best effort: without
 // it the stage-level progress stands.
-func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflows.Progress) {
+func (s *Server) addActivityProgress(ctx context.Context, id string, p *groundwork.Progress) {
 	desc, err := s.d.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		return
@@ -229,8 +229,8 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 			continue
 		}
 		switch pa.GetActivityType().GetName() {
-		case workflows.ActivityExportRender:
-			var rp workflows.RenderProgress
+		case groundwork.ActivityExportRender:
+			var rp groundwork.RenderProgress
 			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &rp); err != nil || rp.Done == 0 {
 				continue
 			}
@@ -240,8 +240,8 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 			} else {
 				p.Message = fmt.Sprintf("rendering %s %d", rp.Unit, rp.Done)
 			}
-		case workflows.ActivityResearchFetch:
-			var hb workflows.PageHeartbeat
+		case groundwork.ActivityResearchFetch:
+			var hb groundwork.PageHeartbeat
 			switch err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); {
 			case err != nil || hb.URL == "":
 			case hb.Phase == "waiting":
@@ -249,8 +249,8 @@ func (s *Server) addActivityProgress(ctx context.Context, id string, p *workflow
 			default:
 				pages = append(pages, hb.URL)
 			}
-		case workflows.ActivityLLMGenerate:
-			var hb workflows.GenerateHeartbeat
+		case groundwork.ActivityLLMGenerate:
+			var hb groundwork.GenerateHeartbeat
 			if err := dc.FromPayloads(pa.GetHeartbeatDetails(), &hb); err != nil {
 				continue
 			}

@@ -25,6 +25,7 @@ import (
 	"gocloud.dev/blob"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
@@ -143,7 +144,7 @@ func New(d Deps) *Server {
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, problem(http.StatusNotFound, SlugNotFound, "no such route"))
+		writeProblem(w, problem(http.StatusNotFound, groundwork.SlugNotFound, "no such route"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, problem(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
@@ -164,7 +165,7 @@ func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
 	b, err := json.Marshal(s.api.OpenAPI())
 	if err != nil {
-		writeProblem(w, problem(http.StatusInternalServerError, SlugInternal, "cannot render the OpenAPI document"))
+		writeProblem(w, problem(http.StatusInternalServerError, groundwork.SlugInternal, "cannot render the OpenAPI document"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.oai.openapi+json;version=3.1")

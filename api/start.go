@@ -13,66 +13,28 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
-// runKind describes how a kind of run is started.
-type runKind struct {
-	workflow string
-	timeout  time.Duration
-	input    func(row sqlc.Run) any
-}
-
-var kinds = map[workflows.Kind]runKind{
-	workflows.KindExport: {
-		workflow: "Export",
-		timeout:  time.Hour,
-		input: func(row sqlc.Run) any {
-			return workflows.ExportInput{RunID: row.ID, OwnerID: row.OwnerID}
-		},
-	},
-	workflows.KindGeneration: {
-		workflow: "Generate",
-		// Room for queueing behind the token budget and for retries
-		// through a provider outage.
-		timeout: time.Hour,
-		input: func(row sqlc.Run) any {
-			return workflows.GenerateInput{RunID: row.ID, OwnerID: row.OwnerID}
-		},
-	},
-	workflows.KindResearch: {
-		workflow: "Research",
-		// Fifty pages at one request per second per domain, with room
-		// for retries and the summary's wait for the token budget.
-		timeout: 2 * time.Hour,
-		input: func(row sqlc.Run) any {
-			return workflows.ResearchInput{RunID: row.ID, OwnerID: row.OwnerID}
-		},
-	},
-	workflows.KindAirtableSync: {
-		workflow: "AirtableSync",
-		// Ten thousand records at 5 requests/s take minutes; an outage
-		// of Airtable, retried, may take longer.
-		timeout: 6 * time.Hour,
-		input: func(row sqlc.Run) any {
-			return workflows.AirtableSyncInput{RunID: row.ID, OwnerID: row.OwnerID}
-		},
-	},
-}
+// Typed keys of the search attributes runs are started with.
+var (
+	searchAttrOwner = temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrOwnerName)
+	searchAttrKind  = temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrKindName)
+)
 
 // startRequest is a validated request to start a run.
 type startRequest struct {
 	owner          string
-	kind           workflows.Kind
+	kind           groundwork.Kind
 	idempotencyKey string
 	// body is the validated request, stored for the workflow to load.
 	body []byte
 }
 
 // startOutput starts a run of kind for the caller and answers 202 with it.
-func (s *Server) startOutput(ctx context.Context, kind workflows.Kind, idempotencyKey string, body []byte) (*startRunOutput, error) {
+func (s *Server) startOutput(ctx context.Context, kind groundwork.Kind, idempotencyKey string, body []byte) (*startRunOutput, error) {
 	p, _ := PrincipalFrom(ctx)
 	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, kind: kind, idempotencyKey: idempotencyKey, body: body})
 	if err != nil {
@@ -86,14 +48,14 @@ func (s *Server) startOutput(ctx context.Context, kind workflows.Kind, idempoten
 // left half written. A repeated Idempotency-Key returns the first run (and
 // created=false), or 409 when the body differs.
 func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool, error) {
-	sum := workflows.RequestHash(req.kind, req.body)
+	sum := groundwork.RequestHash(req.kind, req.body)
 	var key *string
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
 	created := true
 	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
-		ID:             workflows.NewRunID(req.kind, s.d.Now()),
+		ID:             groundwork.NewRunID(req.kind, s.d.Now()),
 		OwnerID:        req.owner,
 		Kind:           string(req.kind),
 		IdempotencyKey: key,
@@ -105,7 +67,7 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		created = false
 		row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
 		if err == nil && !bytes.Equal(row.RequestHash, sum) {
-			return sqlc.Run{}, false, problem(http.StatusConflict, SlugConflict, "this Idempotency-Key was used with a different request body")
+			return sqlc.Run{}, false, problem(http.StatusConflict, groundwork.SlugConflict, "this Idempotency-Key was used with a different request body")
 		}
 	}
 	if err != nil {
@@ -132,29 +94,29 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 // startWorkflow starts the run's workflow; starting one that already runs
 // is not an error, which makes the call safe to repeat.
 func (s *Server) startWorkflow(ctx context.Context, row sqlc.Run) error {
-	k, ok := kinds[workflows.Kind(row.Kind)]
-	if !ok {
+	k := groundwork.Kind(row.Kind).Spec()
+	if k.Workflow == "" {
 		return fmt.Errorf("no workflow for kind %q", row.Kind)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_, err := s.d.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
 		ID:                       row.ID,
-		TaskQueue:                workflows.TaskQueueDefault,
-		WorkflowExecutionTimeout: k.timeout,
+		TaskQueue:                groundwork.TaskQueueDefault,
+		WorkflowExecutionTimeout: k.ExecutionTimeout,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchAttrOwner.ValueSet(row.OwnerID),
-			workflows.SearchAttrKind.ValueSet(row.Kind),
+			searchAttrOwner.ValueSet(row.OwnerID),
+			searchAttrKind.ValueSet(row.Kind),
 		),
 		EnableEagerStart: s.d.EagerStart,
-	}, k.workflow, k.input(row))
+	}, k.Workflow, groundwork.RunInput{RunID: row.ID, OwnerID: row.OwnerID})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("start %s workflow: %w", k.workflow, err)
+		return fmt.Errorf("start %s workflow: %w", k.Workflow, err)
 	}
 	return nil
 }

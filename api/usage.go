@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/document"
 )
@@ -75,7 +76,7 @@ func (s *Server) registerUsage() {
 			errs = append(errs, document.FieldError{Field: "to", Message: "must be after from"})
 		}
 		if len(errs) > 0 {
-			return nil, problem(http.StatusUnprocessableEntity, SlugValidation, "the usage query is invalid", errs...)
+			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the usage query is invalid", errs...)
 		}
 		rows, err := s.q.LLMUsageSummary(ctx, sqlc.LLMUsageSummaryParams{OwnerID: p.UserID, FromTime: from, ToTime: to})
 		if err != nil {

@@ -12,11 +12,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 const testBase = "appTestBase123456"
@@ -548,7 +548,7 @@ func TestAirtableSchedule(t *testing.T) {
 	id := f.createMapping(c, "scheduled", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		map[string]any{"schedule": "1h"})
 	ctx := context.Background()
-	h := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleIDForMapping(id))
+	h := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, groundwork.ScheduleIDForMapping(id))
 	desc, err := h.Describe(ctx)
 	if err != nil {
 		t.Fatalf("the mapping's schedule: %v", err)
@@ -596,7 +596,7 @@ func TestAirtableSchedule(t *testing.T) {
 	if resp := c.do(http.MethodDelete, "/v1/airtable/mappings/"+id2, nil); resp.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", resp.Status, resp.Body)
 	}
-	if _, err := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleIDForMapping(id2)).Describe(ctx); err == nil {
+	if _, err := f.s.App.Temporal.ScheduleClient().GetHandle(ctx, groundwork.ScheduleIDForMapping(id2)).Describe(ctx); err == nil {
 		t.Fatal("the schedule survived its mapping")
 	}
 	if resp := c.do(http.MethodGet, "/v1/airtable/mappings/"+id2, nil); resp.Status != http.StatusNotFound {

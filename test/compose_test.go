@@ -21,9 +21,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // composeSigningKey stands in for the signing key docker-compose.yml
@@ -382,7 +382,7 @@ func TestComposeRegistersSearchAttributes(t *testing.T) {
 	if !strings.Contains(script, "search-attribute create") {
 		t.Fatalf("temporal-setup does not create search attributes: %q", script)
 	}
-	for _, name := range []string{workflows.SearchAttrOwnerName, workflows.SearchAttrKindName} {
+	for _, name := range []string{groundwork.SearchAttrOwnerName, groundwork.SearchAttrKindName} {
 		if !regexp.MustCompile(`(?m)^\s*ensure ` + name + `$`).MatchString(script) {
 			t.Errorf("temporal-setup does not register %s", name)
 		}

@@ -22,11 +22,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 func pngBase64(t *testing.T) string {
@@ -311,7 +311,7 @@ func TestExpiredExportsAreCleanedUpBySchedule(t *testing.T) {
 	if err := worker.EnsureSchedules(ctx, s.App.Temporal, 2*time.Hour); err != nil {
 		t.Fatalf("ensuring an existing schedule again: %v", err)
 	}
-	h := s.App.Temporal.ScheduleClient().GetHandle(ctx, workflows.ScheduleExportsCleanup)
+	h := s.App.Temporal.ScheduleClient().GetHandle(ctx, groundwork.ScheduleExportsCleanup)
 	// Nothing has expired yet: a run of the schedule deletes nothing.
 	if err := h.Trigger(ctx, clientTrigger()); err != nil {
 		t.Fatal(err)
@@ -367,7 +367,7 @@ func waitScheduleRuns(t *testing.T, c client.Client, h client.ScheduleHandle, n 
 		last = d.Info.RecentActions[len(d.Info.RecentActions)-1].StartWorkflowResult
 		return true
 	})
-	var res workflows.CleanupResult
+	var res groundwork.CleanupResult
 	if err := c.GetWorkflow(ctx, last.WorkflowID, last.FirstExecutionRunID).Get(ctx, &res); err != nil {
 		t.Fatalf("cleanup run: %v", err)
 	}

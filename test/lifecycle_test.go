@@ -15,10 +15,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // sseEvent is one Server-Sent Event.
@@ -249,12 +249,12 @@ func TestRunWithoutWorkflow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fresh := workflows.NewRunID(workflows.KindExport, time.Now())
+	fresh := groundwork.NewRunID(groundwork.KindExport, time.Now())
 	record(fresh)
 	if done := c.waitRun(fresh); done.Status != "succeeded" {
 		t.Fatalf("fresh lost start: %s %+v", done.Status, done.Error)
 	}
-	old := workflows.NewRunID(workflows.KindExport, time.Now())
+	old := groundwork.NewRunID(groundwork.KindExport, time.Now())
 	record(old)
 	if _, err := s.App.Pool.Exec(ctx, "UPDATE runs SET created_at = now() - interval '2 hours' WHERE id = $1", old); err != nil {
 		t.Fatal(err)

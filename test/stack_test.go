@@ -22,13 +22,13 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/cmd/groundwork/app"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // stack is a running API (and optionally worker) on real dependencies.
@@ -374,7 +374,7 @@ func isProblem(resp response) bool {
 func startedWorkflows(t *testing.T, s *stack, owner string) int {
 	t.Helper()
 	resp, err := s.App.Temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
-		Query: workflows.SearchAttrOwnerName + " = '" + owner + "'",
+		Query: groundwork.SearchAttrOwnerName + " = '" + owner + "'",
 	})
 	if err != nil {
 		t.Fatal(err)

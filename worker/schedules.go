@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
@@ -25,16 +26,16 @@ func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Dur
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cleanupEvery}}}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.ScheduleExportsCleanup,
+		ID:      groundwork.ScheduleExportsCleanup,
 		Spec:    spec,
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
-			ID:                       workflows.ScheduleExportsCleanup,
-			Workflow:                 "ExportsCleanup",
-			TaskQueue:                workflows.TaskQueueDefault,
-			WorkflowExecutionTimeout: time.Hour,
+			ID:                       groundwork.ScheduleExportsCleanup,
+			Workflow:                 groundwork.WorkflowExportsCleanup,
+			TaskQueue:                groundwork.TaskQueueDefault,
+			WorkflowExecutionTimeout: groundwork.ExportsCleanupTimeout,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchAttrKind.ValueSet(workflows.ScheduleExportsCleanup),
+				workflows.SearchAttrKind.ValueSet(groundwork.ScheduleExportsCleanup),
 			),
 		},
 	})
@@ -43,9 +44,9 @@ func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Dur
 	}
 	var exists *serviceerror.AlreadyExists
 	if !errors.As(err, &exists) && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", workflows.ScheduleExportsCleanup, err)
+		return fmt.Errorf("create schedule %s: %w", groundwork.ScheduleExportsCleanup, err)
 	}
-	h := c.ScheduleClient().GetHandle(ctx, workflows.ScheduleExportsCleanup)
+	h := c.ScheduleClient().GetHandle(ctx, groundwork.ScheduleExportsCleanup)
 	err = h.Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			in.Description.Schedule.Spec = &spec
@@ -53,7 +54,7 @@ func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Dur
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", workflows.ScheduleExportsCleanup, err)
+		return fmt.Errorf("update schedule %s: %w", groundwork.ScheduleExportsCleanup, err)
 	}
 	return nil
 }

@@ -17,10 +17,12 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"gocloud.dev/blob"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/activities"
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/workflows"
@@ -88,9 +90,9 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	queues := []string{workflows.TaskQueueDefault, workflows.TaskQueueRender, workflows.TaskQueueLLM, workflows.TaskQueueAirtable}
+	queues := []string{groundwork.TaskQueueDefault, groundwork.TaskQueueRender, groundwork.TaskQueueLLM, groundwork.TaskQueueAirtable}
 	if d.Browser != nil {
-		queues = append(queues, workflows.TaskQueueBrowser)
+		queues = append(queues, groundwork.TaskQueueBrowser)
 	}
 	d.Log.Info("worker started", "task_queues", queues, "pollers", d.Pollers, "llm_providers", d.LLM.Names())
 	<-ctx.Done()
@@ -121,8 +123,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		TTL:          d.ExportTTL,
 		MaxFileBytes: d.MaxFileBytes,
 		QuotaBytes:   d.QuotaBytes,
-		Sources: activities.Sources{Pool: d.Pool, Kinds: map[workflows.Kind]activities.Source{
-			workflows.KindResearch: &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
+		Sources: activities.Sources{Pool: d.Pool, Kinds: map[groundwork.Kind]activities.Source{
+			groundwork.KindResearch: &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
 		}},
 		Now: d.Now,
 	}
@@ -132,31 +134,31 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		return nil, err
 	}
 
-	main := sdkworker.New(d.Client, workflows.TaskQueueDefault, sdkworker.Options{
+	main := sdkworker.New(d.Client, groundwork.TaskQueueDefault, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: pollers,
 		MaxConcurrentActivityTaskPollers: pollers,
 		WorkerStopTimeout:                30 * time.Second,
 	})
 	workflows.RegisterAll(main)
-	main.RegisterActivityWithOptions(exports.ExportsDeleteExpired, activity.RegisterOptions{Name: workflows.ActivityExportsDeleteExpired})
+	main.RegisterActivityWithOptions(exports.ExportsDeleteExpired, activity.RegisterOptions{Name: groundwork.ActivityExportsDeleteExpired})
 	// Local activities run inside this worker's workflow tasks.
-	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: workflows.ActivityExportPrepare})
-	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: workflows.ActivityExportRecord})
-	main.RegisterActivityWithOptions(exports.ExportDiscard, activity.RegisterOptions{Name: workflows.ActivityExportDiscard})
-	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: workflows.ActivityGenerateRecord})
-	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: workflows.ActivityGenerateDiscard})
+	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: groundwork.ActivityExportPrepare})
+	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: groundwork.ActivityExportRecord})
+	main.RegisterActivityWithOptions(exports.ExportDiscard, activity.RegisterOptions{Name: groundwork.ActivityExportDiscard})
+	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: groundwork.ActivityGenerateRecord})
+	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: groundwork.ActivityGenerateDiscard})
 	res := newResearch(d)
-	main.RegisterActivityWithOptions(res.ResearchPrepare, activity.RegisterOptions{Name: workflows.ActivityResearchPrepare})
-	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: workflows.ActivityResearchReport})
-	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: workflows.ActivityResearchRecord})
-	main.RegisterActivityWithOptions(res.ResearchDiscard, activity.RegisterOptions{Name: workflows.ActivityResearchDiscard})
+	main.RegisterActivityWithOptions(res.ResearchPrepare, activity.RegisterOptions{Name: groundwork.ActivityResearchPrepare})
+	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: groundwork.ActivityResearchReport})
+	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: groundwork.ActivityResearchRecord})
+	main.RegisterActivityWithOptions(res.ResearchDiscard, activity.RegisterOptions{Name: groundwork.ActivityResearchDiscard})
 
-	render := sdkworker.New(d.Client, workflows.TaskQueueRender, sdkworker.Options{
+	render := sdkworker.New(d.Client, groundwork.TaskQueueRender, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
 		MaxConcurrentActivityExecutionSize: renderConc,
 		WorkerStopTimeout:                  30 * time.Second,
 	})
-	render.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: workflows.ActivityExportRender})
+	render.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: groundwork.ActivityExportRender})
 
 	rpm := d.LLM.RequestsPerMinute
 	if rpm <= 0 {
@@ -164,7 +166,7 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		// request a minute, which would starve research summaries too.
 		rpm = config.DefaultLLMRequestsPerMinute
 	}
-	llmQueue := sdkworker.New(d.Client, workflows.TaskQueueLLM, sdkworker.Options{
+	llmQueue := sdkworker.New(d.Client, groundwork.TaskQueueLLM, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers: pollers,
 		// Most LLM activities wait on the token budget or the network.
 		MaxConcurrentActivityExecutionSize: 500,
@@ -175,29 +177,29 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		MaxHeartbeatThrottleInterval: time.Second,
 		WorkerStopTimeout:            30 * time.Second,
 	})
-	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: workflows.ActivityLLMGenerate})
-	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: workflows.ActivityResearchSummarize})
+	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
+	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: groundwork.ActivityResearchSummarize})
 	workers := []sdkworker.Worker{main, render, llmQueue}
 
 	at := newAirtable(d)
-	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: workflows.ActivityAirtablePrepare})
-	main.RegisterActivityWithOptions(at.AirtablePlan, activity.RegisterOptions{Name: workflows.ActivityAirtablePlan})
-	main.RegisterActivityWithOptions(at.AirtableFinish, activity.RegisterOptions{Name: workflows.ActivityAirtableFinish})
-	main.RegisterActivityWithOptions(at.AirtableDiscard, activity.RegisterOptions{Name: workflows.ActivityAirtableDiscard})
-	main.RegisterActivityWithOptions(at.AirtableLaunch, activity.RegisterOptions{Name: workflows.ActivityAirtableLaunch})
-	airtableQueue := sdkworker.New(d.Client, workflows.TaskQueueAirtable, sdkworker.Options{
+	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: groundwork.ActivityAirtablePrepare})
+	main.RegisterActivityWithOptions(at.AirtablePlan, activity.RegisterOptions{Name: groundwork.ActivityAirtablePlan})
+	main.RegisterActivityWithOptions(at.AirtableFinish, activity.RegisterOptions{Name: groundwork.ActivityAirtableFinish})
+	main.RegisterActivityWithOptions(at.AirtableDiscard, activity.RegisterOptions{Name: groundwork.ActivityAirtableDiscard})
+	main.RegisterActivityWithOptions(at.AirtableLaunch, activity.RegisterOptions{Name: groundwork.ActivityAirtableLaunch})
+	airtableQueue := sdkworker.New(d.Client, groundwork.TaskQueueAirtable, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers: pollers,
 		// Syncs wait on the shared per-base buckets, not on CPU.
 		MaxConcurrentActivityExecutionSize: 50,
 		WorkerStopTimeout:                  30 * time.Second,
 	})
-	airtableQueue.RegisterActivityWithOptions(at.AirtableFetch, activity.RegisterOptions{Name: workflows.ActivityAirtableFetch})
-	airtableQueue.RegisterActivityWithOptions(at.AirtableApply, activity.RegisterOptions{Name: workflows.ActivityAirtableApply})
+	airtableQueue.RegisterActivityWithOptions(at.AirtableFetch, activity.RegisterOptions{Name: groundwork.ActivityAirtableFetch})
+	airtableQueue.RegisterActivityWithOptions(at.AirtableApply, activity.RegisterOptions{Name: groundwork.ActivityAirtableApply})
 	workers = append(workers, airtableQueue)
 
 	if d.Browser != nil {
 		tabs := max(d.Research.Tabs, 1)
-		browserQueue := sdkworker.New(d.Client, workflows.TaskQueueBrowser, sdkworker.Options{
+		browserQueue := sdkworker.New(d.Client, groundwork.TaskQueueBrowser, sdkworker.Options{
 			MaxConcurrentActivityTaskPollers: min(pollers, tabs),
 			// One page per Chrome tab: a sixth page would only wait
 			// here for a tab instead of on the queue, where another
@@ -205,8 +207,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 			MaxConcurrentActivityExecutionSize: tabs,
 			WorkerStopTimeout:                  30 * time.Second,
 		})
-		browserQueue.RegisterActivityWithOptions(res.ResearchFetch, activity.RegisterOptions{Name: workflows.ActivityResearchFetch})
-		browserQueue.RegisterActivityWithOptions(res.ResearchDiscover, activity.RegisterOptions{Name: workflows.ActivityResearchDiscover})
+		browserQueue.RegisterActivityWithOptions(res.ResearchFetch, activity.RegisterOptions{Name: groundwork.ActivityResearchFetch})
+		browserQueue.RegisterActivityWithOptions(res.ResearchDiscover, activity.RegisterOptions{Name: groundwork.ActivityResearchDiscover})
 		workers = append(workers, browserQueue)
 	}
 	return workers, nil
@@ -274,8 +276,8 @@ func newAirtable(d Deps) *activities.Airtable {
 		// 10 ms past its slot moves or retakes it, and the rest is for the
 		// network (at 97 %, 21 ms was once too little: one request reached
 		// the bench's fake 33 ms after its own proxy saw it).
-		PerBase:  &activities.SlotLimiter{Pool: d.Pool, PerSecond: perBase * airtableHeadroom, Tolerance: 10 * time.Millisecond},
-		PerToken: &activities.SlotLimiter{Pool: d.Pool, PerSecond: perToken * airtableHeadroom, Tolerance: 10 * time.Millisecond},
+		PerBase:  &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perBase * airtableHeadroom, Tolerance: 10 * time.Millisecond},
+		PerToken: &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perToken * airtableHeadroom, Tolerance: 10 * time.Millisecond},
 		Lockout:  cfg.Lockout,
 		Schemas:  schemas,
 		Log:      d.Log,
@@ -284,11 +286,11 @@ func newAirtable(d Deps) *activities.Airtable {
 
 // newResearch builds the research activities from the configuration.
 func newResearch(d Deps) *activities.Research {
-	var domains *activities.TokenBucket
+	var domains *pglimit.TokenBucket
 	if d.Research.DomainRate > 0 {
 		// A bucket of one: requests to a domain are spaced evenly, never
 		// bunched into a burst.
-		domains = &activities.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: 250 * time.Millisecond}
+		domains = &pglimit.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: 250 * time.Millisecond}
 	}
 	return &activities.Research{
 		Pool:      d.Pool,
@@ -318,7 +320,7 @@ func newLLM(d Deps) (*activities.LLM, error) {
 	return &activities.LLM{
 		Pool:      d.Pool,
 		Providers: providers,
-		Tokens: &activities.TokenBucket{
+		Tokens: &pglimit.TokenBucket{
 			Pool: d.Pool, PerMinute: int64(d.LLM.TokensPerMinute), Burst: int64(d.LLM.TokenBurst),
 		},
 		Prices:             d.LLM.Prices,

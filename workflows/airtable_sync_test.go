@@ -13,22 +13,24 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Stand-ins for the AirtableSync workflow's activities.
-func airtablePrepare(context.Context, AirtableSyncInput) (AirtablePrepared, error) {
-	return AirtablePrepared{}, nil
+func airtablePrepare(context.Context, groundwork.AirtableSyncInput) (groundwork.AirtablePrepared, error) {
+	return groundwork.AirtablePrepared{}, nil
 }
-func airtableFetch(context.Context, AirtableFetchInput) (AirtableFetchOutput, error) {
-	return AirtableFetchOutput{}, nil
+func airtableFetch(context.Context, groundwork.AirtableFetchInput) (groundwork.AirtableFetchOutput, error) {
+	return groundwork.AirtableFetchOutput{}, nil
 }
-func airtablePlan(context.Context, AirtablePlanInput) (AirtablePlanResult, error) {
-	return AirtablePlanResult{}, nil
+func airtablePlan(context.Context, groundwork.AirtablePlanInput) (groundwork.AirtablePlanResult, error) {
+	return groundwork.AirtablePlanResult{}, nil
 }
-func airtableApply(context.Context, AirtableApplyInput) (AirtableApplyOutput, error) {
-	return AirtableApplyOutput{}, nil
+func airtableApply(context.Context, groundwork.AirtableApplyInput) (groundwork.AirtableApplyOutput, error) {
+	return groundwork.AirtableApplyOutput{}, nil
 }
-func airtableFinish(context.Context, AirtableFinishInput) error { return nil }
+func airtableFinish(context.Context, groundwork.AirtableFinishInput) error { return nil }
 
 func newAirtableEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
@@ -37,8 +39,8 @@ func newAirtableEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(AirtableSync, workflow.RegisterOptions{Name: "AirtableSync"})
 	for name, fn := range map[string]any{
-		ActivityAirtablePrepare: airtablePrepare, ActivityAirtableFetch: airtableFetch, ActivityAirtablePlan: airtablePlan,
-		ActivityAirtableApply: airtableApply, ActivityAirtableFinish: airtableFinish, ActivityAirtableDiscard: discard,
+		groundwork.ActivityAirtablePrepare: airtablePrepare, groundwork.ActivityAirtableFetch: airtableFetch, groundwork.ActivityAirtablePlan: airtablePlan,
+		groundwork.ActivityAirtableApply: airtableApply, groundwork.ActivityAirtableFinish: airtableFinish, groundwork.ActivityAirtableDiscard: discard,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -51,12 +53,12 @@ func newAirtableEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 // planning again.
 func TestAirtableSyncContinuesAsNewAndResumes(t *testing.T) {
 	env := newAirtableEnv(t)
-	in := AirtableSyncInput{RunID: "airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1", Batches: AirtableBatches{BatchesPerRun: 2}}
-	env.OnActivity(ActivityAirtablePrepare, ctxAny, anyArg).Return(AirtablePrepared{MappingID: "map_1"}, nil)
+	in := groundwork.AirtableSyncInput{RunID: "airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1", Batches: groundwork.AirtableBatches{BatchesPerRun: 2}}
+	env.OnActivity(groundwork.ActivityAirtablePrepare, ctxAny, anyArg).Return(groundwork.AirtablePrepared{MappingID: "map_1"}, nil)
 	var offsets []string
-	env.OnActivity(ActivityAirtableFetch, ctxAny, anyArg).Return(func(_ context.Context, f AirtableFetchInput) (AirtableFetchOutput, error) {
+	env.OnActivity(groundwork.ActivityAirtableFetch, ctxAny, anyArg).Return(func(_ context.Context, f groundwork.AirtableFetchInput) (groundwork.AirtableFetchOutput, error) {
 		offsets = append(offsets, f.Offset)
-		return AirtableFetchOutput{Records: 100, Offset: fmt.Sprintf("itr%d", len(offsets))}, nil
+		return groundwork.AirtableFetchOutput{Records: 100, Offset: fmt.Sprintf("itr%d", len(offsets))}, nil
 	})
 	env.ExecuteWorkflow(AirtableSync, in)
 	var can *workflow.ContinueAsNewError
@@ -66,7 +68,7 @@ func TestAirtableSyncContinuesAsNewAndResumes(t *testing.T) {
 	if len(offsets) != 2 || offsets[1] != "itr1" {
 		t.Fatalf("offsets %v", offsets)
 	}
-	var next AirtableSyncInput
+	var next groundwork.AirtableSyncInput
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +80,11 @@ func TestAirtableSyncContinuesAsNewAndResumes(t *testing.T) {
 	// applies what is left and finishes.
 	env = newAirtableEnv(t)
 	next.State.ReadDone = true
-	next.State.Plan = &AirtablePlanResult{Decisions: 30}
+	next.State.Plan = &groundwork.AirtablePlanResult{Decisions: 30}
 	next.State.Applied = 10
-	env.OnActivity(ActivityAirtableApply, ctxAny, anyArg).Return(AirtableApplyOutput{Applied: 20}, nil)
-	var finished AirtableFinishInput
-	env.OnActivity(ActivityAirtableFinish, ctxAny, anyArg).Return(func(_ context.Context, f AirtableFinishInput) error {
+	env.OnActivity(groundwork.ActivityAirtableApply, ctxAny, anyArg).Return(groundwork.AirtableApplyOutput{Applied: 20}, nil)
+	var finished groundwork.AirtableFinishInput
+	env.OnActivity(groundwork.ActivityAirtableFinish, ctxAny, anyArg).Return(func(_ context.Context, f groundwork.AirtableFinishInput) error {
 		finished = f
 		return nil
 	})
@@ -90,7 +92,7 @@ func TestAirtableSyncContinuesAsNewAndResumes(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if finished.State.Applied != 30 || finished.Progress.Stage != StageDone || finished.Progress.Done != 30 {
+	if finished.State.Applied != 30 || finished.Progress.Stage != groundwork.StageDone || finished.Progress.Done != 30 {
 		t.Fatalf("finished %+v", finished)
 	}
 }

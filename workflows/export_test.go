@@ -15,14 +15,22 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Stand-ins registered under the real activity names; each test mocks
 // their behaviour with OnActivity.
-func prepare(context.Context, string) (ExportPlan, error)                 { return ExportPlan{}, nil }
-func renderFile(context.Context, ExportRenderInput) (RenderedFile, error) { return RenderedFile{}, nil }
-func record(context.Context, ExportRecordInput) (ExportResult, error)     { return ExportResult{}, nil }
-func discard(context.Context, RunDiscardInput) error                      { return nil }
+func prepare(context.Context, string) (groundwork.ExportPlan, error) {
+	return groundwork.ExportPlan{}, nil
+}
+func renderFile(context.Context, groundwork.ExportRenderInput) (groundwork.RenderedFile, error) {
+	return groundwork.RenderedFile{}, nil
+}
+func record(context.Context, groundwork.ExportRecordInput) (groundwork.ExportResult, error) {
+	return groundwork.ExportResult{}, nil
+}
+func discard(context.Context, groundwork.RunDiscardInput) error { return nil }
 
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
@@ -30,22 +38,22 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	s.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Export, workflow.RegisterOptions{Name: "Export"})
-	env.RegisterActivityWithOptions(prepare, activity.RegisterOptions{Name: ActivityExportPrepare})
-	env.RegisterActivityWithOptions(renderFile, activity.RegisterOptions{Name: ActivityExportRender})
-	env.RegisterActivityWithOptions(record, activity.RegisterOptions{Name: ActivityExportRecord})
-	env.RegisterActivityWithOptions(discard, activity.RegisterOptions{Name: ActivityExportDiscard})
+	env.RegisterActivityWithOptions(prepare, activity.RegisterOptions{Name: groundwork.ActivityExportPrepare})
+	env.RegisterActivityWithOptions(renderFile, activity.RegisterOptions{Name: groundwork.ActivityExportRender})
+	env.RegisterActivityWithOptions(record, activity.RegisterOptions{Name: groundwork.ActivityExportRecord})
+	env.RegisterActivityWithOptions(discard, activity.RegisterOptions{Name: groundwork.ActivityExportDiscard})
 	return env
 }
 
-var plan = ExportPlan{Format: "csv", Filename: "leads.csv", Rows: 3, Columns: 2}
+var plan = groundwork.ExportPlan{Format: "csv", Filename: "leads.csv", Rows: 3, Columns: 2}
 
-func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) Progress {
+func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) groundwork.Progress {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryProgress)
+	v, err := env.QueryWorkflow(groundwork.QueryProgress)
 	if err != nil {
 		t.Fatalf("query progress: %v", err)
 	}
-	var p Progress
+	var p groundwork.Progress
 	if err := v.Get(&p); err != nil {
 		t.Fatal(err)
 	}
@@ -54,73 +62,73 @@ func queryProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) Progres
 
 func TestExportSucceedsAndReportsProgress(t *testing.T) {
 	env := newEnv(t)
-	in := ExportInput{RunID: "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
-	file := RenderedFile{BlobKey: "exports/x/file.csv", ContentType: "text/csv", SizeBytes: 42, SHA256: "ab", Rows: 3}
-	env.OnActivity(ActivityExportPrepare, ctxAny, in.RunID).Return(plan, nil)
-	var midRender Progress
-	env.OnActivity(ActivityExportRender, ctxAny, ExportRenderInput{RunID: in.RunID}).Return(
-		func(context.Context, ExportRenderInput) (RenderedFile, error) {
+	in := groundwork.ExportInput{RunID: "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
+	file := groundwork.RenderedFile{BlobKey: "exports/x/file.csv", ContentType: "text/csv", SizeBytes: 42, SHA256: "ab", Rows: 3}
+	env.OnActivity(groundwork.ActivityExportPrepare, ctxAny, in.RunID).Return(plan, nil)
+	var midRender groundwork.Progress
+	env.OnActivity(groundwork.ActivityExportRender, ctxAny, groundwork.ExportRenderInput{RunID: in.RunID}).Return(
+		func(context.Context, groundwork.ExportRenderInput) (groundwork.RenderedFile, error) {
 			midRender = queryProgress(t, env)
 			return file, nil
 		})
-	var recorded ExportRecordInput
-	env.OnActivity(ActivityExportRecord, ctxAny, anyArg).Return(
-		func(_ context.Context, rec ExportRecordInput) (ExportResult, error) {
+	var recorded groundwork.ExportRecordInput
+	env.OnActivity(groundwork.ActivityExportRecord, ctxAny, anyArg).Return(
+		func(_ context.Context, rec groundwork.ExportRecordInput) (groundwork.ExportResult, error) {
 			recorded = rec
-			return ExportResult{ExportID: in.RunID, Filename: rec.Plan.Filename, SizeBytes: rec.File.SizeBytes}, nil
+			return groundwork.ExportResult{ExportID: in.RunID, Filename: rec.Plan.Filename, SizeBytes: rec.File.SizeBytes}, nil
 		})
 	env.ExecuteWorkflow(Export, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var res ExportResult
+	var res groundwork.ExportResult
 	if err := env.GetWorkflowResult(&res); err != nil || res.SizeBytes != 42 {
 		t.Fatalf("result %+v (%v)", res, err)
 	}
 	if midRender.Stage != "rendering" || midRender.Total != 3 || midRender.Version < 2 {
 		t.Errorf("progress during render = %+v", midRender)
 	}
-	if !reflect.DeepEqual(recorded.File, file) || recorded.OwnerID != "u1" || recorded.Progress.Stage != StageDone {
+	if !reflect.DeepEqual(recorded.File, file) || recorded.OwnerID != "u1" || recorded.Progress.Stage != groundwork.StageDone {
 		t.Errorf("recorded %+v", recorded)
 	}
 	final := queryProgress(t, env)
-	if final.Stage != StageDone || final.Percent() != 100 || final.Version <= midRender.Version {
+	if final.Stage != groundwork.StageDone || final.Percent() != 100 || final.Version <= midRender.Version {
 		t.Errorf("final progress %+v", final)
 	}
-	env.AssertNotCalled(t, ActivityExportDiscard, ctxAny, anyArg)
+	env.AssertNotCalled(t, groundwork.ActivityExportDiscard, ctxAny, anyArg)
 }
 
 func TestExportInvalidInputFailsAndDiscards(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(ActivityExportPrepare, ctxAny, anyArg).Return(ExportPlan{},
-		temporal.NewNonRetryableApplicationError("rows[0]: bad", ErrTypeInvalidInput, nil))
-	var discarded RunDiscardInput
-	env.OnActivity(ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in RunDiscardInput) error {
+	env.OnActivity(groundwork.ActivityExportPrepare, ctxAny, anyArg).Return(groundwork.ExportPlan{},
+		temporal.NewNonRetryableApplicationError("rows[0]: bad", groundwork.ErrTypeInvalidInput, nil))
+	var discarded groundwork.RunDiscardInput
+	env.OnActivity(groundwork.ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in groundwork.RunDiscardInput) error {
 		discarded = in
 		return nil
 	})
-	env.ExecuteWorkflow(Export, ExportInput{RunID: "r1", OwnerID: "u1"})
+	env.ExecuteWorkflow(Export, groundwork.ExportInput{RunID: "r1", OwnerID: "u1"})
 	var appErr *temporal.ApplicationError
-	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != ErrTypeInvalidInput {
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != groundwork.ErrTypeInvalidInput {
 		t.Fatalf("workflow error = %v", err)
 	}
-	if discarded.Status != "failed" || discarded.Error == nil || discarded.Error.Type != ErrTypeInvalidInput || discarded.Progress.Stage != StageFailed {
+	if discarded.Status != "failed" || discarded.Error == nil || discarded.Error.Type != groundwork.ErrTypeInvalidInput || discarded.Progress.Stage != groundwork.StageFailed {
 		t.Fatalf("discard input = %+v", discarded)
 	}
-	env.AssertNotCalled(t, ActivityExportRender, ctxAny, anyArg)
+	env.AssertNotCalled(t, groundwork.ActivityExportRender, ctxAny, anyArg)
 }
 
 func TestExportInternalErrorsAreNotShownToUsers(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(ActivityExportPrepare, ctxAny, anyArg).Return(plan, nil)
-	env.OnActivity(ActivityExportRender, ctxAny, anyArg).Return(RenderedFile{},
+	env.OnActivity(groundwork.ActivityExportPrepare, ctxAny, anyArg).Return(plan, nil)
+	env.OnActivity(groundwork.ActivityExportRender, ctxAny, anyArg).Return(groundwork.RenderedFile{},
 		temporal.NewNonRetryableApplicationError("dial tcp 10.0.0.5:5432: connection refused", "PgError", nil))
-	var discarded RunDiscardInput
-	env.OnActivity(ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in RunDiscardInput) error {
+	var discarded groundwork.RunDiscardInput
+	env.OnActivity(groundwork.ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in groundwork.RunDiscardInput) error {
 		discarded = in
 		return nil
 	})
-	env.ExecuteWorkflow(Export, ExportInput{RunID: "r1", OwnerID: "u1"})
+	env.ExecuteWorkflow(Export, groundwork.ExportInput{RunID: "r1", OwnerID: "u1"})
 	if env.GetWorkflowError() == nil {
 		t.Fatal("want an error")
 	}
@@ -131,27 +139,27 @@ func TestExportInternalErrorsAreNotShownToUsers(t *testing.T) {
 
 func TestExportCanceledWhileRenderingDiscards(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(ActivityExportPrepare, ctxAny, anyArg).Return(plan, nil)
-	env.OnActivity(ActivityExportRender, ctxAny, anyArg).Return(func(ctx context.Context, _ ExportRenderInput) (RenderedFile, error) {
+	env.OnActivity(groundwork.ActivityExportPrepare, ctxAny, anyArg).Return(plan, nil)
+	env.OnActivity(groundwork.ActivityExportRender, ctxAny, anyArg).Return(func(ctx context.Context, _ groundwork.ExportRenderInput) (groundwork.RenderedFile, error) {
 		// Block until the cancellation reaches the activity, as a
 		// heartbeating render would.
 		<-ctx.Done()
-		return RenderedFile{}, ctx.Err()
+		return groundwork.RenderedFile{}, ctx.Err()
 	})
-	var discarded RunDiscardInput
-	env.OnActivity(ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in RunDiscardInput) error {
+	var discarded groundwork.RunDiscardInput
+	env.OnActivity(groundwork.ActivityExportDiscard, ctxAny, anyArg).Return(func(_ context.Context, in groundwork.RunDiscardInput) error {
 		discarded = in
 		return nil
 	})
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Second)
-	env.ExecuteWorkflow(Export, ExportInput{RunID: "r1", OwnerID: "u1"})
+	env.ExecuteWorkflow(Export, groundwork.ExportInput{RunID: "r1", OwnerID: "u1"})
 	if err := env.GetWorkflowError(); !temporal.IsCanceledError(err) {
 		t.Fatalf("workflow error = %v, want canceled", err)
 	}
-	if discarded.Status != "canceled" || discarded.Error != nil || discarded.Progress.Stage != StageCanceled {
+	if discarded.Status != "canceled" || discarded.Error != nil || discarded.Progress.Stage != groundwork.StageCanceled {
 		t.Fatalf("discard input = %+v", discarded)
 	}
-	env.AssertNotCalled(t, ActivityExportRecord, ctxAny, anyArg)
+	env.AssertNotCalled(t, groundwork.ActivityExportRecord, ctxAny, anyArg)
 }
 
 func containsAny(s string, subs ...string) bool {

@@ -11,13 +11,15 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Stand-ins for the Generate workflow's activities.
-func llmGenerate(context.Context, GenerateInput) (GenerateOutcome, error) {
-	return GenerateOutcome{}, nil
+func llmGenerate(context.Context, groundwork.GenerateInput) (groundwork.GenerateOutcome, error) {
+	return groundwork.GenerateOutcome{}, nil
 }
-func generateRecord(context.Context, GenerateRecordInput) error { return nil }
+func generateRecord(context.Context, groundwork.GenerateRecordInput) error { return nil }
 
 func newGenerateEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
@@ -25,23 +27,23 @@ func newGenerateEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	s.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Generate, workflow.RegisterOptions{Name: "Generate"})
-	env.RegisterActivityWithOptions(llmGenerate, activity.RegisterOptions{Name: ActivityLLMGenerate})
-	env.RegisterActivityWithOptions(generateRecord, activity.RegisterOptions{Name: ActivityGenerateRecord})
-	env.RegisterActivityWithOptions(discard, activity.RegisterOptions{Name: ActivityGenerateDiscard})
+	env.RegisterActivityWithOptions(llmGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
+	env.RegisterActivityWithOptions(generateRecord, activity.RegisterOptions{Name: groundwork.ActivityGenerateRecord})
+	env.RegisterActivityWithOptions(discard, activity.RegisterOptions{Name: groundwork.ActivityGenerateDiscard})
 	return env
 }
 
 func TestGenerateRecordsTheAnswer(t *testing.T) {
 	env := newGenerateEnv(t)
-	in := GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
-	out := GenerateOutcome{Provider: "anthropic", Model: "claude-haiku-4-5", InputTokens: 120, OutputTokens: 80, CostUSD: 0.00052}
-	var during Progress
-	env.OnActivity(ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, GenerateInput) (GenerateOutcome, error) {
+	in := groundwork.GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
+	out := groundwork.GenerateOutcome{Provider: "anthropic", Model: "claude-haiku-4-5", InputTokens: 120, OutputTokens: 80, CostUSD: 0.00052}
+	var during groundwork.Progress
+	env.OnActivity(groundwork.ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, groundwork.GenerateInput) (groundwork.GenerateOutcome, error) {
 		during = queryProgress(t, env)
 		return out, nil
 	})
-	var recorded GenerateRecordInput
-	env.OnActivity(ActivityGenerateRecord, ctxAny, anyArg).Return(func(_ context.Context, r GenerateRecordInput) error {
+	var recorded groundwork.GenerateRecordInput
+	env.OnActivity(groundwork.ActivityGenerateRecord, ctxAny, anyArg).Return(func(_ context.Context, r groundwork.GenerateRecordInput) error {
 		recorded = r
 		return nil
 	})
@@ -49,14 +51,14 @@ func TestGenerateRecordsTheAnswer(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var got GenerateOutcome
+	var got groundwork.GenerateOutcome
 	if err := env.GetWorkflowResult(&got); err != nil || got != out {
 		t.Fatalf("result %+v (%v), want %+v", got, err, out)
 	}
-	if during.Stage != StageGenerating {
+	if during.Stage != groundwork.StageGenerating {
 		t.Fatalf("progress during the call: %+v", during)
 	}
-	if recorded.RunID != in.RunID || recorded.Progress.Stage != StageDone || recorded.Progress.Done != 80 {
+	if recorded.RunID != in.RunID || recorded.Progress.Stage != groundwork.StageDone || recorded.Progress.Done != 80 {
 		t.Fatalf("recorded %+v", recorded)
 	}
 }
@@ -66,20 +68,20 @@ func TestGenerateFailureIsDiscardedWithItsType(t *testing.T) {
 		errType string
 		want    string
 	}{
-		{ErrTypeBudgetExceeded, ErrTypeBudgetExceeded},
-		{ErrTypeProviderRejected, ErrTypeProviderRejected},
+		{groundwork.ErrTypeBudgetExceeded, groundwork.ErrTypeBudgetExceeded},
+		{groundwork.ErrTypeProviderRejected, groundwork.ErrTypeProviderRejected},
 		{"PgError", "internal"},
 	} {
 		t.Run(tc.errType, func(t *testing.T) {
 			env := newGenerateEnv(t)
-			in := GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
+			in := groundwork.GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
 			calls := 0
-			env.OnActivity(ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, GenerateInput) (GenerateOutcome, error) {
+			env.OnActivity(groundwork.ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, groundwork.GenerateInput) (groundwork.GenerateOutcome, error) {
 				calls++
-				return GenerateOutcome{}, temporal.NewNonRetryableApplicationError("user-facing words", tc.errType, nil)
+				return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError("user-facing words", tc.errType, nil)
 			})
-			var discarded RunDiscardInput
-			env.OnActivity(ActivityGenerateDiscard, ctxAny, anyArg).Return(func(_ context.Context, d RunDiscardInput) error {
+			var discarded groundwork.RunDiscardInput
+			env.OnActivity(groundwork.ActivityGenerateDiscard, ctxAny, anyArg).Return(func(_ context.Context, d groundwork.RunDiscardInput) error {
 				discarded = d
 				return nil
 			})
@@ -102,16 +104,16 @@ func TestGenerateFailureIsDiscardedWithItsType(t *testing.T) {
 
 func TestGenerateRetriesUnavailableProviders(t *testing.T) {
 	env := newGenerateEnv(t)
-	in := GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
+	in := groundwork.GenerateInput{RunID: "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
 	calls := 0
-	env.OnActivity(ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, GenerateInput) (GenerateOutcome, error) {
+	env.OnActivity(groundwork.ActivityLLMGenerate, ctxAny, in).Return(func(context.Context, groundwork.GenerateInput) (groundwork.GenerateOutcome, error) {
 		calls++
 		if calls < 3 {
-			return GenerateOutcome{}, temporal.NewApplicationError("every LLM provider failed", ErrTypeProviderUnavailable)
+			return groundwork.GenerateOutcome{}, temporal.NewApplicationError("every LLM provider failed", groundwork.ErrTypeProviderUnavailable)
 		}
-		return GenerateOutcome{Provider: "openai", Model: "m"}, nil
+		return groundwork.GenerateOutcome{Provider: "openai", Model: "m"}, nil
 	})
-	env.OnActivity(ActivityGenerateRecord, ctxAny, anyArg).Return(nil)
+	env.OnActivity(groundwork.ActivityGenerateRecord, ctxAny, anyArg).Return(nil)
 	env.ExecuteWorkflow(Generate, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)

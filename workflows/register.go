@@ -1,6 +1,11 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/groundwork-dev/groundwork"
+)
 
 // Registry is what workflows are registered with: a worker or a replayer.
 type Registry interface {
@@ -14,13 +19,21 @@ func RegisterAll(r Registry) {
 		name string
 		fn   any
 	}{
-		{"Export", Export},
-		{"ExportsCleanup", ExportsCleanup},
-		{"Generate", Generate},
-		{"Research", Research},
-		{"AirtableSync", AirtableSync},
-		{"AirtableSyncScheduled", AirtableSyncScheduled},
+		{groundwork.WorkflowExport, Export},
+		{groundwork.WorkflowExportsCleanup, ExportsCleanup},
+		{groundwork.WorkflowGenerate, Generate},
+		{groundwork.WorkflowResearch, Research},
+		{groundwork.WorkflowAirtableSync, AirtableSync},
+		{groundwork.WorkflowAirtableSyncScheduled, AirtableSyncScheduled},
 	} {
 		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
 	}
 }
+
+// Typed keys of the search attributes runs are started with.
+var (
+	// SearchAttrOwner is the typed key of groundwork.SearchAttrOwnerName.
+	SearchAttrOwner = temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrOwnerName)
+	// SearchAttrKind is the typed key of groundwork.SearchAttrKindName.
+	SearchAttrKind = temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrKindName)
+)

@@ -13,25 +13,27 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Stand-ins for the Research workflow's activities.
-func researchPrepare(context.Context, ResearchInput) (ResearchPlan, error) {
-	return ResearchPlan{}, nil
+func researchPrepare(context.Context, groundwork.ResearchInput) (groundwork.ResearchPlan, error) {
+	return groundwork.ResearchPlan{}, nil
 }
-func researchFetch(context.Context, ResearchFetchInput) (ResearchFetchOutput, error) {
-	return ResearchFetchOutput{}, nil
+func researchFetch(context.Context, groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
+	return groundwork.ResearchFetchOutput{}, nil
 }
-func researchDiscover(context.Context, ResearchDiscoverInput) (ResearchDiscoverOutput, error) {
-	return ResearchDiscoverOutput{}, nil
+func researchDiscover(context.Context, groundwork.ResearchDiscoverInput) (groundwork.ResearchDiscoverOutput, error) {
+	return groundwork.ResearchDiscoverOutput{}, nil
 }
-func researchSummarize(context.Context, ResearchSummarizeInput) (GenerateOutcome, error) {
-	return GenerateOutcome{}, nil
+func researchSummarize(context.Context, groundwork.ResearchSummarizeInput) (groundwork.GenerateOutcome, error) {
+	return groundwork.GenerateOutcome{}, nil
 }
-func researchReport(context.Context, ResearchReportInput) (ResearchOutcome, error) {
-	return ResearchOutcome{}, nil
+func researchReport(context.Context, groundwork.ResearchReportInput) (groundwork.ResearchOutcome, error) {
+	return groundwork.ResearchOutcome{}, nil
 }
-func researchRecord(context.Context, ResearchRecordInput) error { return nil }
+func researchRecord(context.Context, groundwork.ResearchRecordInput) error { return nil }
 
 const researchRunID = "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3"
 
@@ -42,10 +44,10 @@ func newResearchEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Research, workflow.RegisterOptions{Name: "Research"})
 	for name, fn := range map[string]any{
-		ActivityResearchPrepare: researchPrepare, ActivityResearchFetch: researchFetch,
-		ActivityResearchDiscover: researchDiscover, ActivityResearchSummarize: researchSummarize,
-		ActivityResearchReport: researchReport, ActivityResearchRecord: researchRecord,
-		ActivityResearchDiscard: discard,
+		groundwork.ActivityResearchPrepare: researchPrepare, groundwork.ActivityResearchFetch: researchFetch,
+		groundwork.ActivityResearchDiscover: researchDiscover, groundwork.ActivityResearchSummarize: researchSummarize,
+		groundwork.ActivityResearchReport: researchReport, groundwork.ActivityResearchRecord: researchRecord,
+		groundwork.ActivityResearchDiscard: discard,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -60,17 +62,17 @@ type fakeSite struct {
 	failing map[string]bool
 }
 
-func (f *fakeSite) fetch(_ context.Context, in ResearchFetchInput) (ResearchFetchOutput, error) {
+func (f *fakeSite) fetch(_ context.Context, in groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
 	f.mu.Lock()
 	f.fetched = append(f.fetched, in.Page.URL)
 	f.mu.Unlock()
-	out := ResearchFetchOutput{URL: in.Page.URL, FinalURL: in.Page.URL, Status: 200}
+	out := groundwork.ResearchFetchOutput{URL: in.Page.URL, FinalURL: in.Page.URL, Status: 200}
 	if f.failing[in.Page.URL] {
 		out.Status, out.ErrorType = 404, "http_error"
 	}
 	if in.WantLinks {
 		for i := 1; i <= 30; i++ {
-			out.Links = append(out.Links, PlannedPage{URL: fmt.Sprintf("https://acme.example/p%d", i)})
+			out.Links = append(out.Links, groundwork.PlannedPage{URL: fmt.Sprintf("https://acme.example/p%d", i)})
 		}
 	}
 	return out, nil
@@ -78,31 +80,31 @@ func (f *fakeSite) fetch(_ context.Context, in ResearchFetchInput) (ResearchFetc
 
 func TestResearchDiscoversFetchesAndReports(t *testing.T) {
 	env := newResearchEnv(t)
-	in := ResearchInput{RunID: researchRunID, OwnerID: "u1"}
-	plan := ResearchPlan{Company: "Acme", Domain: "acme.example", Root: "https://acme.example/", MaxPages: 8, MaxAgeSeconds: 3600}
-	env.OnActivity(ActivityResearchPrepare, ctxAny, in).Return(plan, nil)
+	in := groundwork.ResearchInput{RunID: researchRunID, OwnerID: "u1"}
+	plan := groundwork.ResearchPlan{Company: "Acme", Domain: "acme.example", Root: "https://acme.example/", MaxPages: 8, MaxAgeSeconds: 3600}
+	env.OnActivity(groundwork.ActivityResearchPrepare, ctxAny, in).Return(plan, nil)
 	site := &fakeSite{failing: map[string]bool{"https://acme.example/p3": true}}
-	env.OnActivity(ActivityResearchFetch, ctxAny, anyArg).Return(site.fetch)
-	var discovered ResearchDiscoverInput
-	env.OnActivity(ActivityResearchDiscover, ctxAny, anyArg).Return(func(_ context.Context, d ResearchDiscoverInput) (ResearchDiscoverOutput, error) {
+	env.OnActivity(groundwork.ActivityResearchFetch, ctxAny, anyArg).Return(site.fetch)
+	var discovered groundwork.ResearchDiscoverInput
+	env.OnActivity(groundwork.ActivityResearchDiscover, ctxAny, anyArg).Return(func(_ context.Context, d groundwork.ResearchDiscoverInput) (groundwork.ResearchDiscoverOutput, error) {
 		discovered = d
 		// Discovery plans the home page too; the workflow must not fetch it twice.
-		out := ResearchDiscoverOutput{Pages: []PlannedPage{{URL: plan.Root, Category: "home"}}}
+		out := groundwork.ResearchDiscoverOutput{Pages: []groundwork.PlannedPage{{URL: plan.Root, Category: "home"}}}
 		out.Pages = append(out.Pages, d.HomeLinks[:d.MaxPages]...)
 		return out, nil
 	})
-	var summarized ResearchSummarizeInput
-	env.OnActivity(ActivityResearchSummarize, ctxAny, anyArg).Return(func(_ context.Context, s ResearchSummarizeInput) (GenerateOutcome, error) {
+	var summarized groundwork.ResearchSummarizeInput
+	env.OnActivity(groundwork.ActivityResearchSummarize, ctxAny, anyArg).Return(func(_ context.Context, s groundwork.ResearchSummarizeInput) (groundwork.GenerateOutcome, error) {
 		summarized = s
-		return GenerateOutcome{Provider: "openai"}, nil
+		return groundwork.GenerateOutcome{Provider: "openai"}, nil
 	})
-	var report ResearchReportInput
-	env.OnActivity(ActivityResearchReport, ctxAny, anyArg).Return(func(_ context.Context, r ResearchReportInput) (ResearchOutcome, error) {
+	var report groundwork.ResearchReportInput
+	env.OnActivity(groundwork.ActivityResearchReport, ctxAny, anyArg).Return(func(_ context.Context, r groundwork.ResearchReportInput) (groundwork.ResearchOutcome, error) {
 		report = r
-		return ResearchOutcome{Company: "Acme", Domain: "acme.example", Provider: "openai", Pages: 8, Fetched: 7, Failed: 1}, nil
+		return groundwork.ResearchOutcome{Company: "Acme", Domain: "acme.example", Provider: "openai", Pages: 8, Fetched: 7, Failed: 1}, nil
 	})
-	var recorded ResearchRecordInput
-	env.OnActivity(ActivityResearchRecord, ctxAny, anyArg).Return(func(_ context.Context, r ResearchRecordInput) error {
+	var recorded groundwork.ResearchRecordInput
+	env.OnActivity(groundwork.ActivityResearchRecord, ctxAny, anyArg).Return(func(_ context.Context, r groundwork.ResearchRecordInput) error {
 		recorded = r
 		return nil
 	})
@@ -129,21 +131,21 @@ func TestResearchDiscoversFetchesAndReports(t *testing.T) {
 		t.Fatalf("summarize %+v, report %+v", summarized, report)
 	}
 	p := recorded.Progress
-	if p.Stage != StageDone || p.Done != 8 || p.Total != 8 {
+	if p.Stage != groundwork.StageDone || p.Done != 8 || p.Total != 8 {
 		t.Fatalf("final progress %+v", p)
 	}
 }
 
 func TestResearchExplicitURLsSkipDiscovery(t *testing.T) {
 	env := newResearchEnv(t)
-	in := ResearchInput{RunID: researchRunID, OwnerID: "u1"}
+	in := groundwork.ResearchInput{RunID: researchRunID, OwnerID: "u1"}
 	urls := []string{"https://a.example/x", "https://a.example/y", "https://b.example/"}
-	env.OnActivity(ActivityResearchPrepare, ctxAny, in).Return(ResearchPlan{Company: "A", Domain: "a.example", URLs: urls, MaxPages: 3}, nil)
+	env.OnActivity(groundwork.ActivityResearchPrepare, ctxAny, in).Return(groundwork.ResearchPlan{Company: "A", Domain: "a.example", URLs: urls, MaxPages: 3}, nil)
 	site := &fakeSite{}
-	env.OnActivity(ActivityResearchFetch, ctxAny, anyArg).Return(site.fetch)
-	env.OnActivity(ActivityResearchSummarize, ctxAny, anyArg).Return(GenerateOutcome{Provider: "extractive"}, nil)
-	env.OnActivity(ActivityResearchReport, ctxAny, anyArg).Return(ResearchOutcome{Pages: 3}, nil)
-	env.OnActivity(ActivityResearchRecord, ctxAny, anyArg).Return(nil)
+	env.OnActivity(groundwork.ActivityResearchFetch, ctxAny, anyArg).Return(site.fetch)
+	env.OnActivity(groundwork.ActivityResearchSummarize, ctxAny, anyArg).Return(groundwork.GenerateOutcome{Provider: "extractive"}, nil)
+	env.OnActivity(groundwork.ActivityResearchReport, ctxAny, anyArg).Return(groundwork.ResearchOutcome{Pages: 3}, nil)
+	env.OnActivity(groundwork.ActivityResearchRecord, ctxAny, anyArg).Return(nil)
 	env.ExecuteWorkflow(Research, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -155,17 +157,17 @@ func TestResearchExplicitURLsSkipDiscovery(t *testing.T) {
 
 func TestResearchFallsBackWhenTheSummaryFails(t *testing.T) {
 	env := newResearchEnv(t)
-	in := ResearchInput{RunID: researchRunID, OwnerID: "u1"}
-	env.OnActivity(ActivityResearchPrepare, ctxAny, in).Return(ResearchPlan{Company: "A", Domain: "a.example", URLs: []string{"https://a.example/"}, MaxPages: 1}, nil)
-	env.OnActivity(ActivityResearchFetch, ctxAny, anyArg).Return((&fakeSite{}).fetch)
-	env.OnActivity(ActivityResearchSummarize, ctxAny, anyArg).Return(GenerateOutcome{},
-		temporal.NewNonRetryableApplicationError("over budget", ErrTypeBudgetExceeded, nil))
-	var report ResearchReportInput
-	env.OnActivity(ActivityResearchReport, ctxAny, anyArg).Return(func(_ context.Context, r ResearchReportInput) (ResearchOutcome, error) {
+	in := groundwork.ResearchInput{RunID: researchRunID, OwnerID: "u1"}
+	env.OnActivity(groundwork.ActivityResearchPrepare, ctxAny, in).Return(groundwork.ResearchPlan{Company: "A", Domain: "a.example", URLs: []string{"https://a.example/"}, MaxPages: 1}, nil)
+	env.OnActivity(groundwork.ActivityResearchFetch, ctxAny, anyArg).Return((&fakeSite{}).fetch)
+	env.OnActivity(groundwork.ActivityResearchSummarize, ctxAny, anyArg).Return(groundwork.GenerateOutcome{},
+		temporal.NewNonRetryableApplicationError("over budget", groundwork.ErrTypeBudgetExceeded, nil))
+	var report groundwork.ResearchReportInput
+	env.OnActivity(groundwork.ActivityResearchReport, ctxAny, anyArg).Return(func(_ context.Context, r groundwork.ResearchReportInput) (groundwork.ResearchOutcome, error) {
 		report = r
-		return ResearchOutcome{Provider: "extractive", Pages: 1}, nil
+		return groundwork.ResearchOutcome{Provider: "extractive", Pages: 1}, nil
 	})
-	env.OnActivity(ActivityResearchRecord, ctxAny, anyArg).Return(nil)
+	env.OnActivity(groundwork.ActivityResearchRecord, ctxAny, anyArg).Return(nil)
 	env.ExecuteWorkflow(Research, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -177,11 +179,11 @@ func TestResearchFallsBackWhenTheSummaryFails(t *testing.T) {
 
 func TestResearchFailsWhenAFetchFailsForGood(t *testing.T) {
 	env := newResearchEnv(t)
-	in := ResearchInput{RunID: researchRunID, OwnerID: "u1"}
-	env.OnActivity(ActivityResearchPrepare, ctxAny, in).Return(ResearchPlan{Company: "A", Domain: "a.example", URLs: []string{"https://a.example/", "https://a.example/b"}, MaxPages: 2}, nil)
-	env.OnActivity(ActivityResearchFetch, ctxAny, anyArg).Return(ResearchFetchOutput{}, temporal.NewNonRetryableApplicationError("gone", ErrTypeNotFound, nil))
-	var discarded RunDiscardInput
-	env.OnActivity(ActivityResearchDiscard, ctxAny, anyArg).Return(func(_ context.Context, d RunDiscardInput) error {
+	in := groundwork.ResearchInput{RunID: researchRunID, OwnerID: "u1"}
+	env.OnActivity(groundwork.ActivityResearchPrepare, ctxAny, in).Return(groundwork.ResearchPlan{Company: "A", Domain: "a.example", URLs: []string{"https://a.example/", "https://a.example/b"}, MaxPages: 2}, nil)
+	env.OnActivity(groundwork.ActivityResearchFetch, ctxAny, anyArg).Return(groundwork.ResearchFetchOutput{}, temporal.NewNonRetryableApplicationError("gone", groundwork.ErrTypeNotFound, nil))
+	var discarded groundwork.RunDiscardInput
+	env.OnActivity(groundwork.ActivityResearchDiscard, ctxAny, anyArg).Return(func(_ context.Context, d groundwork.RunDiscardInput) error {
 		discarded = d
 		return nil
 	})
@@ -189,7 +191,7 @@ func TestResearchFailsWhenAFetchFailsForGood(t *testing.T) {
 	if env.GetWorkflowError() == nil {
 		t.Fatal("want the run to fail")
 	}
-	if discarded.Status != "failed" || discarded.Error == nil || discarded.Error.Type != ErrTypeNotFound {
+	if discarded.Status != "failed" || discarded.Error == nil || discarded.Error.Type != groundwork.ErrTypeNotFound {
 		t.Fatalf("discarded %+v", discarded)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
@@ -79,9 +80,9 @@ func (h *rawStarter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchAttrOwner.ValueSet(h.owner),
-			workflows.SearchAttrKind.ValueSet(string(workflows.KindExport)),
+			workflows.SearchAttrKind.ValueSet(string(groundwork.KindExport)),
 		),
-	}, rawWorkflow, workflows.ExportInput{RunID: id, OwnerID: h.owner})
+	}, rawWorkflow, groundwork.ExportInput{RunID: id, OwnerID: h.owner})
 	if err != nil {
 		http.Error(w, "start: "+err.Error(), http.StatusServiceUnavailable)
 		return
@@ -96,7 +97,7 @@ func drain(ctx context.Context, e *env, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	query := fmt.Sprintf("%s = '%s' AND ExecutionStatus = 'Running' AND %s STARTS_WITH 'bench-%s-'",
-		workflows.SearchAttrKindName, workflows.KindExport, workflows.SearchAttrOwnerName, e.tag)
+		groundwork.SearchAttrKindName, groundwork.KindExport, groundwork.SearchAttrOwnerName, e.tag)
 	began := time.Now()
 	for {
 		resp, err := e.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})

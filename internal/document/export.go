@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Format is an export's file format.
@@ -62,14 +64,9 @@ type Source struct {
 func (e *Export) IsTable() bool { return len(e.Columns) > 0 || len(e.Rows) > 0 }
 
 // FieldError names one invalid field of a request, JSON-path style
-// ("rows[3][2]").
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// Error implements error.
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+// ("rows[3][2]"); it is the contract's, so every request reports fields
+// alike.
+type FieldError = groundwork.FieldError
 
 // Validate reports every problem of e, at most maxErrors of them, so a
 // client fixing a large table is not sent one error per round trip. A

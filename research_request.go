@@ -1,16 +1,10 @@
-package activities
+package groundwork
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/groundwork-dev/groundwork/internal/discover"
-	"github.com/groundwork-dev/groundwork/internal/document"
-	"github.com/groundwork-dev/groundwork/internal/ssrf"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 // Research request limits.
@@ -38,18 +32,28 @@ type ResearchRequest struct {
 // ResearchFieldError is a field error that says whether the field names an
 // address the SSRF guard refuses, which the API reports as blocked_url.
 type ResearchFieldError struct {
-	document.FieldError
+	FieldError
 	Blocked bool
+}
+
+// URLGuard vets the URLs a research request asks Groundwork to fetch;
+// internal/discover.Guard joins the SSRF policy and URL normalisation.
+type URLGuard interface {
+	// CheckURL returns why raw may not be fetched, nil if it may; blocked
+	// is true when the SSRF policy refuses the address it names.
+	CheckURL(raw string) (blocked bool, err error)
+	// NormalizeURL returns raw in the canonical form pages are stored under.
+	NormalizeURL(raw string) (string, error)
 }
 
 // Validate checks the request and turns it into the workflow's plan. Field
 // names are those of the JSON body.
-func (r ResearchRequest) Validate(policy ssrf.Policy) (workflows.ResearchPlan, []ResearchFieldError) {
+func (r ResearchRequest) Validate(policy URLGuard) (ResearchPlan, []ResearchFieldError) {
 	var errs []ResearchFieldError
 	fail := func(field, msg string, blocked bool) {
-		errs = append(errs, ResearchFieldError{FieldError: document.FieldError{Field: field, Message: msg}, Blocked: blocked})
+		errs = append(errs, ResearchFieldError{FieldError: FieldError{Field: field, Message: msg}, Blocked: blocked})
 	}
-	plan := workflows.ResearchPlan{Company: strings.TrimSpace(r.Company), MaxPages: r.MaxPages}
+	plan := ResearchPlan{Company: strings.TrimSpace(r.Company), MaxPages: r.MaxPages}
 	if plan.Company == "" {
 		fail("company", "is required", false)
 	}
@@ -111,7 +115,7 @@ func (r ResearchRequest) Validate(policy ssrf.Policy) (workflows.ResearchPlan, [
 }
 
 // parseSite turns a domain or origin into the home page URL and host.
-func parseSite(raw string, policy ssrf.Policy) (root, host, msg string, blocked bool) {
+func parseSite(raw string, policy URLGuard) (root, host, msg string, blocked bool) {
 	s := strings.TrimSpace(raw)
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
@@ -123,10 +127,10 @@ func parseSite(raw string, policy ssrf.Policy) (root, host, msg string, blocked 
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return "", "", "must be a domain or origin without a path; list pages in urls instead", false
 	}
-	if err := policy.CheckURL(s); err != nil {
-		return "", "", "cannot be fetched: " + err.Error(), errors.Is(err, ssrf.ErrBlocked)
+	if blocked, err := policy.CheckURL(s); err != nil {
+		return "", "", "cannot be fetched: " + err.Error(), blocked
 	}
-	root, err = discover.Normalize(u.Scheme + "://" + u.Host + "/")
+	root, err = policy.NormalizeURL(u.Scheme + "://" + u.Host + "/")
 	if err != nil {
 		return "", "", "must be a domain like northwind.example: " + err.Error(), false
 	}
@@ -135,15 +139,15 @@ func parseSite(raw string, policy ssrf.Policy) (root, host, msg string, blocked 
 }
 
 // parsePage checks and normalises one explicit page URL.
-func parsePage(raw string, policy ssrf.Policy) (string, string, bool) {
+func parsePage(raw string, policy URLGuard) (string, string, bool) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return "", "must be an absolute http(s) URL", false
 	}
-	if err := policy.CheckURL(u.String()); err != nil {
-		return "", "cannot be fetched: " + err.Error(), errors.Is(err, ssrf.ErrBlocked)
+	if blocked, err := policy.CheckURL(u.String()); err != nil {
+		return "", "cannot be fetched: " + err.Error(), blocked
 	}
-	n, err := discover.Normalize(u.String())
+	n, err := policy.NormalizeURL(u.String())
 	if err != nil {
 		return "", "cannot be fetched: " + err.Error(), false
 	}

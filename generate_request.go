@@ -1,12 +1,9 @@
-package activities
+package groundwork
 
 import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/groundwork-dev/groundwork/internal/document"
-	"github.com/groundwork-dev/groundwork/internal/prompts"
 )
 
 // Cache modes of a generation request.
@@ -29,29 +26,34 @@ type GenerateRequest struct {
 	Cache     string         `json:"cache,omitempty" enum:"use,bypass" doc:"use (default): serve a fresh cached answer; bypass: always call a provider."`
 }
 
-// Validate checks the request against the template's input schema and the
-// configured providers, and returns the template. Field names are those of
-// the JSON body.
-func (r GenerateRequest) Validate(providers []string) (prompts.Template, []document.FieldError) {
-	t, ok := prompts.Get(r.Template)
-	if !ok {
-		names := make([]string, 0, len(prompts.All()))
-		for _, t := range prompts.All() {
-			names = append(names, t.Name)
-		}
-		return t, []document.FieldError{{Field: "template", Message: fmt.Sprintf("unknown template %q; one of: %s", r.Template, strings.Join(names, ", "))}}
-	}
-	var errs []document.FieldError
-	for _, e := range t.Validate(r.inputs()) {
-		errs = append(errs, document.FieldError{Field: e.Field, Message: e.Message})
-	}
-	if r.Provider != "" && !slices.Contains(providers, r.Provider) {
-		errs = append(errs, document.FieldError{Field: "provider", Message: fmt.Sprintf("no provider %q is configured; configured: %s", r.Provider, strings.Join(providers, ", "))})
-	}
-	return t, errs
+// Templates is the catalogue of prompt templates a generation request is
+// checked against; internal/prompts.Catalog is the one Groundwork ships.
+type Templates interface {
+	// TemplateNames lists the templates, for the error that names an
+	// unknown one.
+	TemplateNames() []string
+	// CheckInputs returns the errors of inputs against template name's
+	// input schema, with fields named from the request body ("inputs.x"),
+	// and false when there is no such template.
+	CheckInputs(name string, inputs map[string]any) ([]FieldError, bool)
 }
 
-func (r GenerateRequest) inputs() map[string]any {
+// Validate checks the request against the template's input schema and the
+// configured providers. Field names are those of the JSON body.
+func (r GenerateRequest) Validate(templates Templates, providers []string) []FieldError {
+	errs, ok := templates.CheckInputs(r.Template, r.InputsOrEmpty())
+	if !ok {
+		return []FieldError{{Field: "template", Message: fmt.Sprintf("unknown template %q; one of: %s", r.Template, strings.Join(templates.TemplateNames(), ", "))}}
+	}
+	if r.Provider != "" && !slices.Contains(providers, r.Provider) {
+		errs = append(errs, FieldError{Field: "provider", Message: fmt.Sprintf("no provider %q is configured; configured: %s", r.Provider, strings.Join(providers, ", "))})
+	}
+	return errs
+}
+
+// InputsOrEmpty returns the inputs, an empty map when none were sent, as
+// templates validate and render them.
+func (r GenerateRequest) InputsOrEmpty() map[string]any {
 	if r.Inputs == nil {
 		return map[string]any{}
 	}

@@ -1,0 +1,109 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/groundwork-dev/groundwork"
+)
+
+// PostgresTable describes the mapped table as the database has it.
+type PostgresTable struct {
+	Schema, Name string
+	// Types maps each mapped column (key, fields, updated_at) to its type.
+	Types map[string]string
+}
+
+// CheckPostgresTable checks the mapped table against the database: it must
+// be in one of the allowed schemas, not one of Groundwork's own tables,
+// have a single-column primary key, a unique key column, a timestamptz
+// updated_at column, and every mapped column. What the mapping gets wrong
+// is in the field errors; err is a failure to ask the database.
+func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.AirtableMapping, allowedSchemas []string) (_ PostgresTable, _ []groundwork.FieldError, err error) {
+	schema, name, _ := strings.Cut(m.Postgres.Table, ".")
+	fail := func(field, format string, args ...any) (PostgresTable, []groundwork.FieldError, error) {
+		return PostgresTable{}, []groundwork.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}, nil
+	}
+	if !slices.Contains(allowedSchemas, schema) {
+		return fail("postgres.table", "schema %q is not one the sync may write (GROUNDWORK_AIRTABLE_SCHEMAS: %s)", schema, strings.Join(allowedSchemas, ", "))
+	}
+	if schema == "public" && slices.Contains(InternalTables, name) {
+		return fail("postgres.table", "%s is one of Groundwork's own tables", m.Postgres.Table)
+	}
+	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}}
+	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
+	}
+	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var c [2]string
+		return c, r.Scan(&c[0], &c[1])
+	})
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
+	}
+	if len(cols) == 0 {
+		return fail("postgres.table", "no table %s", m.Postgres.Table)
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[c[0]] = c[1]
+	}
+	var errs []groundwork.FieldError
+	need := func(field, col string) {
+		typ, ok := types[col]
+		if !ok {
+			errs = append(errs, groundwork.FieldError{Field: field, Message: fmt.Sprintf("%s has no column %q", m.Postgres.Table, col)})
+			return
+		}
+		t.Types[col] = typ
+	}
+	need("postgres.updated_at", m.Postgres.UpdatedAt)
+	if typ := t.Types[m.Postgres.UpdatedAt]; typ != "" && typ != "timestamp with time zone" {
+		errs = append(errs, groundwork.FieldError{Field: "postgres.updated_at", Message: "must be a timestamptz column, is " + typ})
+	}
+	need("key.postgres", m.Key.Postgres)
+	for i, f := range m.Fields {
+		need(fmt.Sprintf("fields[%d].postgres", i), f.Postgres)
+	}
+	var pk []string
+	err = pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(a.attname ORDER BY a.attnum), '{}')
+		FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass AND i.indisprimary`, schema, name).Scan(&pk)
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the primary key of %s: %w", m.Postgres.Table, err)
+	}
+	if len(pk) != 1 {
+		errs = append(errs, groundwork.FieldError{Field: "postgres.table", Message: "needs a single-column primary key"})
+	}
+	var unique bool
+	err = pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM pg_index i
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = format('%I.%I', $1::text, $2::text)::regclass
+			  AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = $3)`, schema, name, m.Key.Postgres).Scan(&unique)
+	if err != nil {
+		return PostgresTable{}, nil, fmt.Errorf("read the indexes of %s: %w", m.Postgres.Table, err)
+	}
+	if !unique {
+		errs = append(errs, groundwork.FieldError{Field: "key.postgres", Message: fmt.Sprintf("column %q needs a unique index: records are matched by it", m.Key.Postgres)})
+	}
+	return t, errs, nil
+}
+
+// InternalTables are Groundwork's own tables in public, which no mapping
+// may sync; a test keeps the list in step with the migrations.
+var InternalTables = []string{
+	"goose_db_version", "users", "api_keys", "runs", "run_inputs", "exports",
+	"generations", "llm_cache", "llm_calls", "rate_buckets", "rate_slots",
+	"research_pages", "research_run_pages", "research_reports",
+	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
+}

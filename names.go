@@ -1,0 +1,117 @@
+package groundwork
+
+import "time"
+
+// Task queues, one per kind of limited resource. Which activity runs on
+// which queue is in workflows/policy.go; how many run at once on a worker
+// is in internal/config.
+const (
+	// TaskQueueDefault carries workflows, local activities and cheap activities.
+	TaskQueueDefault = "groundwork"
+	// TaskQueueRender carries CPU-bound rendering activities.
+	TaskQueueRender = "render"
+	// TaskQueueBrowser carries Chrome activities with bounded concurrency.
+	TaskQueueBrowser = "browser"
+	// TaskQueueLLM carries rate-limited LLM calls.
+	TaskQueueLLM = "llm"
+	// TaskQueueAirtable carries Airtable calls (5 req/s per base).
+	TaskQueueAirtable = "airtable"
+)
+
+// Workflow type names as registered with Temporal. They are wire
+// contracts: histories in flight replay only under the same names.
+const (
+	// WorkflowExport renders a file from a stored request.
+	WorkflowExport = "Export"
+	// WorkflowExportsCleanup deletes expired exports (scheduled).
+	WorkflowExportsCleanup = "ExportsCleanup"
+	// WorkflowGenerate answers a prompt template with an LLM.
+	WorkflowGenerate = "Generate"
+	// WorkflowResearch researches a company's website.
+	WorkflowResearch = "Research"
+	// WorkflowAirtableSync syncs one Airtable mapping both ways.
+	WorkflowAirtableSync = "AirtableSync"
+	// WorkflowAirtableSyncScheduled is what a mapping's Schedule starts.
+	WorkflowAirtableSyncScheduled = "AirtableSyncScheduled"
+)
+
+// Activity type names as registered with Temporal, grouped by workflow.
+// Like workflow names they are wire contracts.
+const (
+	// ActivityExportPrepare validates the stored request (local activity).
+	ActivityExportPrepare = "ExportPrepare"
+	// ActivityExportRender renders and uploads the file (render queue).
+	ActivityExportRender = "ExportRender"
+	// ActivityExportRecord records the file and closes the run (local activity).
+	ActivityExportRecord = "ExportRecord"
+	// ActivityExportDiscard removes what a failed or canceled run made (local activity).
+	ActivityExportDiscard = "ExportDiscard"
+
+	// ActivityExportsDeleteExpired deletes exports past their TTL.
+	ActivityExportsDeleteExpired = "ExportsDeleteExpired"
+
+	// ActivityLLMGenerate renders the prompt and calls the providers (llm queue).
+	ActivityLLMGenerate = "LLMGenerate"
+	// ActivityGenerateRecord closes the run with its stored answer (local activity).
+	ActivityGenerateRecord = "GenerateRecord"
+	// ActivityGenerateDiscard closes a failed or canceled run (local activity).
+	ActivityGenerateDiscard = "GenerateDiscard"
+
+	// ActivityResearchPrepare loads and checks the stored request (local activity).
+	ActivityResearchPrepare = "ResearchPrepare"
+	// ActivityResearchFetch renders one page in Chrome and stores it (browser queue).
+	ActivityResearchFetch = "ResearchFetch"
+	// ActivityResearchDiscover reads robots.txt and sitemaps and plans the pages (browser queue).
+	ActivityResearchDiscover = "ResearchDiscover"
+	// ActivityResearchSummarize asks the LLM chain for the company profile (llm queue).
+	ActivityResearchSummarize = "ResearchSummarize"
+	// ActivityResearchReport builds and stores the report (default queue).
+	ActivityResearchReport = "ResearchReport"
+	// ActivityResearchRecord closes the run with its report (local activity).
+	ActivityResearchRecord = "ResearchRecord"
+	// ActivityResearchDiscard closes a failed or canceled run (local activity).
+	ActivityResearchDiscard = "ResearchDiscard"
+
+	// ActivityAirtablePrepare loads the run's mapping and cursors (local activity).
+	ActivityAirtablePrepare = "AirtablePrepare"
+	// ActivityAirtableFetch reads changed Airtable records into the run's staging (airtable queue).
+	ActivityAirtableFetch = "AirtableFetch"
+	// ActivityAirtablePlan decides every record's writes (default queue).
+	ActivityAirtablePlan = "AirtablePlan"
+	// ActivityAirtableApply writes a batch of decisions to both sides (airtable queue).
+	ActivityAirtableApply = "AirtableApply"
+	// ActivityAirtableFinish saves the cursors and closes the run (local activity).
+	ActivityAirtableFinish = "AirtableFinish"
+	// ActivityAirtableDiscard closes a failed or canceled run (local activity).
+	ActivityAirtableDiscard = "AirtableDiscard"
+	// ActivityAirtableLaunch records a scheduled sync's run (local activity).
+	ActivityAirtableLaunch = "AirtableLaunch"
+)
+
+// QueryProgress is the query every workflow answers with its Progress.
+const QueryProgress = "progress"
+
+// Search attribute names registered on the Temporal namespace. Their
+// typed keys are built where the Temporal SDK is imported.
+const (
+	// SearchAttrOwnerName is the keyword attribute holding the owning user ID.
+	SearchAttrOwnerName = "GroundworkOwner"
+	// SearchAttrKindName is the keyword attribute holding the run kind.
+	SearchAttrKindName = "GroundworkKind"
+)
+
+// Schedules: their IDs, and the execution timeout of the runs they start
+// where no run kind gives one.
+const (
+	// ScheduleExportsCleanup is the ID of the Temporal Schedule that runs
+	// ExportsCleanup, and the workflow ID prefix of its runs.
+	ScheduleExportsCleanup = "exports-cleanup"
+	// ExportsCleanupTimeout bounds one scheduled cleanup run.
+	ExportsCleanupTimeout = time.Hour
+	// SearchAttrKindAirtableSchedule is the GroundworkKind of a mapping's
+	// scheduled launcher runs, which are not runs a user sees.
+	SearchAttrKindAirtableSchedule = "airtable-schedule"
+)
+
+// ScheduleIDForMapping names a mapping's Temporal Schedule.
+func ScheduleIDForMapping(mappingID string) string { return "airtable-sync-" + mappingID }
