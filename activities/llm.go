@@ -22,6 +22,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/llm"
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
@@ -77,11 +78,11 @@ func (a *LLM) breaker(name string) *gobreaker.TwoStepCircuitBreaker[struct{}] {
 	a.breakersOnce.Do(func() {
 		failures := uint32(max(a.BreakerFailures, 1))
 		if a.BreakerFailures == 0 {
-			failures = 5
+			failures = config.DefaultLLMBreakerFailures
 		}
 		cooldown := a.BreakerCooldown
 		if cooldown <= 0 {
-			cooldown = 30 * time.Second
+			cooldown = config.DefaultLLMBreakerCooldown
 		}
 		a.breakers = map[string]*gobreaker.TwoStepCircuitBreaker[struct{}]{}
 		for _, p := range a.Providers {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/discover"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
@@ -133,7 +134,7 @@ func (a *Research) robotsFor(ctx context.Context, rawURL string) (*discover.Robo
 	origin := u.Scheme + "://" + u.Host
 	ttl := a.RobotsTTL
 	if ttl <= 0 {
-		ttl = time.Hour
+		ttl = config.DefaultRobotsTTL
 	}
 	a.robotsMu.Lock()
 	e, ok := a.robots[origin]

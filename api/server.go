@@ -27,6 +27,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
@@ -89,7 +90,7 @@ func New(d Deps) *Server {
 		d.Now = time.Now
 	}
 	if d.ProgressPoll <= 0 {
-		d.ProgressPoll = 200 * time.Millisecond
+		d.ProgressPoll = config.DefaultProgressPoll
 	}
 	if d.Registry == nil {
 		reg := prometheus.NewRegistry()

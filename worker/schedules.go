@@ -12,17 +12,15 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
-
-// DefaultCleanupEvery is how often expired exports are deleted.
-const DefaultCleanupEvery = 10 * time.Minute
 
 // EnsureSchedules creates the Temporal Schedules Groundwork relies on, or
 // updates their interval. Every worker calls it at start; it is idempotent.
 func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Duration) error {
 	if cleanupEvery <= 0 {
-		cleanupEvery = DefaultCleanupEvery
+		cleanupEvery = config.DefaultCleanupEvery
 	}
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cleanupEvery}}}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{

@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -109,14 +110,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	if d.Client == nil || d.Pool == nil || d.Bucket == nil {
 		return nil, errors.New("worker: client, pool and bucket are required")
 	}
-	pollers := d.Pollers
-	if pollers <= 0 {
-		pollers = 8
-	}
-	renderConc := d.RenderConcurrency
-	if renderConc <= 0 {
-		renderConc = 4
-	}
+	pollers := cmp.Or(max(d.Pollers, 0), config.DefaultPollers)
+	renderConc := cmp.Or(max(d.RenderConcurrency, 0), config.DefaultRenderConcurrency)
 	exports := &activities.Exports{
 		Pool:         d.Pool,
 		Bucket:       d.Bucket,
@@ -137,7 +132,7 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main := sdkworker.New(d.Client, groundwork.TaskQueueDefault, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers: pollers,
 		MaxConcurrentActivityTaskPollers: pollers,
-		WorkerStopTimeout:                30 * time.Second,
+		WorkerStopTimeout:                config.WorkerStopTimeout,
 	})
 	workflows.RegisterAll(main)
 	main.RegisterActivityWithOptions(exports.ExportsDeleteExpired, activity.RegisterOptions{Name: groundwork.ActivityExportsDeleteExpired})
@@ -156,26 +151,22 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	render := sdkworker.New(d.Client, groundwork.TaskQueueRender, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
 		MaxConcurrentActivityExecutionSize: renderConc,
-		WorkerStopTimeout:                  30 * time.Second,
+		WorkerStopTimeout:                  config.WorkerStopTimeout,
 	})
 	render.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: groundwork.ActivityExportRender})
 
-	rpm := d.LLM.RequestsPerMinute
-	if rpm <= 0 {
-		// Unset (a hand-built Deps): the configuration's default, not one
-		// request a minute, which would starve research summaries too.
-		rpm = config.DefaultLLMRequestsPerMinute
-	}
+	// Unset (a hand-built Deps): the configuration's default, not one
+	// request a minute, which would starve research summaries too.
+	rpm := cmp.Or(max(d.LLM.RequestsPerMinute, 0), config.DefaultLLMRequestsPerMinute)
 	llmQueue := sdkworker.New(d.Client, groundwork.TaskQueueLLM, sdkworker.Options{
-		MaxConcurrentActivityTaskPollers: pollers,
-		// Most LLM activities wait on the token budget or the network.
-		MaxConcurrentActivityExecutionSize: 500,
+		MaxConcurrentActivityTaskPollers:   pollers,
+		MaxConcurrentActivityExecutionSize: config.LLMActivityConcurrency,
 		// Requests per minute, enforced by the server for every worker.
 		TaskQueueActivitiesPerSecond: float64(rpm) / 60,
 		// Streamed text reaches the API through heartbeats: send them
 		// every second rather than the SDK's default of 0.8 × timeout.
 		MaxHeartbeatThrottleInterval: time.Second,
-		WorkerStopTimeout:            30 * time.Second,
+		WorkerStopTimeout:            config.WorkerStopTimeout,
 	})
 	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
 	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: groundwork.ActivityResearchSummarize})
@@ -188,10 +179,9 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main.RegisterActivityWithOptions(at.AirtableDiscard, activity.RegisterOptions{Name: groundwork.ActivityAirtableDiscard})
 	main.RegisterActivityWithOptions(at.AirtableLaunch, activity.RegisterOptions{Name: groundwork.ActivityAirtableLaunch})
 	airtableQueue := sdkworker.New(d.Client, groundwork.TaskQueueAirtable, sdkworker.Options{
-		MaxConcurrentActivityTaskPollers: pollers,
-		// Syncs wait on the shared per-base buckets, not on CPU.
-		MaxConcurrentActivityExecutionSize: 50,
-		WorkerStopTimeout:                  30 * time.Second,
+		MaxConcurrentActivityTaskPollers:   pollers,
+		MaxConcurrentActivityExecutionSize: config.AirtableActivityConcurrency,
+		WorkerStopTimeout:                  config.WorkerStopTimeout,
 	})
 	airtableQueue.RegisterActivityWithOptions(at.AirtableFetch, activity.RegisterOptions{Name: groundwork.ActivityAirtableFetch})
 	airtableQueue.RegisterActivityWithOptions(at.AirtableApply, activity.RegisterOptions{Name: groundwork.ActivityAirtableApply})
@@ -205,7 +195,7 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 			// here for a tab instead of on the queue, where another
 			// worker could take it.
 			MaxConcurrentActivityExecutionSize: tabs,
-			WorkerStopTimeout:                  30 * time.Second,
+			WorkerStopTimeout:                  config.WorkerStopTimeout,
 		})
 		browserQueue.RegisterActivityWithOptions(res.ResearchFetch, activity.RegisterOptions{Name: groundwork.ActivityResearchFetch})
 		browserQueue.RegisterActivityWithOptions(res.ResearchDiscover, activity.RegisterOptions{Name: groundwork.ActivityResearchDiscover})
@@ -244,40 +234,25 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 	}), nil
 }
 
-// airtableHeadroom is the share of Airtable's rate limits the shared
-// limiters use.
-const airtableHeadroom = 0.96
-
 // newAirtable builds the Airtable sync activities from the configuration.
 func newAirtable(d Deps) *activities.Airtable {
 	cfg := d.Airtable
-	perBase, perToken := cfg.PerBase, cfg.PerToken
-	if perBase <= 0 {
-		perBase = 5
-	}
-	if perToken <= 0 {
-		perToken = 50
-	}
+	perBase := cmp.Or(max(cfg.PerBase, 0), config.DefaultAirtablePerBase)
+	perToken := cmp.Or(max(cfg.PerToken, 0), config.DefaultAirtablePerToken)
 	secrets, err := secretbox.New(cfg.EncryptionKey)
 	if err != nil {
 		secrets, _ = secretbox.New(nil) // config already refused a bad key
 	}
 	schemas := cfg.Schemas
 	if len(schemas) == 0 {
-		schemas = []string{"public"}
+		schemas = []string{config.DefaultAirtableSchemas}
 	}
 	return &activities.Airtable{
 		Pool: d.Pool, APIURL: cfg.APIURL, Token: cfg.Token, HTTP: d.AirtableHTTPClient, Secrets: secrets,
-		// Requests are spaced evenly, never bunched into a burst that
-		// Airtable's one-second window would count, at 96 % of the limits:
-		// requests exactly 200 ms apart still put six into some window
-		// once one arrives a few milliseconds late (the bench saw two 429s
-		// at 100 %). The 4 % leaves 42 ms per window: a request more than
-		// 10 ms past its slot moves or retakes it, and the rest is for the
-		// network (at 97 %, 21 ms was once too little: one request reached
-		// the bench's fake 33 ms after its own proxy saw it).
-		PerBase:  &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perBase * airtableHeadroom, Tolerance: 10 * time.Millisecond},
-		PerToken: &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perToken * airtableHeadroom, Tolerance: 10 * time.Millisecond},
+		// Spaced evenly at config.AirtableHeadroom of Airtable's limits,
+		// which says why not at 100 %.
+		PerBase:  &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perBase * config.AirtableHeadroom, Tolerance: config.AirtableSlotTolerance},
+		PerToken: &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perToken * config.AirtableHeadroom, Tolerance: config.AirtableSlotTolerance},
 		Lockout:  cfg.Lockout,
 		Schemas:  schemas,
 		Log:      d.Log,
@@ -290,7 +265,7 @@ func newResearch(d Deps) *activities.Research {
 	if d.Research.DomainRate > 0 {
 		// A bucket of one: requests to a domain are spaced evenly, never
 		// bunched into a burst.
-		domains = &pglimit.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: 250 * time.Millisecond}
+		domains = &pglimit.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: config.ResearchDomainMaxPoll}
 	}
 	return &activities.Research{
 		Pool:      d.Pool,

@@ -28,12 +28,12 @@ type Airtable struct {
 func loadAirtable(getenv func(string) string, errs *[]error) Airtable {
 	a := Airtable{
 		Token:    getenv("AIRTABLE_TOKEN"),
-		APIURL:   strings.TrimRight(or(getenv("AIRTABLE_API_URL"), "https://api.airtable.com"), "/"),
-		PerBase:  float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE", 5, errs)),
-		PerToken: float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN", 50, errs)),
-		Lockout:  durVar(getenv, "GROUNDWORK_AIRTABLE_LOCKOUT", 30*time.Second, errs),
+		APIURL:   strings.TrimRight(or(getenv("AIRTABLE_API_URL"), DefaultAirtableAPIURL), "/"),
+		PerBase:  float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE", DefaultAirtablePerBase, errs)),
+		PerToken: float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN", DefaultAirtablePerToken, errs)),
+		Lockout:  durVar(getenv, "GROUNDWORK_AIRTABLE_LOCKOUT", DefaultAirtableLockout, errs),
 	}
-	for _, s := range strings.Split(or(getenv("GROUNDWORK_AIRTABLE_SCHEMAS"), "public"), ",") {
+	for _, s := range strings.Split(or(getenv("GROUNDWORK_AIRTABLE_SCHEMAS"), DefaultAirtableSchemas), ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			a.Schemas = append(a.Schemas, s)
 		}

@@ -58,14 +58,14 @@ const (
 func Load(getenv func(string) string, role Role) (Config, error) {
 	c := Config{
 		DatabaseURL: getenv("DATABASE_URL"),
-		HTTPAddr:    or(getenv("GROUNDWORK_HTTP_ADDR"), ":8080"),
-		PublicURL:   strings.TrimRight(or(getenv("GROUNDWORK_PUBLIC_URL"), "http://localhost:8080"), "/"),
-		BlobURL:     or(getenv("GROUNDWORK_BLOB_URL"), "file://.data/blobs"),
+		HTTPAddr:    or(getenv("GROUNDWORK_HTTP_ADDR"), DefaultHTTPAddr),
+		PublicURL:   strings.TrimRight(or(getenv("GROUNDWORK_PUBLIC_URL"), DefaultPublicURL), "/"),
+		BlobURL:     or(getenv("GROUNDWORK_BLOB_URL"), DefaultBlobURL),
 		JWKSURL:     getenv("GROUNDWORK_JWKS_URL"),
 		JWTIssuer:   getenv("GROUNDWORK_JWT_ISSUER"),
 		JWTAudience: getenv("GROUNDWORK_JWT_AUDIENCE"),
-		LogLevel:    or(getenv("GROUNDWORK_LOG_LEVEL"), "info"),
-		LogFormat:   or(getenv("GROUNDWORK_LOG_FORMAT"), "json"),
+		LogLevel:    or(getenv("GROUNDWORK_LOG_LEVEL"), DefaultLogLevel),
+		LogFormat:   or(getenv("GROUNDWORK_LOG_FORMAT"), DefaultLogFormat),
 	}
 	var errs []error
 	if c.DatabaseURL == "" {
@@ -91,16 +91,16 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	} else if role&RoleAPI != 0 {
 		errs = append(errs, errors.New("GROUNDWORK_SIGNING_KEY is required: 32+ random bytes as hex or base64 (e.g. `openssl rand -hex 32`)"))
 	}
-	c.DBMinConns = int32(intVar(getenv, "GROUNDWORK_DB_MIN_CONNS", 2, &errs))
-	c.DBMaxConns = int32(intVar(getenv, "GROUNDWORK_DB_MAX_CONNS", 20, &errs))
-	c.RatePerSec = intVar(getenv, "GROUNDWORK_RATE_PER_SECOND", 10, &errs)
-	c.RatePerMin = intVar(getenv, "GROUNDWORK_RATE_PER_MINUTE", 100, &errs)
-	c.Pollers = intVar(getenv, "GROUNDWORK_WORKER_POLLERS", 8, &errs)
-	c.MaxFileBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_MAX_BYTES", 10<<20, &errs))
+	c.DBMinConns = int32(intVar(getenv, "GROUNDWORK_DB_MIN_CONNS", DefaultDBMinConns, &errs))
+	c.DBMaxConns = int32(intVar(getenv, "GROUNDWORK_DB_MAX_CONNS", DefaultDBMaxConns, &errs))
+	c.RatePerSec = intVar(getenv, "GROUNDWORK_RATE_PER_SECOND", DefaultRatePerSecond, &errs)
+	c.RatePerMin = intVar(getenv, "GROUNDWORK_RATE_PER_MINUTE", DefaultRatePerMinute, &errs)
+	c.Pollers = intVar(getenv, "GROUNDWORK_WORKER_POLLERS", DefaultPollers, &errs)
+	c.MaxFileBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_MAX_BYTES", DefaultExportMaxBytes, &errs))
 	c.EagerStart = getenv("GROUNDWORK_EAGER_START") == "true"
-	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", 24*time.Hour, &errs)
-	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", 100<<20, &errs))
-	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", 10*time.Minute, &errs)
+	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", DefaultExportTTL, &errs)
+	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", DefaultExportQuotaBytes, &errs))
+	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", DefaultCleanupEvery, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)
 	c.Research = loadResearch(getenv, &errs)
 	c.Airtable = loadAirtable(getenv, &errs)

@@ -10,10 +10,6 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 )
 
-// DefaultLLMRequestsPerMinute is the llm task queue's rate when
-// GROUNDWORK_LLM_REQUESTS_PER_MINUTE is unset.
-const DefaultLLMRequestsPerMinute = 500
-
 // LLM holds the generation settings.
 type LLM struct {
 	// Providers is the fallback chain, first choice first; empty means
@@ -77,13 +73,13 @@ var providerVars = map[string]struct{ key, baseURL, model string }{
 // first.
 func loadLLM(getenv func(string) string, role Role, errs *[]error) LLM {
 	l := LLM{
-		TokensPerMinute:    intVar(getenv, "GROUNDWORK_LLM_TOKENS_PER_MINUTE", 10_000, errs),
+		TokensPerMinute:    intVar(getenv, "GROUNDWORK_LLM_TOKENS_PER_MINUTE", DefaultLLMTokensPerMinute, errs),
 		RequestsPerMinute:  intVar(getenv, "GROUNDWORK_LLM_REQUESTS_PER_MINUTE", DefaultLLMRequestsPerMinute, errs),
-		CallTimeout:        durVar(getenv, "GROUNDWORK_LLM_CALL_TIMEOUT", 45*time.Second, errs),
-		CacheTTL:           durVar(getenv, "GROUNDWORK_LLM_CACHE_TTL", 24*time.Hour, errs),
+		CallTimeout:        durVar(getenv, "GROUNDWORK_LLM_CALL_TIMEOUT", DefaultLLMCallTimeout, errs),
+		CacheTTL:           durVar(getenv, "GROUNDWORK_LLM_CACHE_TTL", DefaultLLMCacheTTL, errs),
 		MonthlyTokenBudget: int64(intVar(getenv, "GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET", 0, errs)),
-		BreakerFailures:    intVar(getenv, "GROUNDWORK_LLM_BREAKER_FAILURES", 5, errs),
-		BreakerCooldown:    durVar(getenv, "GROUNDWORK_LLM_BREAKER_COOLDOWN", 30*time.Second, errs),
+		BreakerFailures:    intVar(getenv, "GROUNDWORK_LLM_BREAKER_FAILURES", DefaultLLMBreakerFailures, errs),
+		BreakerCooldown:    durVar(getenv, "GROUNDWORK_LLM_BREAKER_COOLDOWN", DefaultLLMBreakerCooldown, errs),
 	}
 	l.TokenBurst = intVar(getenv, "GROUNDWORK_LLM_TOKEN_BURST", l.TokensPerMinute, errs)
 	if l.TokensPerMinute == 0 || l.RequestsPerMinute == 0 || l.BreakerFailures == 0 {

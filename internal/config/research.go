@@ -8,10 +8,6 @@ import (
 	"time"
 )
 
-// DefaultResearchUserAgent identifies Groundwork's research crawler; its
-// first word is the token robots.txt rules are matched against.
-const DefaultResearchUserAgent = "GroundworkResearch/1.0 (+https://groundwork.dev/bot)"
-
 // Research holds the company-research settings.
 type Research struct {
 	// ChromePath is the Chrome or Chromium binary (default: chromium from PATH).
@@ -37,10 +33,10 @@ func loadResearch(getenv func(string) string, errs *[]error) Research {
 	r := Research{
 		ChromePath:      getenv("GROUNDWORK_CHROME_PATH"),
 		UserAgent:       or(getenv("GROUNDWORK_RESEARCH_USER_AGENT"), DefaultResearchUserAgent),
-		Tabs:            intVar(getenv, "GROUNDWORK_RESEARCH_TABS", 5, errs),
-		PageTimeout:     durVar(getenv, "GROUNDWORK_RESEARCH_PAGE_TIMEOUT", 30*time.Second, errs),
-		RestartAfter:    intVar(getenv, "GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER", 100, errs),
-		DomainRate:      1,
+		Tabs:            intVar(getenv, "GROUNDWORK_RESEARCH_TABS", DefaultResearchTabs, errs),
+		PageTimeout:     durVar(getenv, "GROUNDWORK_RESEARCH_PAGE_TIMEOUT", DefaultResearchPageTimeout, errs),
+		RestartAfter:    intVar(getenv, "GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER", DefaultResearchChromeRestartAfter, errs),
+		DomainRate:      DefaultResearchDomainRate,
 		ChromeNoSandbox: getenv("GROUNDWORK_CHROME_NO_SANDBOX") == "true",
 	}
 	if r.Tabs == 0 {

@@ -1,0 +1,127 @@
+package config
+
+import "time"
+
+// Every default of Groundwork's settings, written once. Load uses them for
+// unset variables; code that falls back on a default for a zero setting (a
+// hand-built worker.Deps in a test) uses them too, so a default never
+// drifts between two places. Where a setting's variable exists, it is
+// named in the comment.
+const (
+	// DefaultHTTPAddr is the API's listen address (GROUNDWORK_HTTP_ADDR).
+	DefaultHTTPAddr = ":8080"
+	// DefaultPublicURL is the origin signed links point at (GROUNDWORK_PUBLIC_URL).
+	DefaultPublicURL = "http://localhost:8080"
+	// DefaultBlobURL is where exports and screenshots are stored (GROUNDWORK_BLOB_URL).
+	DefaultBlobURL = "file://.data/blobs"
+	// DefaultLogLevel is the log level (GROUNDWORK_LOG_LEVEL).
+	DefaultLogLevel = "info"
+	// DefaultLogFormat is json or text (GROUNDWORK_LOG_FORMAT).
+	DefaultLogFormat = "json"
+	// DefaultDBMinConns is the pool's idle floor (GROUNDWORK_DB_MIN_CONNS).
+	DefaultDBMinConns = 2
+	// DefaultDBMaxConns is the pool's size (GROUNDWORK_DB_MAX_CONNS).
+	DefaultDBMaxConns = 20
+
+	// DefaultRatePerSecond is each caller's API request limit per second
+	// (GROUNDWORK_RATE_PER_SECOND).
+	DefaultRatePerSecond = 10
+	// DefaultRatePerMinute is each caller's API request limit per minute
+	// (GROUNDWORK_RATE_PER_MINUTE).
+	DefaultRatePerMinute = 100
+	// DefaultProgressPoll is how often an SSE stream looks for a run's news.
+	DefaultProgressPoll = 200 * time.Millisecond
+
+	// DefaultPollers is the pollers per task queue and task type
+	// (GROUNDWORK_WORKER_POLLERS); the SDK's default of 2 stalls for
+	// seconds under concurrency.
+	DefaultPollers = 8
+	// DefaultRenderConcurrency bounds the CPU-bound renders one worker
+	// runs at once on the render queue.
+	DefaultRenderConcurrency = 4
+	// LLMActivityConcurrency bounds one worker's activities on the llm
+	// queue: most wait on the token budget or the network, not on CPU.
+	LLMActivityConcurrency = 500
+	// AirtableActivityConcurrency bounds one worker's activities on the
+	// airtable queue: syncs wait on the shared per-base slots.
+	AirtableActivityConcurrency = 50
+	// WorkerStopTimeout is how long a stopping worker lets running
+	// activities finish.
+	WorkerStopTimeout = 30 * time.Second
+
+	// DefaultExportMaxBytes caps one rendered file (GROUNDWORK_EXPORT_MAX_BYTES).
+	DefaultExportMaxBytes = 10 << 20
+	// DefaultExportTTL is how long a file can be downloaded (GROUNDWORK_EXPORT_TTL).
+	DefaultExportTTL = 24 * time.Hour
+	// DefaultExportQuotaBytes caps a user's unexpired files (GROUNDWORK_EXPORT_QUOTA_BYTES).
+	DefaultExportQuotaBytes = 100 << 20
+	// DefaultCleanupEvery is the interval of the ExportsCleanup schedule
+	// (GROUNDWORK_EXPORT_CLEANUP_EVERY).
+	DefaultCleanupEvery = 10 * time.Minute
+
+	// DefaultLLMTokensPerMinute is each provider's token budget, shared by
+	// every worker (GROUNDWORK_LLM_TOKENS_PER_MINUTE).
+	DefaultLLMTokensPerMinute = 10_000
+	// DefaultLLMRequestsPerMinute is the llm task queue's rate, enforced by
+	// the Temporal server for every worker (GROUNDWORK_LLM_REQUESTS_PER_MINUTE).
+	DefaultLLMRequestsPerMinute = 500
+	// DefaultLLMCallTimeout bounds one provider call (GROUNDWORK_LLM_CALL_TIMEOUT).
+	DefaultLLMCallTimeout = 45 * time.Second
+	// DefaultLLMCacheTTL is how long a cached answer is served (GROUNDWORK_LLM_CACHE_TTL).
+	DefaultLLMCacheTTL = 24 * time.Hour
+	// DefaultLLMBreakerFailures opens a provider's circuit after this many
+	// failures in a row (GROUNDWORK_LLM_BREAKER_FAILURES).
+	DefaultLLMBreakerFailures = 5
+	// DefaultLLMBreakerCooldown is how long an open circuit stays open
+	// (GROUNDWORK_LLM_BREAKER_COOLDOWN).
+	DefaultLLMBreakerCooldown = 30 * time.Second
+
+	// DefaultResearchUserAgent identifies Groundwork's research crawler;
+	// its first word is the token robots.txt rules are matched against
+	// (GROUNDWORK_RESEARCH_USER_AGENT).
+	DefaultResearchUserAgent = "GroundworkResearch/1.0 (+https://groundwork.dev/bot)"
+	// DefaultResearchTabs bounds the pages one worker renders at once
+	// (GROUNDWORK_RESEARCH_TABS).
+	DefaultResearchTabs = 5
+	// DefaultResearchPageTimeout bounds one page from navigation until it
+	// settled (GROUNDWORK_RESEARCH_PAGE_TIMEOUT).
+	DefaultResearchPageTimeout = 30 * time.Second
+	// DefaultResearchChromeRestartAfter restarts Chrome after this many
+	// pages (GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER).
+	DefaultResearchChromeRestartAfter = 100
+	// DefaultResearchDomainRate is the requests per second to one web
+	// domain, shared by every worker (GROUNDWORK_RESEARCH_DOMAIN_RATE).
+	DefaultResearchDomainRate = 1.0
+	// ResearchDomainMaxPoll bounds a page's wait between two tries of its
+	// domain's bucket.
+	ResearchDomainMaxPoll = 250 * time.Millisecond
+	// DefaultRobotsTTL is how long a worker keeps a site's robots.txt.
+	DefaultRobotsTTL = time.Hour
+
+	// DefaultAirtableAPIURL is Airtable's API origin (AIRTABLE_API_URL).
+	DefaultAirtableAPIURL = "https://api.airtable.com"
+	// DefaultAirtablePerBase is Airtable's limit of requests per second
+	// per base (GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE).
+	DefaultAirtablePerBase = 5
+	// DefaultAirtablePerToken is Airtable's limit of requests per second
+	// per token (GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN).
+	DefaultAirtablePerToken = 50
+	// DefaultAirtableLockout is how long Airtable refuses a caller after a
+	// 429 (GROUNDWORK_AIRTABLE_LOCKOUT).
+	DefaultAirtableLockout = 30 * time.Second
+	// DefaultAirtableSchemas are the Postgres schemas mappings may sync
+	// (GROUNDWORK_AIRTABLE_SCHEMAS, comma-separated).
+	DefaultAirtableSchemas = "public"
+	// AirtableHeadroom is the share of Airtable's limits the shared slot
+	// limiters use. Requests are spaced evenly, never bunched into a burst
+	// that Airtable's one-second window would count: requests exactly
+	// 200 ms apart still put six into some window once one arrives a few
+	// milliseconds late (the bench saw two 429s at 100 %). The 4 % leaves
+	// 42 ms per window: a request more than AirtableSlotTolerance past its
+	// slot moves or retakes it, and the rest is for the network (at 97 %,
+	// 21 ms was once too little: one request reached the bench's fake
+	// 33 ms after its own proxy saw it).
+	AirtableHeadroom = 0.96
+	// AirtableSlotTolerance is how late a request may go after its slot.
+	AirtableSlotTolerance = 10 * time.Millisecond
+)
