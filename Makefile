@@ -56,9 +56,10 @@ build:
 dev: $(BIN)/temporal build
 	$(BIN)/groundwork dev
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go mod tidy, go vet and staticcheck
 lint: $(BIN)/staticcheck
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null || { $(GO) mod tidy -diff >&2; echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
 

@@ -23,9 +23,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/devstack"
-	"github.com/groundwork-dev/groundwork/workflows"
 )
 
 const templateDB = "groundwork_template"
@@ -214,8 +214,8 @@ func DevServerOptions() testsuite.DevServerOptions {
 			Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 		},
 		SearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchAttrOwner.ValueSet(""),
-			workflows.SearchAttrKind.ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrOwnerName).ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrKindName).ValueSet(""),
 		),
 		ExtraArgs: []string{"--dynamic-config-value", "system.enableEagerWorkflowStart=true"},
 	}
