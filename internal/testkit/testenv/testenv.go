@@ -54,10 +54,16 @@ func Main(m *testing.M, first ...func()) int {
 	return code
 }
 
-// RepoRoot is the repository's top directory.
+// RepoRoot is the repository's top directory, three levels above this
+// file; it panics if no go.mod is there, so a move of this package fails
+// loudly rather than pointing builds at the wrong directory.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		panic("testenv: no go.mod at the repository root " + root + ": " + err.Error())
+	}
+	return root
 }
 
 // Logger returns a logger that writes through t.Log, quiet unless -v or
