@@ -56,6 +56,9 @@ type AirtableSide struct {
 type PostgresSide struct {
 	Table     string `json:"table" minLength:"1" maxLength:"127" doc:"schema.table with a primary key and an updated_at column." example:"public.customers"`
 	UpdatedAt string `json:"updated_at,omitempty" maxLength:"63" doc:"The column that changes with every row update (default updated_at)." example:"updated_at"`
+	// WorkspaceColumn confines the sync to the workspace's rows of a
+	// table that several workspaces share.
+	WorkspaceColumn string `json:"workspace_column,omitempty" maxLength:"63" doc:"Required for a table the operator opened to several workspaces: the text column holding each row's workspace. The sync reads, writes, deletes and samples only the rows of the mapping's workspace, and rows it creates get that value." example:"workspace_id"`
 }
 
 // MappingKey names the matching key on both sides.
@@ -105,6 +108,9 @@ func (m AirtableMapping) Validate() []FieldError {
 	if !ident.MatchString(m.Postgres.UpdatedAt) {
 		fail("postgres.updated_at", "must be a plain column name")
 	}
+	if m.Postgres.WorkspaceColumn != "" && !ident.MatchString(m.Postgres.WorkspaceColumn) {
+		fail("postgres.workspace_column", "must be a plain column name")
+	}
 	if !ident.MatchString(m.Key.Postgres) {
 		fail("key.postgres", "must be a plain column name")
 	}
@@ -122,6 +128,9 @@ func (m AirtableMapping) Validate() []FieldError {
 		}
 		if f.Postgres == m.Postgres.UpdatedAt {
 			fail(at+".postgres", "is the updated_at column, which the sync maintains")
+		}
+		if f.Postgres == m.Postgres.WorkspaceColumn {
+			fail(at+".postgres", "is the workspace column, which the sync maintains")
 		}
 		if seenPG[f.Postgres] {
 			fail(at+".postgres", "column %q is mapped twice (or is the key)", f.Postgres)
@@ -168,4 +177,31 @@ func validConflict(c string) bool {
 type SyncRequest struct {
 	MappingID string `json:"mapping_id" minLength:"1" maxLength:"40" doc:"One of your mappings."`
 	DryRun    bool   `json:"dry_run,omitempty" doc:"Only compute the diff: the run's result lists creates, updates, deletes and conflicts per side, with samples; nothing is written."`
+}
+
+// SyncTable is a Postgres table the operator opened for Airtable sync.
+type SyncTable struct {
+	// Table is schema.table.
+	Table string
+	// Workspace, when set, is the only workspace whose mappings may name
+	// the table, which then needs no workspace column; empty, the table is
+	// shared and every mapping of it must name its workspace column.
+	Workspace string
+}
+
+// ParseSyncTable reads "schema.table" or "schema.table@workspace" (a
+// table without a schema is in public).
+func ParseSyncTable(s string) (SyncTable, error) {
+	table, ws, _ := strings.Cut(strings.TrimSpace(s), "@")
+	if !strings.Contains(table, ".") {
+		table = "public." + table
+	}
+	schema, name, _ := strings.Cut(table, ".")
+	if !ident.MatchString(schema) || !ident.MatchString(name) {
+		return SyncTable{}, fmt.Errorf("%q is not schema.table[@workspace] of plain identifiers", s)
+	}
+	if strings.Contains(s, "@") && (ws == "" || len(ws) > 255 || strings.ContainsAny(ws, " \t,")) {
+		return SyncTable{}, fmt.Errorf("%q names no usable workspace after @", s)
+	}
+	return SyncTable{Table: table, Workspace: ws}, nil
 }

@@ -96,6 +96,12 @@ const (
 	SlugBlockedURL = "blocked_url"
 	// SlugSyncRunning: another sync of the mapping is running.
 	SlugSyncRunning = "sync_running"
+	// SlugForbidden: the caller's role may not do this (a member on an admin-only operation).
+	SlugForbidden = "forbidden"
+	// SlugSessionExpired: the token's session was unused for longer than the idle timeout; sign in again.
+	SlugSessionExpired = "session_expired"
+	// SlugSessionRevoked: the token's session was revoked (by its user, an admin, or a newer session over the limit).
+	SlugSessionRevoked = "session_revoked"
 )
 
 // FieldError names one invalid field of a request, JSON-path style

@@ -99,3 +99,12 @@ type RunDiscardInput struct {
 	// Progress is the run's final progress, stored with the outcome.
 	Progress Progress `json:"progress"`
 }
+
+// Roles a principal holds in its workspace.
+const (
+	// RoleAdmin may change the workspace's shared data (Airtable mappings,
+	// API keys) and read every member's runs.
+	RoleAdmin = "admin"
+	// RoleMember starts and reads its own runs and reads shared data.
+	RoleMember = "member"
+)

@@ -524,12 +524,28 @@ func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
 	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
 	keyCol := pgx.Identifier{j.m.Key.Postgres}.Sanitize()
 	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
+	ws := j.pg.WorkspaceColumn
 	if d.Postgres == syncplan.OpDelete {
+		if ws != "" {
+			return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1 AND %s = $2`, table, keyCol, pgx.Identifier{ws}.Sanitize()),
+				[]any{d.Key, j.pg.Workspace}, nil
+		}
 		return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1`, table, keyCol), []any{d.Key}, nil
 	}
 	vals := map[string]any{j.m.Key.Postgres: e.KeyValue}
 	cols := []string{keyCol}
 	var sets []string
+	if ws != "" {
+		// A row the sync creates is the workspace's; a key another
+		// workspace's row holds fails the statement (a text that is no
+		// integer, evaluated only on that conflict) rather than update it.
+		wsCol := pgx.Identifier{ws}.Sanitize()
+		vals[ws] = j.pg.Workspace
+		cols = append(cols, wsCol)
+		sets = append(sets, fmt.Sprintf(`%s = CASE WHEN t.%s = excluded.%s THEN excluded.%s
+			ELSE ('a row with this key belongs to another workspace' || left(excluded.%s, 0))::int::text END`,
+			wsCol, wsCol, wsCol, wsCol, wsCol))
+	}
 	for _, f := range j.m.Fields {
 		v, ok := d.PostgresFields[f.Postgres]
 		if !ok {
@@ -551,7 +567,7 @@ func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
 	}
 	sets = append(sets, fmt.Sprintf("%s = now()", upd))
 	colList := strings.Join(cols, ", ")
-	sql := fmt.Sprintf(`INSERT INTO %s (%s, %s) SELECT %s, now() FROM jsonb_populate_record(NULL::%s, $1::jsonb)
+	sql := fmt.Sprintf(`INSERT INTO %s AS t (%s, %s) SELECT %s, now() FROM jsonb_populate_record(NULL::%s, $1::jsonb)
 		ON CONFLICT (%s) DO UPDATE SET %s`, table, colList, upd, colList, table, keyCol, strings.Join(sets, ", "))
 	return sql, []any{body}, nil
 }

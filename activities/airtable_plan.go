@@ -378,6 +378,16 @@ func (j *syncJob) pgRowsByKey(ctx context.Context, pool *pgxpool.Pool, keys []st
 func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where string, args ...any) (map[string]pgRow, error) {
 	table := pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize()
 	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
+	if ws := j.pg.WorkspaceColumn; ws != "" {
+		// Only the workspace's rows exist for its mapping.
+		cond := fmt.Sprintf("t.%s = $%d", pgx.Identifier{ws}.Sanitize(), len(args)+1)
+		if where == "" {
+			where = "WHERE " + cond
+		} else {
+			where += " AND " + cond
+		}
+		args = append(args, j.pg.Workspace)
+	}
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT to_jsonb(t), t.%s FROM %s t %s`, upd, table, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
@@ -412,9 +422,14 @@ func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where str
 func (j *syncJob) goneFromPostgres(ctx context.Context, pool interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 }) (map[string]bool, error) {
+	own, args := "", []any{j.id}
+	if ws := j.pg.WorkspaceColumn; ws != "" {
+		// A row that moved to another workspace is gone from this one.
+		own, args = fmt.Sprintf(" AND t.%s = $2", pgx.Identifier{ws}.Sanitize()), append(args, j.pg.Workspace)
+	}
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT l.key FROM airtable_links l
-		WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s::text = l.key)`,
-		pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize(), pgx.Identifier{j.m.Key.Postgres}.Sanitize()), j.id)
+		WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s::text = l.key%s)`,
+		pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize(), pgx.Identifier{j.m.Key.Postgres}.Sanitize(), own), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find deleted rows: %w", err)
 	}

@@ -16,7 +16,8 @@ func TestStorePlanKeepsAnAppliedDecision(t *testing.T) {
 	ctx := context.Background()
 	const run = "airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P4"
 	if _, err := pool.Exec(ctx, `INSERT INTO users (id) VALUES ('plan-owner');
-		INSERT INTO runs (id, owner_id, kind, request_hash) VALUES ('`+run+`', 'plan-owner', 'airtable', '\x00')`); err != nil {
+		INSERT INTO workspaces (id) VALUES ('plan-owner');
+		INSERT INTO runs (id, owner_id, workspace_id, kind, request_hash) VALUES ('`+run+`', 'plan-owner', 'plan-owner', 'airtable', '\x00')`); err != nil {
 		t.Fatal(err)
 	}
 	first := []planRow{

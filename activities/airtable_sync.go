@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -45,9 +46,13 @@ type Airtable struct {
 	PerBase, PerToken *pglimit.SlotLimiter
 	// Lockout is how long Airtable refuses a caller after a 429.
 	Lockout time.Duration
-	// Schemas are the Postgres schemas mappings may sync.
-	Schemas []string
-	Log     *slog.Logger
+	// Tables are the tables the operator opened for syncing in the
+	// configuration; airtable_sync_tables holds the rest.
+	Tables []groundwork.SyncTable
+	// Bases are the bases Token may be used for; any other needs the
+	// mapping's own token.
+	Bases []string
+	Log   *slog.Logger
 }
 
 // maxLostSlots is how many slots in a row a request gives up for being
@@ -57,9 +62,12 @@ const maxLostSlots = 5
 // syncJob is a mapping ready to sync: its config, token, client and the
 // types of its Airtable fields.
 type syncJob struct {
-	id     string
-	m      groundwork.AirtableMapping
-	client *airtable.Client
+	id string
+	// workspace owns the mapping; with a workspace column the sync sees
+	// only its rows.
+	workspace string
+	m         groundwork.AirtableMapping
+	client    *airtable.Client
 	// types maps Airtable field names to their types (empty when the token
 	// may not read the base's schema: values are then compared as JSON).
 	types map[string]string
@@ -95,7 +103,8 @@ func (a *Airtable) AirtablePrepare(ctx context.Context, in groundwork.AirtableSy
 		return groundwork.AirtablePrepared{}, err
 	}
 	q := sqlc.New(a.Pool)
-	row, err := q.AirtableMappingGetForOwner(ctx, sqlc.AirtableMappingGetForOwnerParams{ID: req.MappingID, OwnerID: in.OwnerID})
+	// The run's workspace must own the mapping, checked in the query.
+	row, err := q.AirtableMappingGetForRun(ctx, sqlc.AirtableMappingGetForRunParams{ID: req.MappingID, RunID: in.RunID})
 	if db.IsNotFound(err) {
 		return groundwork.AirtablePrepared{}, temporal.NewNonRetryableApplicationError("the mapping was deleted", groundwork.ErrTypeNotFound, err)
 	}
@@ -140,8 +149,18 @@ func (a *Airtable) AirtableLaunch(ctx context.Context, in groundwork.AirtableLau
 	if err != nil {
 		return fmt.Errorf("marshal sync request: %w", err)
 	}
-	_, err = sqlc.New(a.Pool).RunCreate(ctx, sqlc.RunCreateParams{
-		ID: in.RunID, OwnerID: in.OwnerID, Kind: string(groundwork.KindAirtableSync),
+	q := sqlc.New(a.Pool)
+	m, err := q.AirtableMappingGet(ctx, in.MappingID)
+	if db.IsNotFound(err) {
+		return temporal.NewNonRetryableApplicationError("the mapping was deleted", groundwork.ErrTypeNotFound, err)
+	}
+	if err != nil {
+		return fmt.Errorf("load mapping: %w", err)
+	}
+	// The run belongs to the mapping's workspace, started for the admin
+	// who last saved the mapping's schedule.
+	_, err = q.RunCreate(ctx, sqlc.RunCreateParams{
+		ID: in.RunID, OwnerID: in.OwnerID, WorkspaceID: m.WorkspaceID, Kind: string(groundwork.KindAirtableSync),
 		RequestHash: groundwork.RequestHash(groundwork.KindAirtableSync, body), Body: body,
 	})
 	if err != nil && !db.IsUniqueViolation(err) {
@@ -159,11 +178,17 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load mapping: %w", err)
 	}
-	j := &syncJob{id: row.ID, types: map[string]string{}}
+	j := &syncJob{id: row.ID, workspace: row.WorkspaceID, types: map[string]string{}}
 	if err := json.Unmarshal(row.Config, &j.m); err != nil {
 		return nil, fmt.Errorf("decode mapping: %w", err)
 	}
 	token := a.Token
+	if len(row.TokenCiphertext) == 0 && token != "" && !slices.Contains(a.Bases, j.m.Airtable.BaseID) {
+		// The worker's token may reach bases of other teams: it is used
+		// only for the bases the operator listed.
+		return nil, temporal.NewNonRetryableApplicationError(
+			"the worker's AIRTABLE_TOKEN is not for this base (GROUNDWORK_AIRTABLE_BASES): give the mapping its own token", groundwork.ErrTypeInvalidInput, nil)
+	}
 	if len(row.TokenCiphertext) > 0 {
 		pt, err := a.Secrets.Open(row.TokenCiphertext, row.ID)
 		if err != nil {
@@ -223,7 +248,7 @@ func (a *Airtable) openJob(ctx context.Context, mappingID string) (*syncJob, err
 	if err := a.loadTypes(ctx, j); err != nil {
 		return nil, err
 	}
-	pg, errs, err := db.CheckPostgresTable(ctx, a.Pool, j.m, a.Schemas)
+	pg, errs, err := db.CheckPostgresTable(ctx, a.Pool, j.m, j.workspace, a.Tables)
 	if err != nil {
 		return nil, err
 	}

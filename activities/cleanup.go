@@ -11,6 +11,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/config"
 )
 
 // cleanupBatch bounds one query's worth of expired exports.
@@ -20,7 +21,7 @@ const cleanupBatch = 200
 // first, then the row (and it marks the run's result expired). Deleting
 // twice is harmless, so a retry after a crash finishes the job. Expired
 // LLM cache entries go in the same sweep: they are never served, only
-// stored.
+// stored; so do sessions unused for config.SessionRetention.
 func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupResult, error) {
 	var res groundwork.CleanupResult
 	q := sqlc.New(a.Pool)
@@ -53,6 +54,9 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 		if len(batch) < cleanupBatch {
 			if _, err := q.LLMCacheDeleteExpired(ctx, a.now()); err != nil {
 				return res, fmt.Errorf("delete expired llm cache entries: %w", err)
+			}
+			if _, err := q.SessionDeleteOld(ctx, a.now().Add(-config.SessionRetention)); err != nil {
+				return res, fmt.Errorf("delete old sessions: %w", err)
 			}
 			return res, nil
 		}

@@ -51,7 +51,7 @@ func (f *fixture) seedRun(t *testing.T, id string, body any) {
 	t.Helper()
 	ctx := context.Background()
 	b, _ := json.Marshal(body)
-	_, err := sqlc.New(f.pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "u1", Kind: "export", RequestHash: []byte{1}, Body: b})
+	_, err := sqlc.New(f.pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "u1", WorkspaceID: "u1", Kind: "export", RequestHash: []byte{1}, Body: b})
 	if err != nil {
 		t.Fatal(err)
 	}

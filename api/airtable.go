@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -98,15 +99,18 @@ func (s *Server) registerAirtable() {
 		Summary:     "Create an Airtable mapping",
 		Description: "Pairs an Airtable table with a Postgres table (with a primary key and an updated_at column) for two-way sync. The Postgres side is checked against the database; a schedule becomes a Temporal Schedule.",
 		Tags:        []string{"airtable"}, DefaultStatus: http.StatusCreated,
-		Errors: []int{400, 401, 409, 422, 429, 503},
+		Errors: []int{400, 401, 403, 409, 422, 429, 503},
 	}, func(ctx context.Context, in *mappingBodyInput) (*mappingOutput, error) {
-		p, _ := PrincipalFrom(ctx)
-		m, err := s.checkMapping(ctx, in.Body)
+		p, err := requireAdmin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := s.checkMapping(ctx, p, in.Body)
 		if err != nil {
 			return nil, err
 		}
 		id := "map_" + ulid.MustNew(ulid.Timestamp(s.d.Now()), rand.Reader).String()
-		row, err := s.storeMapping(ctx, p.UserID, id, m, true)
+		row, err := s.storeMapping(ctx, p, id, m, true)
 		if err != nil {
 			return nil, err
 		}
@@ -115,10 +119,10 @@ func (s *Server) registerAirtable() {
 
 	huma.Register(s.api, huma.Operation{
 		OperationID: "list-airtable-mappings", Method: http.MethodGet, Path: "/v1/airtable/mappings",
-		Summary: "List your Airtable mappings", Tags: []string{"airtable"}, Errors: []int{401, 429, 503},
+		Summary: "List your workspace's Airtable mappings", Tags: []string{"airtable"}, Errors: []int{401, 429, 503},
 	}, func(ctx context.Context, _ *struct{}) (*mappingListOutput, error) {
 		p, _ := PrincipalFrom(ctx)
-		rows, err := s.q.AirtableMappingList(ctx, sqlc.AirtableMappingListParams{OwnerID: p.UserID, MaxRows: 500})
+		rows, err := s.q.AirtableMappingList(ctx, sqlc.AirtableMappingListParams{WorkspaceID: p.WorkspaceID, MaxRows: 500})
 		if err != nil {
 			return nil, dependencyError("postgres", err)
 		}
@@ -134,7 +138,7 @@ func (s *Server) registerAirtable() {
 		OperationID: "get-airtable-mapping", Method: http.MethodGet, Path: "/v1/airtable/mappings/{id}",
 		Summary: "Get an Airtable mapping", Tags: []string{"airtable"}, Errors: []int{401, 404, 429, 503},
 	}, func(ctx context.Context, in *mappingIDInput) (*mappingOutput, error) {
-		row, err := s.ownedMapping(ctx, in.ID)
+		row, err := s.workspaceMapping(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -145,14 +149,17 @@ func (s *Server) registerAirtable() {
 		OperationID: "update-airtable-mapping", Method: http.MethodPut, Path: "/v1/airtable/mappings/{id}",
 		Summary:     "Replace an Airtable mapping",
 		Description: "Replaces the mapping; leave token out to keep the stored one. Cursors and links are kept when only fields, policy, deletes or schedule change (a new field then syncs from its next change); new tables or a new key start the next sync afresh. 409 sync_running while a sync runs and the tables or key change.",
-		Tags:        []string{"airtable"}, Errors: []int{400, 401, 404, 409, 422, 429, 503},
+		Tags:        []string{"airtable"}, Errors: []int{400, 401, 403, 404, 409, 422, 429, 503},
 	}, func(ctx context.Context, in *mappingUpdateInput) (*mappingOutput, error) {
-		old, err := s.ownedMapping(ctx, in.ID)
+		p, err := requireAdmin(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p, _ := PrincipalFrom(ctx)
-		m, err := s.checkMapping(ctx, in.Body)
+		old, err := s.workspaceMapping(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		m, err := s.checkMapping(ctx, p, in.Body)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +172,7 @@ func (s *Server) registerAirtable() {
 				return nil, err
 			}
 		}
-		row, err := s.storeMapping(ctx, p.UserID, in.ID, m, false)
+		row, err := s.storeMapping(ctx, p, in.ID, m, false)
 		if err != nil {
 			return nil, err
 		}
@@ -183,16 +190,19 @@ func (s *Server) registerAirtable() {
 		OperationID: "delete-airtable-mapping", Method: http.MethodDelete, Path: "/v1/airtable/mappings/{id}",
 		Summary:     "Delete an Airtable mapping",
 		Description: "Deletes the mapping, its schedule, links and audit log. Neither table is touched.",
-		Tags:        []string{"airtable"}, DefaultStatus: http.StatusNoContent, Errors: []int{401, 404, 429, 503},
+		Tags:        []string{"airtable"}, DefaultStatus: http.StatusNoContent, Errors: []int{401, 403, 404, 429, 503},
 	}, func(ctx context.Context, in *mappingIDInput) (*struct{}, error) {
-		row, err := s.ownedMapping(ctx, in.ID)
+		if _, err := requireAdmin(ctx); err != nil {
+			return nil, err
+		}
+		row, err := s.workspaceMapping(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.deleteSyncSchedule(ctx, row.ID); err != nil {
 			return nil, dependencyError("temporal", err)
 		}
-		if _, err := s.q.AirtableMappingDelete(ctx, sqlc.AirtableMappingDeleteParams{ID: row.ID, OwnerID: row.OwnerID}); err != nil {
+		if _, err := s.q.AirtableMappingDelete(ctx, sqlc.AirtableMappingDeleteParams{ID: row.ID, WorkspaceID: row.WorkspaceID}); err != nil {
 			return nil, dependencyError("postgres", err)
 		}
 		return nil, nil
@@ -204,7 +214,7 @@ func (s *Server) registerAirtable() {
 		Description: "One entry per changed field, newest first: old and new value, the winning side and, on a conflict, the losing value.",
 		Tags:        []string{"airtable"}, Errors: []int{401, 404, 422, 429, 503},
 	}, func(ctx context.Context, in *auditInput) (*auditOutput, error) {
-		row, err := s.ownedMapping(ctx, in.ID)
+		row, err := s.workspaceMapping(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -240,9 +250,12 @@ func (s *Server) registerAirtable() {
 		Summary:     "Sync a mapping now",
 		Description: "Starts an AirtableSync run for one of your mappings. With dry_run the run's result is the diff (creates, updates, deletes and conflicts per side, with samples) and nothing is written on either side.",
 		Tags:        []string{"airtable"}, DefaultStatus: http.StatusAccepted,
-		Errors: []int{400, 401, 404, 409, 413, 422, 429, 503},
+		Errors: []int{400, 401, 403, 404, 409, 413, 422, 429, 503},
 	}, func(ctx context.Context, in *startSyncInput) (*startRunOutput, error) {
-		if _, err := s.ownedMapping(ctx, in.Body.MappingID); err != nil {
+		if _, err := requireAdmin(ctx); err != nil {
+			return nil, err
+		}
+		if _, err := s.workspaceMapping(ctx, in.Body.MappingID); err != nil {
 			return nil, err
 		}
 		if !in.Body.DryRun {
@@ -269,17 +282,21 @@ func (s *Server) refuseWhileSyncing(ctx context.Context, mappingID, instead stri
 }
 
 // checkMapping validates a mapping against the rules and the database.
-func (s *Server) checkMapping(ctx context.Context, m groundwork.AirtableMapping) (groundwork.AirtableMapping, error) {
+func (s *Server) checkMapping(ctx context.Context, p Principal, m groundwork.AirtableMapping) (groundwork.AirtableMapping, error) {
 	m.Normalize()
 	if errs := m.Validate(); len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the mapping is invalid", errs...)
 	}
-	_, errs, err := db.CheckPostgresTable(ctx, s.d.Pool, m, s.d.AirtableSchemas)
+	_, errs, err := db.CheckPostgresTable(ctx, s.d.Pool, m, p.WorkspaceID, s.d.AirtableTables)
 	if err != nil {
 		return m, fmt.Errorf("check the mapping's table: %w", err)
 	}
 	if len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the Postgres table cannot be synced as mapped", errs...)
+	}
+	if m.Airtable.Token == "" && !slices.Contains(s.d.AirtableBases, m.Airtable.BaseID) {
+		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the mapping needs its own Airtable token",
+			groundwork.FieldError{Field: "airtable.token", Message: "the worker's AIRTABLE_TOKEN is used only for the bases in GROUNDWORK_AIRTABLE_BASES; give this mapping its own token"})
 	}
 	if m.Airtable.Token != "" && !s.d.Secrets.Enabled() {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "tokens can only be stored encrypted",
@@ -289,7 +306,7 @@ func (s *Server) checkMapping(ctx context.Context, m groundwork.AirtableMapping)
 }
 
 // storeMapping writes the mapping (its token sealed) and its schedule.
-func (s *Server) storeMapping(ctx context.Context, owner, id string, m groundwork.AirtableMapping, create bool) (sqlc.AirtableMapping, error) {
+func (s *Server) storeMapping(ctx context.Context, p Principal, id string, m groundwork.AirtableMapping, create bool) (sqlc.AirtableMapping, error) {
 	var sealed []byte
 	if m.Airtable.Token != "" {
 		var err error
@@ -304,27 +321,28 @@ func (s *Server) storeMapping(ctx context.Context, owner, id string, m groundwor
 	}
 	var row sqlc.AirtableMapping
 	if create {
-		row, err = s.q.AirtableMappingInsert(ctx, sqlc.AirtableMappingInsertParams{ID: id, OwnerID: owner, Name: m.Name, Config: cfg, TokenCiphertext: sealed})
+		row, err = s.q.AirtableMappingInsert(ctx, sqlc.AirtableMappingInsertParams{ID: id, OwnerID: p.UserID, WorkspaceID: p.WorkspaceID, Name: m.Name, Config: cfg, TokenCiphertext: sealed})
 	} else {
-		row, err = s.q.AirtableMappingUpdate(ctx, sqlc.AirtableMappingUpdateParams{ID: id, OwnerID: owner, Name: m.Name, Config: cfg, TokenCiphertext: sealed})
+		row, err = s.q.AirtableMappingUpdate(ctx, sqlc.AirtableMappingUpdateParams{ID: id, WorkspaceID: p.WorkspaceID, Name: m.Name, Config: cfg, TokenCiphertext: sealed})
 	}
 	if db.IsUniqueViolation(err) {
-		return row, problem(http.StatusConflict, groundwork.SlugConflict, fmt.Sprintf("you already have a mapping named %q", m.Name))
+		return row, problem(http.StatusConflict, groundwork.SlugConflict, fmt.Sprintf("the workspace already has a mapping named %q", m.Name))
 	}
 	if err != nil {
 		return row, dependencyError("postgres", err)
 	}
-	if err := s.putSyncSchedule(ctx, row.ID, owner, m.Every()); err != nil {
+	if err := s.putSyncSchedule(ctx, row.ID, p.UserID, m.Every()); err != nil {
 		s.d.Log.ErrorContext(ctx, "sync schedule", "mapping_id", row.ID, "error", err)
 		return row, dependencyError("temporal", err)
 	}
 	return row, nil
 }
 
-// ownedMapping loads a mapping of the caller; anyone else's is 404.
-func (s *Server) ownedMapping(ctx context.Context, id string) (sqlc.AirtableMapping, error) {
+// workspaceMapping loads a mapping of the caller's workspace; another
+// workspace's is 404.
+func (s *Server) workspaceMapping(ctx context.Context, id string) (sqlc.AirtableMapping, error) {
 	p, _ := PrincipalFrom(ctx)
-	row, err := s.q.AirtableMappingGetForOwner(ctx, sqlc.AirtableMappingGetForOwnerParams{ID: id, OwnerID: p.UserID})
+	row, err := s.q.AirtableMappingGetInWorkspace(ctx, sqlc.AirtableMappingGetInWorkspaceParams{ID: id, WorkspaceID: p.WorkspaceID})
 	if db.IsNotFound(err) {
 		return row, notFound("mapping")
 	}

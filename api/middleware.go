@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/internal/session"
 )
 
 // downloadRoute is the route of an export's file.
@@ -41,10 +42,23 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if token := bearerToken(r); token != "" {
-			p, err := s.d.Auth.Authenticate(ctx, token)
+			p, err := s.d.Auth.Authenticate(ctx, token, Client{UserAgent: r.UserAgent(), IP: clientIP(r)})
+			var claimErr *claimError
 			switch {
 			case err == nil:
 				ctx = withPrincipal(ctx, p)
+			case errors.Is(err, session.ErrExpired):
+				w.Header().Set("WWW-Authenticate", `Bearer realm="groundwork", error="invalid_token"`)
+				writeProblem(w, problem(http.StatusUnauthorized, groundwork.SlugSessionExpired, err.Error()))
+				return
+			case errors.Is(err, session.ErrRevoked):
+				w.Header().Set("WWW-Authenticate", `Bearer realm="groundwork", error="invalid_token"`)
+				writeProblem(w, problem(http.StatusUnauthorized, groundwork.SlugSessionRevoked, err.Error()))
+				return
+			case errors.As(err, &claimErr):
+				w.Header().Set("WWW-Authenticate", `Bearer realm="groundwork"`)
+				writeProblem(w, problem(http.StatusUnauthorized, groundwork.SlugUnauthorized, claimErr.msg))
+				return
 			case err != errUnauthenticated:
 				s.d.Log.ErrorContext(ctx, "authenticate", "error", err)
 				writeProblem(w, dependencyError("postgres", err))

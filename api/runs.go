@@ -64,6 +64,7 @@ type runOutput struct {
 }
 
 type listRunsInput struct {
+	Scope  string `query:"scope" enum:"own,workspace" default:"own" doc:"own: the caller's runs; workspace: every member's runs of the workspace (admins only, else 403)."`
 	Kind   string `query:"kind" enum:"export,generation,research,airtable" doc:"Only runs of this kind."`
 	Status string `query:"status" enum:"queued,running,succeeded,failed,canceled,timed_out" doc:"Only runs in this status."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
@@ -105,10 +106,15 @@ func (s *Server) registerRuns() {
 		Path:        "/v1/runs",
 		Summary:     "List the caller's runs, newest first",
 		Tags:        []string{"runs"},
-		Errors:      []int{400, 401, 422, 429, 503},
+		Errors:      []int{400, 401, 403, 422, 429, 503},
 	}, func(ctx context.Context, in *listRunsInput) (*listRunsOutput, error) {
 		p, _ := PrincipalFrom(ctx)
-		return s.listRuns(ctx, p.UserID, in)
+		if in.Scope == "workspace" {
+			if _, err := requireAdmin(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return s.listRuns(ctx, p, in)
 	})
 
 	huma.Register(s.api, huma.Operation{
@@ -147,8 +153,8 @@ func (s *Server) ownedRun(ctx context.Context, owner, id string) (sqlc.Run, erro
 	return row, nil
 }
 
-func (s *Server) listRuns(ctx context.Context, owner string, in *listRunsInput) (*listRunsOutput, error) {
-	params := sqlc.RunListParams{OwnerID: owner, MaxRows: int32(in.Limit + 1)}
+func (s *Server) listRuns(ctx context.Context, p Principal, in *listRunsInput) (*listRunsOutput, error) {
+	params := sqlc.RunListParams{OwnerID: p.UserID, MaxRows: int32(in.Limit + 1)}
 	if in.Kind != "" {
 		params.Kind = &in.Kind
 	}
@@ -163,7 +169,16 @@ func (s *Server) listRuns(ctx context.Context, owner string, in *listRunsInput) 
 		}
 		params.BeforeCreatedAt, params.BeforeID = &t, id
 	}
-	rows, err := s.q.RunList(ctx, params)
+	var rows []sqlc.Run
+	var err error
+	if in.Scope == "workspace" {
+		rows, err = s.q.RunListWorkspace(ctx, sqlc.RunListWorkspaceParams{
+			WorkspaceID: p.WorkspaceID, Kind: params.Kind, Status: params.Status,
+			BeforeCreatedAt: params.BeforeCreatedAt, BeforeID: params.BeforeID, MaxRows: params.MaxRows,
+		})
+	} else {
+		rows, err = s.q.RunList(ctx, params)
+	}
 	if err != nil {
 		return nil, dependencyError("postgres", err)
 	}

@@ -62,8 +62,12 @@ type Deps struct {
 	MonthlyTokenBudget int64
 	// ResearchPolicy decides which research URLs are refused at the edge.
 	ResearchPolicy ssrf.Policy
-	// AirtableSchemas are the Postgres schemas mappings may sync.
-	AirtableSchemas []string
+	// AirtableTables are the tables the operator opened for syncing in
+	// the configuration (GROUNDWORK_AIRTABLE_TABLES).
+	AirtableTables []groundwork.SyncTable
+	// AirtableBases are the bases the worker's AIRTABLE_TOKEN may be used
+	// for (GROUNDWORK_AIRTABLE_BASES).
+	AirtableBases []string
 	// Secrets seals mappings' own Airtable tokens.
 	Secrets *secretbox.Box
 	// ProgressPoll is how often an SSE stream re-reads an open run.
@@ -142,6 +146,8 @@ func New(d Deps) *Server {
 		s.registerUsage()
 		s.registerResearch()
 		s.registerAirtable()
+		s.registerAPIKeys()
+		s.registerSessions()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

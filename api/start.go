@@ -26,7 +26,9 @@ var (
 
 // startRequest is a validated request to start a run.
 type startRequest struct {
-	owner          string
+	owner string
+	// workspace is the workspace the run is started in.
+	workspace      string
 	kind           groundwork.Kind
 	idempotencyKey string
 	// body is the validated request, stored for the workflow to load.
@@ -36,7 +38,7 @@ type startRequest struct {
 // startOutput starts a run of kind for the caller and answers 202 with it.
 func (s *Server) startOutput(ctx context.Context, kind groundwork.Kind, idempotencyKey string, body []byte) (*startRunOutput, error) {
 	p, _ := PrincipalFrom(ctx)
-	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, kind: kind, idempotencyKey: idempotencyKey, body: body})
+	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, workspace: p.WorkspaceID, kind: kind, idempotencyKey: idempotencyKey, body: body})
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +59,7 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
 		ID:             groundwork.NewRunID(req.kind, s.d.Now()),
 		OwnerID:        req.owner,
+		WorkspaceID:    req.workspace,
 		Kind:           string(req.kind),
 		IdempotencyKey: key,
 		RequestHash:    sum,

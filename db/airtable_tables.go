@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/db/sqlc"
 )
 
 // PostgresTable describes the mapped table as the database has it.
@@ -17,25 +18,41 @@ type PostgresTable struct {
 	Schema, Name string
 	// Types maps each mapped column (key, fields, updated_at) to its type.
 	Types map[string]string
+	// WorkspaceColumn, when set, confines every read and write of the
+	// sync to the rows whose column holds Workspace.
+	WorkspaceColumn string
+	Workspace       string
 }
 
-// CheckPostgresTable checks the mapped table against the database: it must
-// be in one of the allowed schemas, not one of Groundwork's own tables,
-// have a single-column primary key, a unique key column, a timestamptz
-// updated_at column, and every mapped column. What the mapping gets wrong
-// is in the field errors; err is a failure to ask the database.
-func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.AirtableMapping, allowedSchemas []string) (_ PostgresTable, _ []groundwork.FieldError, err error) {
+// CheckPostgresTable checks the mapped table for a mapping of workspace:
+// the operator must have opened it for syncing (in opened, from
+// GROUNDWORK_AIRTABLE_TABLES, or in airtable_sync_tables), to this
+// workspace alone or to several with the mapping naming its workspace
+// column; it must not be one of Groundwork's own tables, and must have a
+// single-column primary key, a unique key column, a timestamptz updated_at
+// column, and every mapped column. What the mapping gets wrong is in the
+// field errors; err is a failure to ask the database.
+func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.AirtableMapping, workspace string, opened []groundwork.SyncTable) (_ PostgresTable, _ []groundwork.FieldError, err error) {
 	schema, name, _ := strings.Cut(m.Postgres.Table, ".")
 	fail := func(field, format string, args ...any) (PostgresTable, []groundwork.FieldError, error) {
 		return PostgresTable{}, []groundwork.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}, nil
 	}
-	if !slices.Contains(allowedSchemas, schema) {
-		return fail("postgres.table", "schema %q is not one the sync may write (GROUNDWORK_AIRTABLE_SCHEMAS: %s)", schema, strings.Join(allowedSchemas, ", "))
-	}
 	if schema == "public" && slices.Contains(InternalTables, name) {
 		return fail("postgres.table", "%s is one of Groundwork's own tables", m.Postgres.Table)
 	}
-	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}}
+	st, found, err := openedTable(ctx, pool, m.Postgres.Table, opened)
+	if err != nil {
+		return PostgresTable{}, nil, err
+	}
+	// The same answer whether the table is closed, another workspace's or
+	// missing: a mapping must not tell one workspace what another syncs.
+	if !found || (st.Workspace != "" && st.Workspace != workspace) {
+		return fail("postgres.table", "%s is not a table the operator opened for syncing by this workspace (GROUNDWORK_AIRTABLE_TABLES or groundwork airtable allow-table)", m.Postgres.Table)
+	}
+	if st.Workspace == "" && m.Postgres.WorkspaceColumn == "" {
+		return fail("postgres.workspace_column", "%s is shared by several workspaces: name the text column that holds each row's workspace", m.Postgres.Table)
+	}
+	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}, WorkspaceColumn: m.Postgres.WorkspaceColumn, Workspace: workspace}
 	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
 	if err != nil {
 		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
@@ -68,6 +85,12 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.Ai
 		errs = append(errs, groundwork.FieldError{Field: "postgres.updated_at", Message: "must be a timestamptz column, is " + typ})
 	}
 	need("key.postgres", m.Key.Postgres)
+	if c := m.Postgres.WorkspaceColumn; c != "" {
+		need("postgres.workspace_column", c)
+		if typ := t.Types[c]; typ != "" && typ != "text" && typ != "character varying" {
+			errs = append(errs, groundwork.FieldError{Field: "postgres.workspace_column", Message: "must be a text column, is " + typ})
+		}
+	}
 	for i, f := range m.Fields {
 		need(fmt.Sprintf("fields[%d].postgres", i), f.Postgres)
 	}
@@ -106,4 +129,27 @@ var InternalTables = []string{
 	"generations", "llm_cache", "llm_calls", "rate_buckets", "rate_slots",
 	"research_pages", "research_run_pages", "research_reports",
 	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
+	"workspaces", "airtable_sync_tables",
+}
+
+// openedTable finds table among the operator's opened tables: the
+// configured list first, then airtable_sync_tables.
+func openedTable(ctx context.Context, pool *pgxpool.Pool, table string, opened []groundwork.SyncTable) (groundwork.SyncTable, bool, error) {
+	for _, o := range opened {
+		if o.Table == table {
+			return o, true, nil
+		}
+	}
+	row, err := sqlc.New(pool).AirtableSyncTableGet(ctx, table)
+	if IsNotFound(err) {
+		return groundwork.SyncTable{}, false, nil
+	}
+	if err != nil {
+		return groundwork.SyncTable{}, false, fmt.Errorf("read the opened tables: %w", err)
+	}
+	st := groundwork.SyncTable{Table: row.TableName}
+	if row.WorkspaceID != nil {
+		st.Workspace = *row.WorkspaceID
+	}
+	return st, true, nil
 }

@@ -53,7 +53,7 @@ func newAirtableFixtureWith(t *testing.T, fakeOpts func(*airtablefake.Options), 
 		{Name: "Active", Type: airtablefake.TypeCheckbox},
 		{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
 	}})
-	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"},
+	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Bases: []string{testBase},
 		PerBase: 40, PerToken: 400, Lockout: 2 * time.Second}
 	if cfg != nil {
 		cfg(&at)
@@ -75,6 +75,14 @@ func newAirtableFixtureWith(t *testing.T, fakeOpts func(*airtablefake.Options), 
 		t.Fatal(err)
 	}
 	return &airtableFixture{t: t, fake: fake, s: s}
+}
+
+// openTable opens table for syncing by workspace alone, as
+// `groundwork airtable allow-table table@workspace` does.
+func (f *airtableFixture) openTable(table, workspace string) {
+	f.t.Helper()
+	f.pgExec(`INSERT INTO airtable_sync_tables (table_name, workspace_id) VALUES ($1, $2)
+		ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id`, table, workspace)
 }
 
 func (f *airtableFixture) pgExec(sql string, args ...any) {
@@ -153,6 +161,7 @@ func counts(r run) map[string]any {
 func TestAirtableTwoWaySync(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-alice")
+	f.openTable("public.customers", "airtable-alice")
 	bob := f.s.newUser(t, "airtable-bob")
 
 	// Airtable has a and b; Postgres has b (older) and c.
@@ -313,7 +322,7 @@ func TestAirtableTwoWaySync(t *testing.T) {
 
 	t.Run("one sync of a mapping at a time", func(t *testing.T) {
 		// An open run holds the mapping's lease.
-		f.pgExec(`INSERT INTO runs (id, owner_id, kind, request_hash) VALUES ('airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'airtable-alice', 'airtable', '\x00')`)
+		f.pgExec(`INSERT INTO runs (id, owner_id, workspace_id, kind, request_hash) VALUES ('airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'airtable-alice', 'airtable-alice', 'airtable', '\x00')`)
 		f.pgExec(`UPDATE airtable_sync_state SET running_run_id = 'airtable-01JD4X7Q2W6ZC5D3V9N8K1M2P3' WHERE mapping_id = $1`, m.ID)
 		_, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": m.ID})
 		var p problemDoc
@@ -367,6 +376,7 @@ func (f *airtableFixture) createMapping(c *apiClient, name string, fields []map[
 func TestAirtablePoliciesAndDeletes(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-policies")
+	f.openTable("public.customers", "airtable-policies")
 	for i, e := range []string{"p@x.example", "q@x.example", "r@x.example", "s@x.example"} {
 		f.fake.Insert(testBase, "Customers", map[string]any{"Email": e, "Name": "N" + e, "Plan": "starter", "Seats": i})
 	}
@@ -415,6 +425,7 @@ func TestAirtablePoliciesAndDeletes(t *testing.T) {
 func TestAirtableRateLimitStorm(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-storm")
+	f.openTable("public.customers", "airtable-storm")
 	for i := range 30 {
 		f.pgExec(`INSERT INTO customers (email, name) VALUES ($1, $2)`, fmt.Sprintf("u%02d@x.example", i), fmt.Sprintf("U%d", i))
 	}
@@ -470,7 +481,7 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 	dbURL := testenv.DatabaseURL(t)
 	// Slow enough that the kill lands mid-write: 400 creates at 10
 	// requests/s take four seconds.
-	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Schemas: []string{"public"}, PerBase: 10, PerToken: 100, Lockout: time.Second}
+	at := config.Airtable{APIURL: fake.URL(), Token: airtablefake.DefaultToken, Bases: []string{testBase}, PerBase: 10, PerToken: 100, Lockout: time.Second}
 	s := startStack(t, stackOptions{temporalHostPort: dev.FrontendHostPort(), databaseURL: dbURL,
 		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, airtable: at}, true)
 	f := &airtableFixture{t: t, fake: fake, s: s}
@@ -479,10 +490,11 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 	f.pgExec(`INSERT INTO customers (email, name) SELECT 'k' || g || '@x.example', 'K' || g FROM generate_series(1, 400) g`)
 
 	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
-		"AIRTABLE_API_URL="+fake.URL(), "AIRTABLE_TOKEN="+airtablefake.DefaultToken,
+		"AIRTABLE_API_URL="+fake.URL(), "AIRTABLE_TOKEN="+airtablefake.DefaultToken, "GROUNDWORK_AIRTABLE_BASES="+testBase,
 		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=10", "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=100", "GROUNDWORK_AIRTABLE_LOCKOUT=1s")
 
 	c := s.newUser(t, "airtable-crash")
+	f.openTable("public.customers", "airtable-crash")
 	id := f.createMapping(c, "crash", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)
 	r, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": id})
 	if resp.Status != http.StatusAccepted {
@@ -544,6 +556,7 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 func TestAirtableSchedule(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-schedule")
+	f.openTable("public.customers", "airtable-schedule")
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "sched@x.example", "Name": "Scheduled"})
 	id := f.createMapping(c, "scheduled", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		map[string]any{"schedule": "1h"})
@@ -612,6 +625,7 @@ func TestAirtableMappingToken(t *testing.T) {
 		func(o *airtablefake.Options) { o.Tokens = []string{secret} },
 		func(a *config.Airtable) { a.Token = ""; a.EncryptionKey = []byte("0123456789abcdef0123456789abcdef") })
 	c := f.s.newUser(t, "airtable-token")
+	f.openTable("public.customers", "airtable-token")
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "t@x.example", "Name": "T"})
 	id := f.createMapping(c, "token", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		map[string]any{"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified", "token": secret}})
@@ -633,4 +647,112 @@ func TestAirtableMappingToken(t *testing.T) {
 	if f.pgCustomers()["t@x.example"] == nil {
 		t.Fatal("the sync did not use the mapping's token")
 	}
+}
+
+// TestAirtableSharedTableConfinedToWorkspace: two workspaces map one
+// shared table through its workspace column; each syncs, samples and
+// audits only its own rows, creates rows with its own workspace, and a key
+// another workspace's row holds fails that decision without touching it.
+func TestAirtableSharedTableConfinedToWorkspace(t *testing.T) {
+	f := newAirtableFixture(t)
+	for _, name := range []string{"DealsA", "DealsG"} {
+		f.fake.CreateTable(testBase, airtablefake.TableSpec{Name: name, Fields: []airtablefake.FieldSpec{
+			{Name: "Email", Type: airtablefake.TypeEmail},
+			{Name: "Name", Type: airtablefake.TypeSingleLineText},
+			{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
+		}})
+	}
+	f.pgExec(`CREATE TABLE deals (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+		name text, workspace_id text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
+	f.pgExec(`INSERT INTO deals (email, name, workspace_id) VALUES ('a1@x.example', 'Acme one', 'acme'), ('g1@x.example', 'Globex one', 'globex')`)
+	f.pgExec(`INSERT INTO airtable_sync_tables (table_name) VALUES ('public.deals')`)
+	f.fake.Insert(testBase, "DealsA", map[string]any{"Email": "a2@x.example", "Name": "Acme two"})
+	// Globex's base holds a record with a key acme's row has.
+	f.fake.Insert(testBase, "DealsG", map[string]any{"Email": "a1@x.example", "Name": "Globex's claim"})
+
+	acme := f.s.client(t, "acme-admin", "acme", "admin")
+	globex := f.s.client(t, "globex-admin", "globex", "admin")
+	mapping := func(table, wsColumn string) map[string]any {
+		pg := map[string]any{"table": "public.deals"}
+		if wsColumn != "" {
+			pg["workspace_column"] = wsColumn
+		}
+		return map[string]any{
+			"name":     "deals",
+			"airtable": map[string]any{"base_id": testBase, "table": table, "modified_field": "Last Modified"},
+			"postgres": pg,
+			"key":      map[string]any{"airtable": "Email", "postgres": "email"},
+			"fields":   []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
+			"conflict": "latest_wins",
+		}
+	}
+	if r := acme.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping("DealsA", ""))); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.Body), "postgres.workspace_column") {
+		t.Fatalf("a shared table without its workspace column: %d %s", r.Status, r.Body)
+	}
+	create := func(c *apiClient, table string) string {
+		r := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping(table, "workspace_id")))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create mapping: %d %s", r.Status, r.Body)
+		}
+		var m struct{ ID string }
+		r.json(t, &m)
+		return m.ID
+	}
+	acmeMap, globexMap := create(acme, "DealsA"), create(globex, "DealsG")
+
+	dry := globex.sync(globexMap, true)
+	if b, _ := json.Marshal(dry.Result); strings.Contains(string(b), "Acme one") {
+		t.Fatalf("globex's dry run shows acme's row: %s", b)
+	}
+	acme.sync(acmeMap, false)
+	emails := func(table string) map[string]string {
+		out := map[string]string{}
+		for _, r := range f.fake.Records(testBase, table) {
+			out[r.Fields["Email"].(string)], _ = r.Fields["Name"].(string)
+		}
+		return out
+	}
+	if got := emails("DealsA"); len(got) != 2 || got["a1@x.example"] != "Acme one" || got["a2@x.example"] != "Acme two" {
+		t.Fatalf("acme's Airtable table: %v", got)
+	}
+	var ws string
+	if err := f.s.App.Pool.QueryRow(context.Background(), `SELECT workspace_id FROM deals WHERE email = 'a2@x.example'`).Scan(&ws); err != nil || ws != "acme" {
+		t.Fatalf("the row the sync created: workspace %q, %v", ws, err)
+	}
+
+	// Globex's sync: g1 goes to its table; its a1 record cannot become a
+	// row, because acme's row holds that key, and acme's row is untouched.
+	r, resp := globex.start("/v1/airtable-syncs", map[string]any{"mapping_id": globexMap})
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", resp.Status, resp.Body)
+	}
+	done := globex.waitRun(r.ID)
+	if got := emails("DealsG"); got["g1@x.example"] != "Globex one" {
+		t.Fatalf("globex's Airtable table: %v (run %+v)", got, done)
+	}
+	if done.Result["failed"] != float64(1) {
+		t.Errorf("the decision on acme's key should fail alone: %+v", done.Result)
+	}
+	var name string
+	if err := f.s.App.Pool.QueryRow(context.Background(), `SELECT name, workspace_id FROM deals WHERE email = 'a1@x.example'`).Scan(&name, &ws); err != nil || name != "Acme one" || ws != "acme" {
+		t.Fatalf("acme's row after globex's sync: %q %q %v", name, ws, err)
+	}
+	var audit struct {
+		Entries []AuditView `json:"entries"`
+	}
+	acme.do(http.MethodGet, "/v1/airtable/mappings/"+acmeMap+"/audit", nil).json(t, &audit)
+	for _, e := range audit.Entries {
+		if strings.HasPrefix(e.Key, "g") {
+			t.Errorf("acme's audit shows globex's row %s", e.Key)
+		}
+	}
+	if r := globex.do(http.MethodGet, "/v1/airtable/mappings/"+acmeMap, nil); r.Status != http.StatusNotFound {
+		t.Errorf("globex reads acme's mapping: %d", r.Status)
+	}
+}
+
+// AuditView is the part of an audit entry the tests read.
+type AuditView struct {
+	Key string `json:"key"`
 }

@@ -1,10 +1,12 @@
 package test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/groundwork-dev/groundwork/internal/apikey"
+	"github.com/groundwork-dev/groundwork/internal/config"
 )
 
 // jwksServer serves one RSA public key as a JWKS, as Supabase and other
@@ -165,5 +170,216 @@ func TestRateLimitsPerUser(t *testing.T) {
 	}
 	if !saw429 {
 		t.Error("anonymous burst never limited")
+	}
+}
+
+// TestJWTWorkspacesAndHardening: issuer, audience, iat and maximum age are
+// enforced; the workspace and role come from the configured claim paths,
+// an unknown role is a member, a missing workspace claim is a 401 naming
+// it; a principal exists before its first write, whatever the route.
+func TestJWTWorkspacesAndHardening(t *testing.T) {
+	secret := []byte("an-hs256-secret-of-at-least-32-bytes!!")
+	s := startStack(t, stackOptions{
+		workers: "none", ratePerSec: 1000, ratePerMin: 100000, jwtSecret: secret,
+		jwt: config.Config{JWTIssuer: "https://idp.example", JWTAudience: "groundwork", JWTMaxAge: time.Hour,
+			JWTWorkspaceClaim: "app_metadata.workspace_id", JWTRoleClaim: "app_metadata.role"},
+	}, true)
+	now := time.Now()
+	token := func(edit func(jwt.MapClaims)) string {
+		c := jwt.MapClaims{"sub": "jwt-ws-user", "iss": "https://idp.example", "aud": "groundwork",
+			"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(),
+			"app_metadata": map[string]any{"workspace_id": "acme", "role": "admin"}}
+		if edit != nil {
+			edit(c)
+		}
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	call := func(tok, method, path string, body []byte) response {
+		return (&apiClient{t: t, base: s.URL, token: tok}).do(method, path, body)
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   func(jwt.MapClaims)
+		status int
+		detail string
+	}{
+		{"valid", nil, 200, ""},
+		{"another audience", func(c jwt.MapClaims) { c["aud"] = "someone-elses-project" }, 401, ""},
+		{"another issuer", func(c jwt.MapClaims) { c["iss"] = "https://other.example" }, 401, ""},
+		{"no audience", func(c jwt.MapClaims) { delete(c, "aud") }, 401, ""},
+		{"issued in the future", func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() }, 401, ""},
+		{"older than the maximum age", func(c jwt.MapClaims) { c["iat"] = now.Add(-2 * time.Hour).Unix() }, 401, ""},
+		{"no iat", func(c jwt.MapClaims) { delete(c, "iat") }, 401, ""},
+		{"no workspace claim", func(c jwt.MapClaims) { c["app_metadata"] = map[string]any{"role": "admin"} }, 401, "app_metadata.workspace_id"},
+		{"workspace claim not a string", func(c jwt.MapClaims) { c["app_metadata"] = map[string]any{"workspace_id": 7} }, 401, "app_metadata.workspace_id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := call(token(tc.edit), http.MethodGet, "/v1/runs", nil)
+			if r.Status != tc.status || !strings.Contains(string(r.Body), tc.detail) {
+				t.Fatalf("%d %s, want %d naming %q", r.Status, r.Body, tc.status, tc.detail)
+			}
+		})
+	}
+
+	// The first request of a fresh subject writes (an API key needs its
+	// user and workspace rows): 201, not a foreign-key 500.
+	if r := call(token(nil), http.MethodPost, "/v1/api-keys", []byte(`{"name": "first"}`)); r.Status != http.StatusCreated {
+		t.Fatalf("first write of a fresh JWT subject: %d %s", r.Status, r.Body)
+	}
+	// A role that is not exactly "admin" is a member.
+	for _, role := range []any{"owner", "Admin", nil, true} {
+		tok := token(func(c jwt.MapClaims) {
+			c["sub"] = "jwt-ws-member"
+			c["app_metadata"] = map[string]any{"workspace_id": "acme", "role": role}
+		})
+		if r := call(tok, http.MethodGet, "/v1/api-keys", nil); r.Status != http.StatusForbidden || !strings.HasSuffix(problemType(t, r), "/forbidden") {
+			t.Errorf("role %v on an admin-only route: %d %s", role, r.Status, r.Body)
+		}
+	}
+	// The admin of acme sees acme's key; the admin of another workspace does not.
+	var keys struct {
+		Keys []struct {
+			Name string `json:"name"`
+		} `json:"keys"`
+	}
+	call(token(nil), http.MethodGet, "/v1/api-keys", nil).json(t, &keys)
+	if len(keys.Keys) != 1 || keys.Keys[0].Name != "first" {
+		t.Errorf("acme's keys: %+v", keys)
+	}
+	other := token(func(c jwt.MapClaims) { c["app_metadata"] = map[string]any{"workspace_id": "globex", "role": "admin"} })
+	call(other, http.MethodGet, "/v1/api-keys", nil).json(t, &keys)
+	if len(keys.Keys) != 0 {
+		t.Errorf("globex sees acme's keys: %+v", keys)
+	}
+}
+
+// TestAPIKeysRevokedAndExpired: a revoked or expired key is refused at
+// once; the secret is shown only when the key is created.
+func TestAPIKeysRevokedAndExpired(t *testing.T) {
+	s := sharedStack(t)
+	admin := s.client(t, "keys-admin", "keys-ws", "admin")
+	var created struct {
+		ID     int64  `json:"id"`
+		Secret string `json:"secret"`
+		Role   string `json:"role"`
+	}
+	r := admin.do(http.MethodPost, "/v1/api-keys", []byte(`{"name": "ci", "role": "member"}`))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &created)
+	if !strings.HasPrefix(created.Secret, "gw_") || created.Role != "member" {
+		t.Fatalf("created %+v", created)
+	}
+	key := &apiClient{t: t, base: s.URL, token: created.Secret}
+	if r := key.do(http.MethodGet, "/v1/runs", nil); r.Status != http.StatusOK {
+		t.Fatalf("the new key: %d %s", r.Status, r.Body)
+	}
+	if r := admin.do(http.MethodGet, "/v1/api-keys", nil); strings.Contains(string(r.Body), created.Secret) || r.Status != http.StatusOK {
+		t.Fatalf("a listing shows the secret or failed: %d", r.Status)
+	}
+	if r := admin.do(http.MethodDelete, fmt.Sprintf("/v1/api-keys/%d", created.ID), nil); r.Status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	if r := key.do(http.MethodGet, "/v1/runs", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("a revoked key: %d %s", r.Status, r.Body)
+	}
+	past := time.Now().Add(-time.Second)
+	_, expired, err := apikey.Create(context.Background(), s.App.Pool, apikey.Spec{User: "keys-admin", Workspace: "keys-ws", ExpiresAt: &past})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := (&apiClient{t: t, base: s.URL, token: expired}).do(http.MethodGet, "/v1/runs", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("an expired key: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestSessions: a JWT's session claim creates a session; a fourth live
+// session revokes the least recently used; an idle session is dead for
+// good; a user revokes their own session and an admin any of the
+// workspace's; revoked sessions never come back.
+func TestSessions(t *testing.T) {
+	secret := []byte("an-hs256-secret-of-at-least-32-bytes!!")
+	s := startStack(t, stackOptions{
+		workers: "none", ratePerSec: 1000, ratePerMin: 100000, jwtSecret: secret,
+		jwt: config.Config{JWTWorkspaceClaim: "ws", JWTRoleClaim: "role", SessionClaim: "session_id",
+			SessionIdle: 30 * time.Minute, SessionsPerUser: 3},
+	}, true)
+	token := func(sub, role, session string) *apiClient {
+		c := jwt.MapClaims{"sub": sub, "ws": "sess-ws", "role": role, "session_id": session,
+			"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()}
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &apiClient{t: t, base: s.URL, token: tok}
+	}
+	status := func(c *apiClient) (int, string) {
+		r := c.do(http.MethodGet, "/v1/runs", nil)
+		if r.Status == http.StatusOK {
+			return r.Status, ""
+		}
+		return r.Status, problemType(t, r)
+	}
+	want := func(what string, c *apiClient, code int, slug string) {
+		t.Helper()
+		if got, typ := status(c); got != code || !strings.HasSuffix(typ, slug) {
+			t.Errorf("%s: %d %s, want %d %s", what, got, typ, code, slug)
+		}
+	}
+	s1, s2, s3, s4 := token("sess-user", "member", "s1"), token("sess-user", "member", "s2"), token("sess-user", "member", "s3"), token("sess-user", "member", "s4")
+	for _, c := range []*apiClient{s1, s2, s3} {
+		want("one of three sessions", c, 200, "")
+	}
+	// s2 and s3 were used after s1; the fourth evicts s1.
+	want("s2 again", s2, 200, "")
+	want("s3 again", s3, 200, "")
+	want("a fourth session", s4, 200, "")
+	want("the least recently used session after a fourth", s1, 401, "/session_revoked")
+	want("s2 after a fourth", s2, 200, "")
+
+	// Idle for longer than the timeout: dead, and it stays dead.
+	if _, err := s.App.Pool.Exec(context.Background(), `UPDATE sessions SET last_seen = now() - interval '31 minutes' WHERE id = 's2'`); err != nil {
+		t.Fatal(err)
+	}
+	want("an idle session", s2, 401, "/session_expired")
+	want("an idle session, again", s2, 401, "/session_expired")
+
+	// The user revokes s3; an admin of the workspace revokes s4.
+	if r := s4.do(http.MethodDelete, "/v1/sessions/s3", nil); r.Status != http.StatusNoContent {
+		t.Fatalf("revoke own session: %d %s", r.Status, r.Body)
+	}
+	want("a session its user revoked", s3, 401, "/session_revoked")
+	other := token("sess-other", "member", "o1")
+	if r := other.do(http.MethodDelete, "/v1/sessions/s4", nil); r.Status != http.StatusNotFound {
+		t.Fatalf("a member revoking another's session: %d %s", r.Status, r.Body)
+	}
+	want("s4 after a member's attempt", s4, 200, "")
+	admin := token("sess-admin", "admin", "a1")
+	if r := admin.do(http.MethodDelete, "/v1/sessions/s4", nil); r.Status != http.StatusNoContent {
+		t.Fatalf("an admin revoking a member's session: %d %s", r.Status, r.Body)
+	}
+	want("a session an admin revoked", s4, 401, "/session_revoked")
+
+	var list struct {
+		Sessions []struct {
+			ID            string  `json:"id"`
+			RevokedReason *string `json:"revoked_reason"`
+		} `json:"sessions"`
+	}
+	token("sess-user", "member", "s5").do(http.MethodGet, "/v1/sessions", nil).json(t, &list)
+	reasons := map[string]string{}
+	for _, x := range list.Sessions {
+		reasons[x.ID] = "live"
+		if x.RevokedReason != nil {
+			reasons[x.ID] = *x.RevokedReason
+		}
+	}
+	if reasons["s1"] != "evicted" || reasons["s2"] != "idle" || reasons["s3"] != "revoked" || reasons["s4"] != "revoked" || reasons["s5"] != "live" {
+		t.Errorf("sessions: %v", reasons)
 	}
 }

@@ -49,9 +49,11 @@ type stackOptions struct {
 	ratePerMin int
 	jwtSecret  []byte
 	jwksURL    string
-	maxFile    int64
-	cors       []string
-	quota      int64
+	// jwt sets issuer, audience, max age and the claim paths.
+	jwt     config.Config
+	maxFile int64
+	cors    []string
+	quota   int64
 	// now is the workers' clock (export TTLs); nil is real time.
 	now func() time.Time
 	// llm configures generation; no providers turns it off.
@@ -120,24 +122,33 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		t.Fatal(err)
 	}
 	cfg := config.Config{
-		DatabaseURL:  o.databaseURL,
-		DBMaxConns:   20,
-		PublicURL:    "http://" + l.Addr().String(),
-		BlobURL:      "file://" + blobDir,
-		SigningKey:   key,
-		JWTSecret:    o.jwtSecret,
-		JWKSURL:      o.jwksURL,
-		RatePerSec:   o.ratePerSec,
-		RatePerMin:   o.ratePerMin,
-		Pollers:      4,
-		ExportTTL:    24 * time.Hour,
-		MaxFileBytes: o.maxFile,
-		CORSOrigins:  o.cors,
-		QuotaBytes:   o.quota,
-		LLM:          o.llm,
-		Research:     o.research,
-		Airtable:     o.airtable,
-		LogLevel:     "warn",
+		DatabaseURL: o.databaseURL,
+		DBMaxConns:  20,
+		PublicURL:   "http://" + l.Addr().String(),
+		BlobURL:     "file://" + blobDir,
+		SigningKey:  key,
+		JWTSecret:   o.jwtSecret,
+		JWKSURL:     o.jwksURL,
+
+		JWTIssuer:         o.jwt.JWTIssuer,
+		JWTAudience:       o.jwt.JWTAudience,
+		JWTMaxAge:         o.jwt.JWTMaxAge,
+		JWTWorkspaceClaim: o.jwt.JWTWorkspaceClaim,
+		JWTRoleClaim:      o.jwt.JWTRoleClaim,
+		SessionClaim:      o.jwt.SessionClaim,
+		SessionIdle:       o.jwt.SessionIdle,
+		SessionsPerUser:   o.jwt.SessionsPerUser,
+		RatePerSec:        o.ratePerSec,
+		RatePerMin:        o.ratePerMin,
+		Pollers:           4,
+		ExportTTL:         24 * time.Hour,
+		MaxFileBytes:      o.maxFile,
+		CORSOrigins:       o.cors,
+		QuotaBytes:        o.quota,
+		LLM:               o.llm,
+		Research:          o.research,
+		Airtable:          o.airtable,
+		LogLevel:          "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, testenv.Logger(t), client.Options{HostPort: o.temporalHostPort, Namespace: "default"})
@@ -216,7 +227,7 @@ func stopPackageStacks() {
 // newUser creates a user with an API key and returns a client for it.
 func (s *stack) newUser(t *testing.T, id string) *apiClient {
 	t.Helper()
-	key, err := apikey.Create(context.Background(), s.App.Pool, id, "test")
+	_, key, err := apikey.Create(context.Background(), s.App.Pool, apikey.Spec{User: id, Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,10 +243,6 @@ func newAirtable(d Deps) *activities.Airtable {
 	if err != nil {
 		secrets, _ = secretbox.New(nil) // config already refused a bad key
 	}
-	schemas := cfg.Schemas
-	if len(schemas) == 0 {
-		schemas = []string{config.DefaultAirtableSchemas}
-	}
 	return &activities.Airtable{
 		Pool: d.Pool, APIURL: cfg.APIURL, Token: cfg.Token, HTTP: d.AirtableHTTPClient, Secrets: secrets,
 		// Spaced evenly at config.AirtableHeadroom of Airtable's limits,
@@ -254,7 +250,8 @@ func newAirtable(d Deps) *activities.Airtable {
 		PerBase:  &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perBase * config.AirtableHeadroom, Tolerance: config.AirtableSlotTolerance},
 		PerToken: &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: perToken * config.AirtableHeadroom, Tolerance: config.AirtableSlotTolerance},
 		Lockout:  cfg.Lockout,
-		Schemas:  schemas,
+		Tables:   cfg.Tables,
+		Bases:    cfg.Bases,
 		Log:      d.Log,
 	}
 }

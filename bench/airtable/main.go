@@ -133,6 +133,8 @@ func run(ctx context.Context, args []string) error {
 		ServerEnv: []string{
 			"AIRTABLE_API_URL=" + proxy.URL(),
 			"AIRTABLE_TOKEN=" + airtablefake.DefaultToken,
+			"GROUNDWORK_AIRTABLE_BASES=" + baseID,
+			"GROUNDWORK_AIRTABLE_TABLES=public.customers@bench-airtable",
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=" + strconv.Itoa(o.rate),
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=" + strconv.Itoa(10*o.rate),
 			"GROUNDWORK_AIRTABLE_LOCKOUT=" + o.lockout.String(),
@@ -158,7 +160,7 @@ func run(ctx context.Context, args []string) error {
 	if err := seedPostgres(ctx, pool, d, m); err != nil {
 		return err
 	}
-	token, err := apikey.Create(ctx, pool, "bench-airtable", "bench/airtable")
+	_, token, err := apikey.Create(ctx, pool, apikey.Spec{User: "bench-airtable", Name: "bench/airtable"})
 	if err != nil {
 		return fmt.Errorf("create bench user: %w", err)
 	}

@@ -68,7 +68,7 @@ func (e *env) createUsers(ctx context.Context, group string, n int) ([]user, err
 	users := make([]user, n)
 	for i := range users {
 		id := fmt.Sprintf("bench-%s-%s-%04d", e.tag, group, i)
-		token, err := apikey.Create(ctx, e.pool, id, "bench/load")
+		_, token, err := apikey.Create(ctx, e.pool, apikey.Spec{User: id, Name: "bench/load"})
 		if err != nil {
 			return nil, fmt.Errorf("create bench user %s: %w", id, err)
 		}

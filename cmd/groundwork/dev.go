@@ -148,7 +148,7 @@ func devAPIKey(ctx context.Context, a *app.App, path string) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	key, err := apikey.Create(ctx, a.Pool, "dev", "make dev")
+	_, key, err := apikey.Create(ctx, a.Pool, apikey.Spec{User: "dev", Name: "make dev"})
 	if err != nil {
 		return "", err
 	}

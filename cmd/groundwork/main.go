@@ -21,8 +21,10 @@ Usage:
                                    and Temporal under .data/ when DATABASE_URL /
                                    TEMPORAL_ADDRESS are unset (what make dev runs)
   groundwork migrate [up|status]   apply or list database migrations
-  groundwork apikey create --user ID [--name NAME]
-                                   create an API key (printed once)
+  groundwork apikey create|list|revoke
+                                   manage API keys (the secret is printed once)
+  groundwork airtable allow-table|disallow-table|tables
+                                   open Postgres tables for Airtable sync
   groundwork runs get ID           show a run
   groundwork runs wait ID          follow a run with a progress bar until it ends
   groundwork runs list [--kind K] [--status S] [--limit N]
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string) error {
 		return migrateCmd(ctx, args[1:])
 	case "apikey":
 		return apikeyCmd(ctx, args[1:])
+	case "airtable":
+		return airtableCmd(ctx, args[1:])
 	case "runs":
 		return runsCmd(ctx, args[1:])
 	case "healthcheck":

@@ -1,27 +1,33 @@
 -- name: AirtableMappingInsert :one
-INSERT INTO airtable_mappings (id, owner_id, name, config, token_ciphertext)
-VALUES (@id, @owner_id, @name, @config, sqlc.narg(token_ciphertext))
+INSERT INTO airtable_mappings (id, owner_id, workspace_id, name, config, token_ciphertext)
+VALUES (@id, @owner_id, @workspace_id, @name, @config, sqlc.narg(token_ciphertext))
 RETURNING *;
 
--- name: AirtableMappingGetForOwner :one
-SELECT * FROM airtable_mappings WHERE id = @id AND owner_id = @owner_id;
+-- name: AirtableMappingGetInWorkspace :one
+SELECT * FROM airtable_mappings WHERE id = @id AND workspace_id = @workspace_id;
+
+-- name: AirtableMappingGetForRun :one
+-- AirtableMappingGetForRun loads a mapping only for a run of its workspace.
+SELECT m.* FROM airtable_mappings m
+JOIN runs r ON r.id = @run_id AND r.workspace_id = m.workspace_id
+WHERE m.id = @id;
 
 -- name: AirtableMappingGet :one
 SELECT * FROM airtable_mappings WHERE id = @id;
 
 -- name: AirtableMappingList :many
-SELECT * FROM airtable_mappings WHERE owner_id = @owner_id ORDER BY name LIMIT @max_rows;
+SELECT * FROM airtable_mappings WHERE workspace_id = @workspace_id ORDER BY name LIMIT @max_rows;
 
 -- name: AirtableMappingUpdate :one
 -- AirtableMappingUpdate replaces the config; a NULL token keeps the stored one.
 UPDATE airtable_mappings
 SET name = @name, config = @config, token_ciphertext = coalesce(sqlc.narg(token_ciphertext), token_ciphertext),
     updated_at = now()
-WHERE id = @id AND owner_id = @owner_id
+WHERE id = @id AND workspace_id = @workspace_id
 RETURNING *;
 
 -- name: AirtableMappingDelete :execrows
-DELETE FROM airtable_mappings WHERE id = @id AND owner_id = @owner_id;
+DELETE FROM airtable_mappings WHERE id = @id AND workspace_id = @workspace_id;
 
 -- name: AirtableAuditPage :many
 -- AirtableAuditPage pages through a mapping's audit log, newest first.
@@ -118,3 +124,16 @@ DELETE FROM airtable_sync_state WHERE airtable_sync_state.mapping_id = @mapping_
 
 -- name: AirtableLinksForKeys :many
 SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys::text[]);
+
+-- name: AirtableSyncTableGet :one
+SELECT * FROM airtable_sync_tables WHERE table_name = @table_name;
+
+-- name: AirtableSyncTablePut :exec
+INSERT INTO airtable_sync_tables (table_name, workspace_id) VALUES (@table_name, sqlc.narg(workspace_id))
+ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id;
+
+-- name: AirtableSyncTableDelete :execrows
+DELETE FROM airtable_sync_tables WHERE table_name = @table_name;
+
+-- name: AirtableSyncTableList :many
+SELECT * FROM airtable_sync_tables ORDER BY table_name;

@@ -17,6 +17,17 @@ WHERE owner_id = @owner_id
 ORDER BY created_at DESC, id DESC
 LIMIT @max_rows;
 
+-- name: RunListWorkspace :many
+-- RunListWorkspace is RunList over every user of a workspace (admins only).
+SELECT * FROM runs
+WHERE workspace_id = @workspace_id
+  AND (sqlc.narg(kind)::text IS NULL OR kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(status)::run_status IS NULL OR status = sqlc.narg(status)::run_status)
+  AND (sqlc.narg(before_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_created_at)::timestamptz, @before_id::text))
+ORDER BY created_at DESC, id DESC
+LIMIT @max_rows;
+
 -- name: RunMarkRunning :exec
 UPDATE runs SET status = 'running', updated_at = now()
 WHERE id = @id AND status = 'queued';
@@ -38,9 +49,11 @@ DELETE FROM runs WHERE id = @id;
 -- owner already used the idempotency key.
 WITH owner AS (
     INSERT INTO users (id) VALUES (@owner_id) ON CONFLICT (id) DO NOTHING
+), workspace AS (
+    INSERT INTO workspaces (id) VALUES (@workspace_id) ON CONFLICT (id) DO NOTHING
 ), created AS (
-    INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
-    VALUES (@id, @owner_id, @kind, sqlc.narg(idempotency_key), @request_hash)
+    INSERT INTO runs (id, owner_id, workspace_id, kind, idempotency_key, request_hash)
+    VALUES (@id, @owner_id, @workspace_id, @kind, sqlc.narg(idempotency_key), @request_hash)
     ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
 ), input AS (

@@ -153,16 +153,16 @@ func (q *Queries) AirtableLinksForKeys(ctx context.Context, arg AirtableLinksFor
 }
 
 const airtableMappingDelete = `-- name: AirtableMappingDelete :execrows
-DELETE FROM airtable_mappings WHERE id = $1 AND owner_id = $2
+DELETE FROM airtable_mappings WHERE id = $1 AND workspace_id = $2
 `
 
 type AirtableMappingDeleteParams struct {
-	ID      string `json:"id"`
-	OwnerID string `json:"owner_id"`
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
 }
 
 func (q *Queries) AirtableMappingDelete(ctx context.Context, arg AirtableMappingDeleteParams) (int64, error) {
-	result, err := q.db.Exec(ctx, airtableMappingDelete, arg.ID, arg.OwnerID)
+	result, err := q.db.Exec(ctx, airtableMappingDelete, arg.ID, arg.WorkspaceID)
 	if err != nil {
 		return 0, err
 	}
@@ -182,7 +182,7 @@ func (q *Queries) AirtableMappingForget(ctx context.Context, mappingID string) e
 }
 
 const airtableMappingGet = `-- name: AirtableMappingGet :one
-SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at FROM airtable_mappings WHERE id = $1
+SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id FROM airtable_mappings WHERE id = $1
 `
 
 func (q *Queries) AirtableMappingGet(ctx context.Context, id string) (AirtableMapping, error) {
@@ -196,21 +196,25 @@ func (q *Queries) AirtableMappingGet(ctx context.Context, id string) (AirtableMa
 		&i.TokenCiphertext,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
-const airtableMappingGetForOwner = `-- name: AirtableMappingGetForOwner :one
-SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at FROM airtable_mappings WHERE id = $1 AND owner_id = $2
+const airtableMappingGetForRun = `-- name: AirtableMappingGetForRun :one
+SELECT m.id, m.owner_id, m.name, m.config, m.token_ciphertext, m.created_at, m.updated_at, m.workspace_id FROM airtable_mappings m
+JOIN runs r ON r.id = $1 AND r.workspace_id = m.workspace_id
+WHERE m.id = $2
 `
 
-type AirtableMappingGetForOwnerParams struct {
-	ID      string `json:"id"`
-	OwnerID string `json:"owner_id"`
+type AirtableMappingGetForRunParams struct {
+	RunID string `json:"run_id"`
+	ID    string `json:"id"`
 }
 
-func (q *Queries) AirtableMappingGetForOwner(ctx context.Context, arg AirtableMappingGetForOwnerParams) (AirtableMapping, error) {
-	row := q.db.QueryRow(ctx, airtableMappingGetForOwner, arg.ID, arg.OwnerID)
+// AirtableMappingGetForRun loads a mapping only for a run of its workspace.
+func (q *Queries) AirtableMappingGetForRun(ctx context.Context, arg AirtableMappingGetForRunParams) (AirtableMapping, error) {
+	row := q.db.QueryRow(ctx, airtableMappingGetForRun, arg.RunID, arg.ID)
 	var i AirtableMapping
 	err := row.Scan(
 		&i.ID,
@@ -220,19 +224,46 @@ func (q *Queries) AirtableMappingGetForOwner(ctx context.Context, arg AirtableMa
 		&i.TokenCiphertext,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WorkspaceID,
+	)
+	return i, err
+}
+
+const airtableMappingGetInWorkspace = `-- name: AirtableMappingGetInWorkspace :one
+SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id FROM airtable_mappings WHERE id = $1 AND workspace_id = $2
+`
+
+type AirtableMappingGetInWorkspaceParams struct {
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+}
+
+func (q *Queries) AirtableMappingGetInWorkspace(ctx context.Context, arg AirtableMappingGetInWorkspaceParams) (AirtableMapping, error) {
+	row := q.db.QueryRow(ctx, airtableMappingGetInWorkspace, arg.ID, arg.WorkspaceID)
+	var i AirtableMapping
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.Name,
+		&i.Config,
+		&i.TokenCiphertext,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const airtableMappingInsert = `-- name: AirtableMappingInsert :one
-INSERT INTO airtable_mappings (id, owner_id, name, config, token_ciphertext)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, owner_id, name, config, token_ciphertext, created_at, updated_at
+INSERT INTO airtable_mappings (id, owner_id, workspace_id, name, config, token_ciphertext)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id
 `
 
 type AirtableMappingInsertParams struct {
 	ID              string          `json:"id"`
 	OwnerID         string          `json:"owner_id"`
+	WorkspaceID     string          `json:"workspace_id"`
 	Name            string          `json:"name"`
 	Config          json.RawMessage `json:"config"`
 	TokenCiphertext []byte          `json:"token_ciphertext"`
@@ -242,6 +273,7 @@ func (q *Queries) AirtableMappingInsert(ctx context.Context, arg AirtableMapping
 	row := q.db.QueryRow(ctx, airtableMappingInsert,
 		arg.ID,
 		arg.OwnerID,
+		arg.WorkspaceID,
 		arg.Name,
 		arg.Config,
 		arg.TokenCiphertext,
@@ -255,21 +287,22 @@ func (q *Queries) AirtableMappingInsert(ctx context.Context, arg AirtableMapping
 		&i.TokenCiphertext,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const airtableMappingList = `-- name: AirtableMappingList :many
-SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at FROM airtable_mappings WHERE owner_id = $1 ORDER BY name LIMIT $2
+SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id FROM airtable_mappings WHERE workspace_id = $1 ORDER BY name LIMIT $2
 `
 
 type AirtableMappingListParams struct {
-	OwnerID string `json:"owner_id"`
-	MaxRows int32  `json:"max_rows"`
+	WorkspaceID string `json:"workspace_id"`
+	MaxRows     int32  `json:"max_rows"`
 }
 
 func (q *Queries) AirtableMappingList(ctx context.Context, arg AirtableMappingListParams) ([]AirtableMapping, error) {
-	rows, err := q.db.Query(ctx, airtableMappingList, arg.OwnerID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, airtableMappingList, arg.WorkspaceID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -285,6 +318,7 @@ func (q *Queries) AirtableMappingList(ctx context.Context, arg AirtableMappingLi
 			&i.TokenCiphertext,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.WorkspaceID,
 		); err != nil {
 			return nil, err
 		}
@@ -300,8 +334,8 @@ const airtableMappingUpdate = `-- name: AirtableMappingUpdate :one
 UPDATE airtable_mappings
 SET name = $1, config = $2, token_ciphertext = coalesce($3, token_ciphertext),
     updated_at = now()
-WHERE id = $4 AND owner_id = $5
-RETURNING id, owner_id, name, config, token_ciphertext, created_at, updated_at
+WHERE id = $4 AND workspace_id = $5
+RETURNING id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id
 `
 
 type AirtableMappingUpdateParams struct {
@@ -309,7 +343,7 @@ type AirtableMappingUpdateParams struct {
 	Config          json.RawMessage `json:"config"`
 	TokenCiphertext []byte          `json:"token_ciphertext"`
 	ID              string          `json:"id"`
-	OwnerID         string          `json:"owner_id"`
+	WorkspaceID     string          `json:"workspace_id"`
 }
 
 // AirtableMappingUpdate replaces the config; a NULL token keeps the stored one.
@@ -319,7 +353,7 @@ func (q *Queries) AirtableMappingUpdate(ctx context.Context, arg AirtableMapping
 		arg.Config,
 		arg.TokenCiphertext,
 		arg.ID,
-		arg.OwnerID,
+		arg.WorkspaceID,
 	)
 	var i AirtableMapping
 	err := row.Scan(
@@ -330,6 +364,7 @@ func (q *Queries) AirtableMappingUpdate(ctx context.Context, arg AirtableMapping
 		&i.TokenCiphertext,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
@@ -587,5 +622,67 @@ func (q *Queries) AirtableSyncStateSave(ctx context.Context, arg AirtableSyncSta
 		arg.PostgresCursor,
 		arg.LastRunID,
 	)
+	return err
+}
+
+const airtableSyncTableDelete = `-- name: AirtableSyncTableDelete :execrows
+DELETE FROM airtable_sync_tables WHERE table_name = $1
+`
+
+func (q *Queries) AirtableSyncTableDelete(ctx context.Context, tableName string) (int64, error) {
+	result, err := q.db.Exec(ctx, airtableSyncTableDelete, tableName)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const airtableSyncTableGet = `-- name: AirtableSyncTableGet :one
+SELECT table_name, workspace_id, created_at FROM airtable_sync_tables WHERE table_name = $1
+`
+
+func (q *Queries) AirtableSyncTableGet(ctx context.Context, tableName string) (AirtableSyncTable, error) {
+	row := q.db.QueryRow(ctx, airtableSyncTableGet, tableName)
+	var i AirtableSyncTable
+	err := row.Scan(&i.TableName, &i.WorkspaceID, &i.CreatedAt)
+	return i, err
+}
+
+const airtableSyncTableList = `-- name: AirtableSyncTableList :many
+SELECT table_name, workspace_id, created_at FROM airtable_sync_tables ORDER BY table_name
+`
+
+func (q *Queries) AirtableSyncTableList(ctx context.Context) ([]AirtableSyncTable, error) {
+	rows, err := q.db.Query(ctx, airtableSyncTableList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AirtableSyncTable
+	for rows.Next() {
+		var i AirtableSyncTable
+		if err := rows.Scan(&i.TableName, &i.WorkspaceID, &i.CreatedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const airtableSyncTablePut = `-- name: AirtableSyncTablePut :exec
+INSERT INTO airtable_sync_tables (table_name, workspace_id) VALUES ($1, $2)
+ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id
+`
+
+type AirtableSyncTablePutParams struct {
+	TableName   string  `json:"table_name"`
+	WorkspaceID *string `json:"workspace_id"`
+}
+
+func (q *Queries) AirtableSyncTablePut(ctx context.Context, arg AirtableSyncTablePutParams) error {
+	_, err := q.db.Exec(ctx, airtableSyncTablePut, arg.TableName, arg.WorkspaceID)
 	return err
 }

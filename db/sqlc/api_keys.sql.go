@@ -7,12 +7,15 @@ package sqlc
 
 import (
 	"context"
+	"time"
 )
 
 const aPIKeyGetByHash = `-- name: APIKeyGetByHash :one
-SELECT id, user_id, name, prefix, hash, created_at, revoked_at FROM api_keys WHERE hash = $1 AND revoked_at IS NULL
+SELECT id, user_id, name, prefix, hash, created_at, revoked_at, workspace_id, role, expires_at, last_used_at FROM api_keys
+WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
 `
 
+// APIKeyGetByHash finds a live key: not revoked, not expired.
 func (q *Queries) APIKeyGetByHash(ctx context.Context, hash []byte) (ApiKey, error) {
 	row := q.db.QueryRow(ctx, aPIKeyGetByHash, hash)
 	var i ApiKey
@@ -24,29 +27,39 @@ func (q *Queries) APIKeyGetByHash(ctx context.Context, hash []byte) (ApiKey, err
 		&i.Hash,
 		&i.CreatedAt,
 		&i.RevokedAt,
+		&i.WorkspaceID,
+		&i.Role,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
 	)
 	return i, err
 }
 
 const aPIKeyInsert = `-- name: APIKeyInsert :one
-INSERT INTO api_keys (user_id, name, prefix, hash)
-VALUES ($1, $2, $3, $4)
-RETURNING id, user_id, name, prefix, hash, created_at, revoked_at
+INSERT INTO api_keys (user_id, workspace_id, role, name, prefix, hash, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, user_id, name, prefix, hash, created_at, revoked_at, workspace_id, role, expires_at, last_used_at
 `
 
 type APIKeyInsertParams struct {
-	UserID string `json:"user_id"`
-	Name   string `json:"name"`
-	Prefix string `json:"prefix"`
-	Hash   []byte `json:"hash"`
+	UserID      string     `json:"user_id"`
+	WorkspaceID string     `json:"workspace_id"`
+	Role        string     `json:"role"`
+	Name        string     `json:"name"`
+	Prefix      string     `json:"prefix"`
+	Hash        []byte     `json:"hash"`
+	ExpiresAt   *time.Time `json:"expires_at"`
 }
 
 func (q *Queries) APIKeyInsert(ctx context.Context, arg APIKeyInsertParams) (ApiKey, error) {
 	row := q.db.QueryRow(ctx, aPIKeyInsert,
 		arg.UserID,
+		arg.WorkspaceID,
+		arg.Role,
 		arg.Name,
 		arg.Prefix,
 		arg.Hash,
+		arg.ExpiresAt,
 	)
 	var i ApiKey
 	err := row.Scan(
@@ -57,6 +70,82 @@ func (q *Queries) APIKeyInsert(ctx context.Context, arg APIKeyInsertParams) (Api
 		&i.Hash,
 		&i.CreatedAt,
 		&i.RevokedAt,
+		&i.WorkspaceID,
+		&i.Role,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
 	)
 	return i, err
+}
+
+const aPIKeyList = `-- name: APIKeyList :many
+SELECT id, user_id, name, prefix, hash, created_at, revoked_at, workspace_id, role, expires_at, last_used_at FROM api_keys WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
+`
+
+type APIKeyListParams struct {
+	WorkspaceID string `json:"workspace_id"`
+	MaxRows     int32  `json:"max_rows"`
+}
+
+func (q *Queries) APIKeyList(ctx context.Context, arg APIKeyListParams) ([]ApiKey, error) {
+	rows, err := q.db.Query(ctx, aPIKeyList, arg.WorkspaceID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ApiKey
+	for rows.Next() {
+		var i ApiKey
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Name,
+			&i.Prefix,
+			&i.Hash,
+			&i.CreatedAt,
+			&i.RevokedAt,
+			&i.WorkspaceID,
+			&i.Role,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const aPIKeyRevoke = `-- name: APIKeyRevoke :execrows
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+WHERE id = $1 AND workspace_id = $2
+`
+
+type APIKeyRevokeParams struct {
+	ID          int64  `json:"id"`
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// APIKeyRevoke revokes a key of the workspace; revoking twice is a no-op.
+func (q *Queries) APIKeyRevoke(ctx context.Context, arg APIKeyRevokeParams) (int64, error) {
+	result, err := q.db.Exec(ctx, aPIKeyRevoke, arg.ID, arg.WorkspaceID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const aPIKeyTouch = `-- name: APIKeyTouch :exec
+UPDATE api_keys SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+`
+
+// APIKeyTouch records a key's use at most once a minute, so using a key
+// costs no write per request.
+func (q *Queries) APIKeyTouch(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, aPIKeyTouch, id)
+	return err
 }

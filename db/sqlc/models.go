@@ -113,6 +113,7 @@ type AirtableMapping struct {
 	TokenCiphertext []byte          `json:"token_ciphertext"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
+	WorkspaceID     string          `json:"workspace_id"`
 }
 
 type AirtablePlan struct {
@@ -143,14 +144,24 @@ type AirtableSyncState struct {
 	RunningRunID   *string    `json:"running_run_id"`
 }
 
+type AirtableSyncTable struct {
+	TableName   string    `json:"table_name"`
+	WorkspaceID *string   `json:"workspace_id"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 type ApiKey struct {
-	ID        int64      `json:"id"`
-	UserID    string     `json:"user_id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Hash      []byte     `json:"hash"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
+	ID          int64      `json:"id"`
+	UserID      string     `json:"user_id"`
+	Name        string     `json:"name"`
+	Prefix      string     `json:"prefix"`
+	Hash        []byte     `json:"hash"`
+	CreatedAt   time.Time  `json:"created_at"`
+	RevokedAt   *time.Time `json:"revoked_at"`
+	WorkspaceID string     `json:"workspace_id"`
+	Role        string     `json:"role"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
 }
 
 type Export struct {
@@ -295,6 +306,7 @@ type Run struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	ClosedAt       *time.Time      `json:"closed_at"`
+	WorkspaceID    string          `json:"workspace_id"`
 }
 
 type RunInput struct {
@@ -302,7 +314,24 @@ type RunInput struct {
 	Body  []byte `json:"body"`
 }
 
+type Session struct {
+	UserID        string     `json:"user_id"`
+	ID            string     `json:"id"`
+	WorkspaceID   string     `json:"workspace_id"`
+	FirstSeen     time.Time  `json:"first_seen"`
+	LastSeen      time.Time  `json:"last_seen"`
+	UserAgent     string     `json:"user_agent"`
+	Ip            string     `json:"ip"`
+	RevokedAt     *time.Time `json:"revoked_at"`
+	RevokedReason *string    `json:"revoked_reason"`
+}
+
 type User struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type Workspace struct {
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
 }

@@ -14,19 +14,22 @@ import (
 const runCreate = `-- name: RunCreate :one
 WITH owner AS (
     INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+), workspace AS (
+    INSERT INTO workspaces (id) VALUES ($2) ON CONFLICT (id) DO NOTHING
 ), created AS (
-    INSERT INTO runs (id, owner_id, kind, idempotency_key, request_hash)
-    VALUES ($2, $1, $3, $4, $5)
+    INSERT INTO runs (id, owner_id, workspace_id, kind, idempotency_key, request_hash)
+    VALUES ($3, $1, $2, $4, $5, $6)
     ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at
+    RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id
 ), input AS (
-    INSERT INTO run_inputs (run_id, body) SELECT created.id, $6::bytea FROM created
+    INSERT INTO run_inputs (run_id, body) SELECT created.id, $7::bytea FROM created
 )
-SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM created
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM created
 `
 
 type RunCreateParams struct {
 	OwnerID        string  `json:"owner_id"`
+	WorkspaceID    string  `json:"workspace_id"`
 	ID             string  `json:"id"`
 	Kind           string  `json:"kind"`
 	IdempotencyKey *string `json:"idempotency_key"`
@@ -47,6 +50,7 @@ type RunCreateRow struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	ClosedAt       *time.Time      `json:"closed_at"`
+	WorkspaceID    string          `json:"workspace_id"`
 }
 
 // RunCreate records the owner, the run and its input in one statement, so
@@ -56,6 +60,7 @@ type RunCreateRow struct {
 func (q *Queries) RunCreate(ctx context.Context, arg RunCreateParams) (RunCreateRow, error) {
 	row := q.db.QueryRow(ctx, runCreate,
 		arg.OwnerID,
+		arg.WorkspaceID,
 		arg.ID,
 		arg.Kind,
 		arg.IdempotencyKey,
@@ -76,6 +81,7 @@ func (q *Queries) RunCreate(ctx context.Context, arg RunCreateParams) (RunCreate
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
@@ -93,7 +99,7 @@ const runFinish = `-- name: RunFinish :one
 UPDATE runs
 SET status = $1, result = $2, error = $3, progress = $4, updated_at = now(), closed_at = now()
 WHERE id = $5 AND closed_at IS NULL
-RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at
+RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id
 `
 
 type RunFinishParams struct {
@@ -127,12 +133,13 @@ func (q *Queries) RunFinish(ctx context.Context, arg RunFinishParams) (Run, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const runGet = `-- name: RunGet :one
-SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM runs WHERE id = $1
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs WHERE id = $1
 `
 
 func (q *Queries) RunGet(ctx context.Context, id string) (Run, error) {
@@ -151,12 +158,13 @@ func (q *Queries) RunGet(ctx context.Context, id string) (Run, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const runGetByIdempotencyKey = `-- name: RunGetByIdempotencyKey :one
-SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM runs WHERE owner_id = $1 AND idempotency_key = $2
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs WHERE owner_id = $1 AND idempotency_key = $2
 `
 
 type RunGetByIdempotencyKeyParams struct {
@@ -180,12 +188,13 @@ func (q *Queries) RunGetByIdempotencyKey(ctx context.Context, arg RunGetByIdempo
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const runGetForOwner = `-- name: RunGetForOwner :one
-SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM runs WHERE id = $1 AND owner_id = $2
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs WHERE id = $1 AND owner_id = $2
 `
 
 type RunGetForOwnerParams struct {
@@ -209,12 +218,13 @@ func (q *Queries) RunGetForOwner(ctx context.Context, arg RunGetForOwnerParams) 
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.ClosedAt,
+		&i.WorkspaceID,
 	)
 	return i, err
 }
 
 const runList = `-- name: RunList :many
-SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at FROM runs
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs
 WHERE owner_id = $1
   AND ($2::text IS NULL OR kind = $2::text)
   AND ($3::run_status IS NULL OR status = $3::run_status)
@@ -262,6 +272,69 @@ func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error)
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.ClosedAt,
+			&i.WorkspaceID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListWorkspace = `-- name: RunListWorkspace :many
+SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs
+WHERE workspace_id = $1
+  AND ($2::text IS NULL OR kind = $2::text)
+  AND ($3::run_status IS NULL OR status = $3::run_status)
+  AND ($4::timestamptz IS NULL
+       OR (created_at, id) < ($4::timestamptz, $5::text))
+ORDER BY created_at DESC, id DESC
+LIMIT $6
+`
+
+type RunListWorkspaceParams struct {
+	WorkspaceID     string     `json:"workspace_id"`
+	Kind            *string    `json:"kind"`
+	Status          *RunStatus `json:"status"`
+	BeforeCreatedAt *time.Time `json:"before_created_at"`
+	BeforeID        string     `json:"before_id"`
+	MaxRows         int32      `json:"max_rows"`
+}
+
+// RunListWorkspace is RunList over every user of a workspace (admins only).
+func (q *Queries) RunListWorkspace(ctx context.Context, arg RunListWorkspaceParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListWorkspace,
+		arg.WorkspaceID,
+		arg.Kind,
+		arg.Status,
+		arg.BeforeCreatedAt,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Run
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Kind,
+			&i.Status,
+			&i.IdempotencyKey,
+			&i.RequestHash,
+			&i.Result,
+			&i.Error,
+			&i.Progress,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.ClosedAt,
+			&i.WorkspaceID,
 		); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,25 @@ import (
 	"context"
 )
 
+const principalEnsure = `-- name: PrincipalEnsure :exec
+WITH w AS (
+    INSERT INTO workspaces (id) VALUES ($2) ON CONFLICT (id) DO NOTHING
+)
+INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+`
+
+type PrincipalEnsureParams struct {
+	UserID      string `json:"user_id"`
+	WorkspaceID string `json:"workspace_id"`
+}
+
+// PrincipalEnsure creates a caller's user and workspace rows before its
+// first write, whatever the route.
+func (q *Queries) PrincipalEnsure(ctx context.Context, arg PrincipalEnsureParams) error {
+	_, err := q.db.Exec(ctx, principalEnsure, arg.UserID, arg.WorkspaceID)
+	return err
+}
+
 const userEnsure = `-- name: UserEnsure :exec
 INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
 `

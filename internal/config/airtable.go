@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // Airtable holds the Airtable sync settings.
@@ -13,8 +16,13 @@ type Airtable struct {
 	Token string
 	// APIURL is Airtable's API origin (tests point it at a fake).
 	APIURL string
-	// Schemas are the Postgres schemas mappings may sync tables of.
-	Schemas []string
+	// Tables are the Postgres tables the operator opened for syncing
+	// (GROUNDWORK_AIRTABLE_TABLES: schema.table or schema.table@workspace),
+	// besides those managed with `groundwork airtable allow-table`.
+	Tables []groundwork.SyncTable
+	// Bases are the bases the worker's Token may be used for
+	// (GROUNDWORK_AIRTABLE_BASES); any other needs the mapping's own token.
+	Bases []string
 	// PerBase and PerToken are Airtable's request limits per second, which
 	// every worker shares through Postgres.
 	PerBase  float64
@@ -33,10 +41,24 @@ func loadAirtable(getenv func(string) string, errs *[]error) Airtable {
 		PerToken: float64(intVar(getenv, "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN", DefaultAirtablePerToken, errs)),
 		Lockout:  durVar(getenv, "GROUNDWORK_AIRTABLE_LOCKOUT", DefaultAirtableLockout, errs),
 	}
-	for _, s := range strings.Split(or(getenv("GROUNDWORK_AIRTABLE_SCHEMAS"), DefaultAirtableSchemas), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			a.Schemas = append(a.Schemas, s)
+	for _, s := range strings.Split(getenv("GROUNDWORK_AIRTABLE_TABLES"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
 		}
+		t, err := groundwork.ParseSyncTable(s)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("GROUNDWORK_AIRTABLE_TABLES: %w", err))
+			continue
+		}
+		a.Tables = append(a.Tables, t)
+	}
+	for _, s := range strings.Split(getenv("GROUNDWORK_AIRTABLE_BASES"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			a.Bases = append(a.Bases, s)
+		}
+	}
+	if getenv("GROUNDWORK_AIRTABLE_SCHEMAS") != "" {
+		*errs = append(*errs, errors.New("GROUNDWORK_AIRTABLE_SCHEMAS is gone: open each table with GROUNDWORK_AIRTABLE_TABLES=schema.table[@workspace] instead"))
 	}
 	if a.PerBase == 0 || a.PerToken == 0 {
 		*errs = append(*errs, fmt.Errorf("GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE and GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN must be positive"))

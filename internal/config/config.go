@@ -14,31 +14,47 @@ import (
 
 // Config holds every setting of the api and worker processes.
 type Config struct {
-	DatabaseURL  string
-	DBMinConns   int32
-	DBMaxConns   int32
-	HTTPAddr     string
-	PublicURL    string
-	BlobURL      string
-	CORSOrigins  []string
-	JWTSecret    []byte
-	JWKSURL      string
-	JWTIssuer    string
-	JWTAudience  string
-	SigningKey   []byte
-	RatePerSec   int
-	RatePerMin   int
-	Pollers      int
-	EagerStart   bool
-	ExportTTL    time.Duration
-	MaxFileBytes int64
-	QuotaBytes   int64
-	CleanupEvery time.Duration
-	LLM          LLM
-	Research     Research
-	Airtable     Airtable
-	LogLevel     string
-	LogFormat    string
+	DatabaseURL string
+	DBMinConns  int32
+	DBMaxConns  int32
+	HTTPAddr    string
+	PublicURL   string
+	BlobURL     string
+	CORSOrigins []string
+	JWTSecret   []byte
+	JWKSURL     string
+	JWTIssuer   string
+	JWTAudience string
+	// JWTAcceptAnyAudience lets a JWKS be used without issuer and
+	// audience checks (GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE=true).
+	JWTAcceptAnyAudience bool
+	// JWTMaxAge refuses tokens issued longer ago (GROUNDWORK_JWT_MAX_AGE).
+	JWTMaxAge time.Duration
+	// JWTWorkspaceClaim and JWTRoleClaim are dotted claim paths; unset,
+	// each user is the admin of a workspace of their own.
+	JWTWorkspaceClaim string
+	JWTRoleClaim      string
+	// SessionClaim names the JWT claim holding the provider's session ID
+	// (GROUNDWORK_SESSION_CLAIM); a token without it has no session.
+	SessionClaim string
+	// SessionIdle ends a session unused this long (GROUNDWORK_SESSION_IDLE).
+	SessionIdle time.Duration
+	// SessionsPerUser caps a user's live sessions (GROUNDWORK_SESSIONS_PER_USER).
+	SessionsPerUser int
+	SigningKey      []byte
+	RatePerSec      int
+	RatePerMin      int
+	Pollers         int
+	EagerStart      bool
+	ExportTTL       time.Duration
+	MaxFileBytes    int64
+	QuotaBytes      int64
+	CleanupEvery    time.Duration
+	LLM             LLM
+	Research        Research
+	Airtable        Airtable
+	LogLevel        string
+	LogFormat       string
 }
 
 // Role says which settings a process needs.
@@ -57,15 +73,18 @@ const (
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string, role Role) (Config, error) {
 	c := Config{
-		DatabaseURL: getenv("DATABASE_URL"),
-		HTTPAddr:    or(getenv("GROUNDWORK_HTTP_ADDR"), DefaultHTTPAddr),
-		PublicURL:   strings.TrimRight(or(getenv("GROUNDWORK_PUBLIC_URL"), DefaultPublicURL), "/"),
-		BlobURL:     or(getenv("GROUNDWORK_BLOB_URL"), DefaultBlobURL),
-		JWKSURL:     getenv("GROUNDWORK_JWKS_URL"),
-		JWTIssuer:   getenv("GROUNDWORK_JWT_ISSUER"),
-		JWTAudience: getenv("GROUNDWORK_JWT_AUDIENCE"),
-		LogLevel:    or(getenv("GROUNDWORK_LOG_LEVEL"), DefaultLogLevel),
-		LogFormat:   or(getenv("GROUNDWORK_LOG_FORMAT"), DefaultLogFormat),
+		DatabaseURL:          getenv("DATABASE_URL"),
+		HTTPAddr:             or(getenv("GROUNDWORK_HTTP_ADDR"), DefaultHTTPAddr),
+		PublicURL:            strings.TrimRight(or(getenv("GROUNDWORK_PUBLIC_URL"), DefaultPublicURL), "/"),
+		BlobURL:              or(getenv("GROUNDWORK_BLOB_URL"), DefaultBlobURL),
+		JWKSURL:              getenv("GROUNDWORK_JWKS_URL"),
+		JWTIssuer:            getenv("GROUNDWORK_JWT_ISSUER"),
+		JWTAudience:          getenv("GROUNDWORK_JWT_AUDIENCE"),
+		JWTAcceptAnyAudience: getenv("GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE") == "true",
+		JWTWorkspaceClaim:    strings.TrimSpace(getenv("GROUNDWORK_JWT_WORKSPACE_CLAIM")),
+		JWTRoleClaim:         strings.TrimSpace(getenv("GROUNDWORK_JWT_ROLE_CLAIM")),
+		LogLevel:             or(getenv("GROUNDWORK_LOG_LEVEL"), DefaultLogLevel),
+		LogFormat:            or(getenv("GROUNDWORK_LOG_FORMAT"), DefaultLogFormat),
 	}
 	var errs []error
 	if c.DatabaseURL == "" {
@@ -90,6 +109,22 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 		c.SigningKey = key
 	} else if role&RoleAPI != 0 {
 		errs = append(errs, errors.New("GROUNDWORK_SIGNING_KEY is required: 32+ random bytes as hex or base64 (e.g. `openssl rand -hex 32`)"))
+	}
+	c.JWTMaxAge = durVar(getenv, "GROUNDWORK_JWT_MAX_AGE", DefaultJWTMaxAge, &errs)
+	c.SessionClaim = or(strings.TrimSpace(getenv("GROUNDWORK_SESSION_CLAIM")), DefaultSessionClaim)
+	c.SessionIdle = durVar(getenv, "GROUNDWORK_SESSION_IDLE", DefaultSessionIdle, &errs)
+	c.SessionsPerUser = intVar(getenv, "GROUNDWORK_SESSIONS_PER_USER", DefaultSessionsPerUser, &errs)
+	if c.SessionsPerUser == 0 {
+		errs = append(errs, errors.New("GROUNDWORK_SESSIONS_PER_USER must be at least 1"))
+	}
+	// A JWKS is often shared by every project of a provider (Firebase,
+	// Google securetoken): without issuer and audience, a token minted for
+	// someone else's project would be accepted.
+	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") && !c.JWTAcceptAnyAudience {
+		errs = append(errs, errors.New("GROUNDWORK_JWKS_URL needs GROUNDWORK_JWT_ISSUER and GROUNDWORK_JWT_AUDIENCE (or GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE=true to accept tokens of any project the JWKS signs for)"))
+	}
+	if c.JWTRoleClaim != "" && c.JWTWorkspaceClaim == "" {
+		errs = append(errs, errors.New("GROUNDWORK_JWT_ROLE_CLAIM needs GROUNDWORK_JWT_WORKSPACE_CLAIM: without it each user is the admin of a workspace of their own"))
 	}
 	c.DBMinConns = int32(intVar(getenv, "GROUNDWORK_DB_MIN_CONNS", DefaultDBMinConns, &errs))
 	c.DBMaxConns = int32(intVar(getenv, "GROUNDWORK_DB_MAX_CONNS", DefaultDBMaxConns, &errs))

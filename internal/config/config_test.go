@@ -41,3 +41,61 @@ func TestLoadNamesMissingAndBadSettings(t *testing.T) {
 		t.Errorf("worker config: %v", err)
 	}
 }
+
+func TestJWKSNeedsIssuerAndAudience(t *testing.T) {
+	base := map[string]string{
+		"DATABASE_URL":           "postgres://x",
+		"GROUNDWORK_SIGNING_KEY": strings.Repeat("ab", 32),
+		"GROUNDWORK_JWKS_URL":    "https://idp.example/.well-known/jwks.json",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	if _, err := Load(env(base), RoleAPI); err == nil || !strings.Contains(err.Error(), "GROUNDWORK_JWT_AUDIENCE") {
+		t.Fatalf("a JWKS without issuer and audience: %v", err)
+	}
+	if _, err := Load(env(with(map[string]string{"GROUNDWORK_JWT_ISSUER": "https://idp.example"})), RoleAPI); err == nil {
+		t.Fatal("a JWKS without audience was accepted")
+	}
+	c, err := Load(env(with(map[string]string{"GROUNDWORK_JWT_ISSUER": "https://idp.example", "GROUNDWORK_JWT_AUDIENCE": "gw"})), RoleAPI)
+	if err != nil || c.JWTMaxAge != 24*time.Hour {
+		t.Fatalf("issuer and audience set: %v, max age %s", err, c.JWTMaxAge)
+	}
+	if _, err := Load(env(with(map[string]string{"GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE": "true"})), RoleAPI); err != nil {
+		t.Fatalf("the explicit opt-out: %v", err)
+	}
+	if _, err := Load(env(with(map[string]string{"GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE": "true", "GROUNDWORK_JWT_ROLE_CLAIM": "role"})), RoleAPI); err == nil {
+		t.Fatal("a role claim without a workspace claim was accepted")
+	}
+}
+
+func TestAirtableTablesAndBases(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"DATABASE_URL": "postgres://x", "GROUNDWORK_SIGNING_KEY": strings.Repeat("ab", 32),
+		"GROUNDWORK_AIRTABLE_TABLES": "public.customers, deals@acme", "GROUNDWORK_AIRTABLE_BASES": "appA, appB",
+	}), RoleAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Airtable.Tables) != 2 || c.Airtable.Tables[0].Table != "public.customers" || c.Airtable.Tables[0].Workspace != "" ||
+		c.Airtable.Tables[1].Table != "public.deals" || c.Airtable.Tables[1].Workspace != "acme" || len(c.Airtable.Bases) != 2 {
+		t.Fatalf("tables %+v bases %v", c.Airtable.Tables, c.Airtable.Bases)
+	}
+	for _, bad := range []map[string]string{
+		{"GROUNDWORK_AIRTABLE_TABLES": "public.x; DROP TABLE users"},
+		{"GROUNDWORK_AIRTABLE_TABLES": "public.x@"},
+		{"GROUNDWORK_AIRTABLE_SCHEMAS": "public"},
+	} {
+		bad["DATABASE_URL"], bad["GROUNDWORK_SIGNING_KEY"] = "postgres://x", strings.Repeat("ab", 32)
+		if _, err := Load(env(bad), RoleAPI); err == nil {
+			t.Errorf("accepted %v", bad)
+		}
+	}
+}

@@ -23,6 +23,21 @@ const (
 	// DefaultDBMaxConns is the pool's size (GROUNDWORK_DB_MAX_CONNS).
 	DefaultDBMaxConns = 20
 
+	// DefaultJWTMaxAge refuses JWTs issued longer ago (GROUNDWORK_JWT_MAX_AGE).
+	DefaultJWTMaxAge = 24 * time.Hour
+
+	// DefaultSessionClaim is the JWT claim naming the provider's session
+	// (GROUNDWORK_SESSION_CLAIM; Supabase's).
+	DefaultSessionClaim = "session_id"
+	// DefaultSessionIdle ends a session unused this long (GROUNDWORK_SESSION_IDLE).
+	DefaultSessionIdle = 30 * time.Minute
+	// DefaultSessionsPerUser caps a user's live sessions; a newer one
+	// revokes the least recently used (GROUNDWORK_SESSIONS_PER_USER).
+	DefaultSessionsPerUser = 3
+	// SessionRetention is how long the cleanup schedule keeps a session
+	// after its last use.
+	SessionRetention = 30 * 24 * time.Hour
+
 	// DefaultRatePerSecond is each caller's API request limit per second
 	// (GROUNDWORK_RATE_PER_SECOND).
 	DefaultRatePerSecond = 10
@@ -109,9 +124,6 @@ const (
 	// DefaultAirtableLockout is how long Airtable refuses a caller after a
 	// 429 (GROUNDWORK_AIRTABLE_LOCKOUT).
 	DefaultAirtableLockout = 30 * time.Second
-	// DefaultAirtableSchemas are the Postgres schemas mappings may sync
-	// (GROUNDWORK_AIRTABLE_SCHEMAS, comma-separated).
-	DefaultAirtableSchemas = "public"
 	// AirtableHeadroom is the share of Airtable's limits the shared slot
 	// limiters use. Requests are spaced evenly, never bunched into a burst
 	// that Airtable's one-second window would count: requests exactly

@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
+	"github.com/groundwork-dev/groundwork/internal/session"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/worker"
@@ -107,6 +109,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 			return nil, fmt.Errorf("load JWKS from GROUNDWORK_JWKS_URL: %w", err)
 		}
 		a.jwks = jwks
+		if cfg.JWTAcceptAnyAudience && (cfg.JWTIssuer == "" || cfg.JWTAudience == "") {
+			log.Warn("GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE=true: JWTs of any issuer or audience the JWKS signs for are accepted")
+		}
 	}
 	ok = true
 	return a, nil
@@ -143,6 +148,15 @@ func (a *App) APIServer() (*api.Server, error) {
 		JWKS:     a.jwks,
 		Issuer:   a.Cfg.JWTIssuer,
 		Audience: a.Cfg.JWTAudience,
+		MaxAge:   a.Cfg.JWTMaxAge,
+
+		WorkspaceClaim: a.Cfg.JWTWorkspaceClaim,
+		RoleClaim:      a.Cfg.JWTRoleClaim,
+		SessionClaim:   a.Cfg.SessionClaim,
+		Sessions: &session.Store{
+			Pool: a.Pool, Idle: cmp.Or(a.Cfg.SessionIdle, config.DefaultSessionIdle),
+			PerUser: cmp.Or(a.Cfg.SessionsPerUser, config.DefaultSessionsPerUser),
+		},
 	})
 	return api.New(api.Deps{
 		Pool:               a.Pool,
@@ -162,7 +176,8 @@ func (a *App) APIServer() (*api.Server, error) {
 		LLMProviders:       a.Cfg.LLM.Names(),
 		MonthlyTokenBudget: a.Cfg.LLM.MonthlyTokenBudget,
 		ResearchPolicy:     ssrf.Policy{Allow: a.Cfg.Research.Allow},
-		AirtableSchemas:    a.Cfg.Airtable.Schemas,
+		AirtableTables:     a.Cfg.Airtable.Tables,
+		AirtableBases:      a.Cfg.Airtable.Bases,
 		Secrets:            secrets,
 	}), nil
 }
