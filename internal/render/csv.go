@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
+
+	unorm "golang.org/x/text/unicode/norm"
 
 	"github.com/groundwork-dev/groundwork/internal/document"
 )
@@ -92,17 +95,25 @@ func needsQuotes(s string) bool {
 	return strings.ContainsAny(s, ",\"\r\n")
 }
 
-// NeutralizeFormula prefixes a text that spreadsheets would evaluate (it
-// starts with =, +, -, @, a tab or a carriage return) with a single quote, as
-// OWASP recommends against CSV injection. Numbers sent as JSON numbers are
-// never passed here, so -5 stays a number.
+// NeutralizeFormula prefixes a text that spreadsheets would evaluate with a
+// single quote, as OWASP recommends against CSV injection: one whose first
+// character other than a space, after Unicode compatibility folding (so
+// full-width ＝ is =), is =, +, -, @, a tab or a carriage return.
+// Spreadsheets skip leading spaces and fold such characters themselves.
+// Numbers sent as JSON numbers are never passed here, so -5 stays a number.
 func NeutralizeFormula(s string) string {
-	if s == "" {
+	for _, r := range s {
+		if r == '\t' || r == '\r' {
+			return "'" + s
+		}
+		if unicode.IsSpace(r) {
+			continue
+		}
+		folded := unorm.NFKC.String(string(r))
+		if folded != "" && strings.ContainsRune("=+-@", []rune(folded)[0]) {
+			return "'" + s
+		}
 		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
 	}
 	return s
 }

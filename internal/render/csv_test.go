@@ -103,3 +103,17 @@ func FuzzCSV(f *testing.F) {
 func normalizeCR(s string) string {
 	return string(bytes.ReplaceAll([]byte(s), []byte("\r\n"), []byte("\n")))
 }
+
+func TestNeutralizeFormulaFoldsAndSkipsSpaces(t *testing.T) {
+	for in, neutralised := range map[string]bool{
+		"=1+1": true, "+1": true, "-1": true, "@SUM(A1)": true, "\t=1": true, "\r=1": true,
+		" =1+1": true, "  +cmd": true, "\u00a0=1": true, "\u3000-1": true,
+		"＝HYPERLINK(\"x\")": true, "＋1": true, "－1": true, "＠A1": true, " ＝1": true, "﹦1": true,
+		"": false, "   ": false, "plain": false, "a=b": false, "1-2": false, "x@y.example": false, " word": false,
+	} {
+		got := NeutralizeFormula(in)
+		if want := map[bool]string{true: "'" + in, false: in}[neutralised]; got != want {
+			t.Errorf("NeutralizeFormula(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
