@@ -22,13 +22,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	checks := map[string]string{}
 	failed := false
+	// Names only: the driver's errors carry user, host and database, and
+	// this route answers without a token. The log keeps the detail.
 	if err := s.d.Pool.Ping(ctx); err != nil {
-		checks["postgres"], failed = "unreachable: "+err.Error(), true
+		s.d.Log.WarnContext(ctx, "readyz: postgres", "error", err)
+		checks["postgres"], failed = "unreachable", true
 	} else {
 		checks["postgres"] = "ok"
 	}
 	if _, err := s.d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], failed = "unreachable: "+err.Error(), true
+		s.d.Log.WarnContext(ctx, "readyz: temporal", "error", err)
+		checks["temporal"], failed = "unreachable", true
 	} else {
 		checks["temporal"] = "ok"
 	}

@@ -145,7 +145,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.d.Log.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				writeProblem(w, problem(http.StatusInternalServerError, groundwork.SlugInternal, "internal error"))
+				writeProblem(w, internalProblem(r.Context()))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -220,7 +220,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		attrs := []any{
 			"method", r.Method, "route", route, "status", code,
 			"duration_ms", float64(elapsed.Microseconds()) / 1000,
-			"request_id", middleware.GetReqID(r.Context()),
+		}
+		if cause := failureOf(r.Context()); cause != "" {
+			attrs = append(attrs, "error", cause)
 		}
 		if id := chi.URLParam(r, "id"); id != "" {
 			attrs = append(attrs, "run_id", id)

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/api/serviceerror"
 
@@ -87,6 +89,33 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		fields = nil
 	}
 	return problem(status, slug, msg, fields...)
+}
+
+// newHumaErrorWithContext is newHumaError for huma's answers to a
+// request: a 5xx (a handler's unexpected error) says nothing of its cause,
+// which goes to the request's log line, and names the request ID instead.
+func newHumaErrorWithContext(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+	if status < http.StatusInternalServerError || status == http.StatusServiceUnavailable {
+		return newHumaError(status, msg, errs...)
+	}
+	cause := msg
+	for _, err := range errs {
+		if err != nil {
+			cause += ": " + err.Error()
+		}
+	}
+	noteFailure(ctx.Context(), cause)
+	return internalProblem(ctx.Context())
+}
+
+// internalProblem is the answer to an internal error: generic, with the
+// request ID to quote.
+func internalProblem(ctx context.Context) *Problem {
+	detail := "an internal error occurred"
+	if id := middleware.GetReqID(ctx); id != "" {
+		detail += "; quote request ID " + id + " to the operators"
+	}
+	return problem(http.StatusInternalServerError, groundwork.SlugInternal, detail)
 }
 
 func slugForStatus(status int) string {

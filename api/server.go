@@ -16,11 +16,9 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"gocloud.dev/blob"
 	"golang.org/x/sync/singleflight"
@@ -42,9 +40,9 @@ type Deps struct {
 	Signer   *signedurl.Signer
 	Auth     *Authenticator
 	Log      *slog.Logger
-	// Registry receives the HTTP metrics; Gatherer serves /metrics.
+	// Registry receives the HTTP metrics; the process serves them on its
+	// metrics listener (GROUNDWORK_METRICS_ADDR), not on the API's port.
 	Registry prometheus.Registerer
-	Gatherer prometheus.Gatherer
 	// PublicURL is the API's external base URL, used in download links.
 	PublicURL     string
 	CORSOrigins   []string
@@ -98,28 +96,39 @@ func New(d Deps) *Server {
 	}
 	if d.Registry == nil {
 		reg := prometheus.NewRegistry()
-		d.Registry, d.Gatherer = reg, reg
+		d.Registry = reg
 	}
-	setHumaErrorOnce.Do(func() { huma.NewError = newHumaError })
+	setHumaErrorOnce.Do(func() {
+		huma.NewError = newHumaError
+		huma.NewErrorWithContext = newHumaErrorWithContext
+	})
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	d.Log = slog.New(withRequestID{d.Log.Handler()})
 
 	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry)}
 	r := chi.NewRouter()
 	// No RealIP: trusting X-Forwarded-For would let a caller pick the IP
 	// its anonymous rate limit is counted against.
-	r.Use(middleware.RequestID, s.recoverer, s.observe)
+	r.Use(requestID, s.recoverer, s.observe)
 	if len(d.CORSOrigins) > 0 {
 		r.Use(cors.Handler(cors.Options{
-			AllowedOrigins:   d.CORSOrigins,
-			AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-			AllowedHeaders:   []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"},
-			ExposedHeaders:   []string{"Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+			AllowedOrigins: d.CORSOrigins,
+			// Every method the API serves, so the frontend can replace and
+			// delete mappings, keys and sessions.
+			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "If-None-Match", "Range"},
+			// What a script needs to read: downloads' name and validator,
+			// a new run's location, and when to retry.
+			ExposedHeaders: []string{"Content-Disposition", "ETag", "Location", "Retry-After", "X-Request-ID",
+				"RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 			AllowCredentials: false,
 			MaxAge:           600,
 		}))
 	}
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{}))
 
 	cfg := huma.DefaultConfig("Groundwork API", "1.0.0")
 	cfg.Info.Description = "Durable jobs for the sales-enablement platform: start runs, follow their progress, download their files."

@@ -65,7 +65,10 @@ func TestMetricsExposeHTTPAndTemporalSeries(t *testing.T) {
 	c := s.newUser(t, "user-metrics")
 	r, _ := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
 	c.waitRun(r.ID)
-	resp, err := http.Get(s.URL + "/metrics")
+	if resp, err := http.Get(s.URL + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the API's public port serves /metrics: %v %v", resp, err)
+	}
+	resp, err := http.Get(s.MetricsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,5 +106,33 @@ func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 	}
 	if evil := preflight("https://evil.example.com"); evil.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("foreign origin allowed: %v", evil.Header)
+	}
+	// Every method the API serves passes a preflight.
+	for _, m := range []string{http.MethodPut, http.MethodDelete} {
+		req, _ := http.NewRequest(http.MethodOptions, s.URL+"/v1/airtable/mappings/map_x", nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		req.Header.Set("Access-Control-Request-Method", m)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), m) {
+			t.Errorf("preflight of %s: %d %v", m, resp.StatusCode, resp.Header)
+		}
+	}
+	// A script can read the headers it needs.
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/runs", nil)
+	req.Header.Set("Origin", "https://app.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	exposed := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
+	for _, h := range []string{"content-disposition", "etag", "location", "retry-after", "x-request-id", "ratelimit"} {
+		if !strings.Contains(exposed, h) {
+			t.Errorf("%s is not exposed: %q", h, exposed)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -33,9 +34,11 @@ import (
 
 // stack is a running API (and optionally worker) on real dependencies.
 type stack struct {
-	URL     string
-	App     *app.App
-	Workers []sdkworker.Worker
+	URL string
+	// MetricsURL is the process's metrics listener (/metrics, /healthz).
+	MetricsURL string
+	App        *app.App
+	Workers    []sdkworker.Worker
 }
 
 type stackOptions struct {
@@ -64,6 +67,8 @@ type stackOptions struct {
 	browser  bool
 	// airtable configures the Airtable sync (a fake's URL in tests).
 	airtable config.Airtable
+	// logTo, when set, receives the process's JSON log lines.
+	logTo io.Writer
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -151,7 +156,11 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		LogLevel:          "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, testenv.Logger(t), client.Options{HostPort: o.temporalHostPort, Namespace: "default"})
+	log := testenv.Logger(t)
+	if o.logTo != nil {
+		log = slog.New(slog.NewJSONHandler(o.logTo, nil))
+	}
+	a, err := app.Open(ctx, cfg, log, client.Options{HostPort: o.temporalHostPort, Namespace: "default"})
 	if err != nil {
 		cancel()
 		t.Fatalf("open app: %v", err)
@@ -181,10 +190,16 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 			}
 		}
 	}
-	served := make(chan error, 1)
+	ml, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 2)
 	go func() { served <- a.ServeAPI(ctx, l) }()
+	go func() { served <- a.ServeMetrics(ctx, ml) }()
 	stop := func() {
 		cancel()
+		<-served
 		<-served
 		for _, w := range ws {
 			w.Stop()
@@ -200,7 +215,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 	} else {
 		registerPackageStop(stop)
 	}
-	return &stack{URL: cfg.PublicURL, App: a, Workers: ws}
+	return &stack{URL: cfg.PublicURL, MetricsURL: "http://" + ml.Addr().String(), App: a, Workers: ws}
 }
 
 var (
@@ -436,7 +451,7 @@ func startWorkerProcess(t *testing.T, temporalHostPort, databaseURL string, env 
 	proc := exec.Command(groundworkBinary(t), "worker")
 	proc.Env = append(append(os.Environ(),
 		"DATABASE_URL="+databaseURL, "TEMPORAL_ADDRESS="+temporalHostPort, "TEMPORAL_NAMESPACE=default",
-		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn"), env...)
+		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn", "GROUNDWORK_METRICS_ADDR=127.0.0.1:0"), env...)
 	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
 	if err := proc.Start(); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func apiCmd(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on GROUNDWORK_HTTP_ADDR %s: %w", a.Cfg.HTTPAddr, err)
 	}
-	return a.ServeAPI(ctx, l)
+	return withMetrics(ctx, a, func(ctx context.Context) error { return a.ServeAPI(ctx, l) })
 }
 
 func workerCmd(ctx context.Context) error {
@@ -56,7 +56,20 @@ func workerCmd(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	return a.RunWorker(ctx)
+	return withMetrics(ctx, a, a.RunWorker)
+}
+
+// withMetrics runs serve beside the process's metrics listener
+// (GROUNDWORK_METRICS_ADDR) until ctx is done or either fails.
+func withMetrics(ctx context.Context, a *app.App, serve func(context.Context) error) error {
+	ml, err := net.Listen("tcp", a.Cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on GROUNDWORK_METRICS_ADDR %s: %w", a.Cfg.MetricsAddr, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.ServeMetrics(gctx, ml) })
+	g.Go(func() error { return serve(gctx) })
+	return g.Wait()
 }
 
 // serveBoth runs the API and the worker of one App until ctx is done or
@@ -66,8 +79,10 @@ func serveBoth(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return fmt.Errorf("listen on GROUNDWORK_HTTP_ADDR %s: %w", a.Cfg.HTTPAddr, err)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return a.ServeAPI(gctx, l) })
-	g.Go(func() error { return a.RunWorker(gctx) })
-	return g.Wait()
+	return withMetrics(ctx, a, func(ctx context.Context) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return a.ServeAPI(gctx, l) })
+		g.Go(func() error { return a.RunWorker(gctx) })
+		return g.Wait()
+	})
 }

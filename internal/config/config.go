@@ -18,6 +18,9 @@ type Config struct {
 	DBMinConns  int32
 	DBMaxConns  int32
 	HTTPAddr    string
+	// MetricsAddr is where /metrics and /healthz are served, apart from
+	// the API (GROUNDWORK_METRICS_ADDR).
+	MetricsAddr string
 	PublicURL   string
 	BlobURL     string
 	CORSOrigins []string
@@ -75,6 +78,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c := Config{
 		DatabaseURL:          getenv("DATABASE_URL"),
 		HTTPAddr:             or(getenv("GROUNDWORK_HTTP_ADDR"), DefaultHTTPAddr),
+		MetricsAddr:          or(getenv("GROUNDWORK_METRICS_ADDR"), DefaultMetricsAddr),
 		PublicURL:            strings.TrimRight(or(getenv("GROUNDWORK_PUBLIC_URL"), DefaultPublicURL), "/"),
 		BlobURL:              or(getenv("GROUNDWORK_BLOB_URL"), DefaultBlobURL),
 		JWKSURL:              getenv("GROUNDWORK_JWKS_URL"),

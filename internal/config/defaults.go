@@ -10,6 +10,9 @@ import "time"
 const (
 	// DefaultHTTPAddr is the API's listen address (GROUNDWORK_HTTP_ADDR).
 	DefaultHTTPAddr = ":8080"
+	// DefaultMetricsAddr serves /metrics and /healthz on loopback only
+	// (GROUNDWORK_METRICS_ADDR); a container sets :9464 for its scraper.
+	DefaultMetricsAddr = "127.0.0.1:9464"
 	// DefaultPublicURL is the origin signed links point at (GROUNDWORK_PUBLIC_URL).
 	DefaultPublicURL = "http://localhost:8080"
 	// DefaultBlobURL is where exports and screenshots are stored (GROUNDWORK_BLOB_URL).

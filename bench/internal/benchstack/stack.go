@@ -221,6 +221,8 @@ func (s *Stack) startAPI(ctx context.Context, extraEnv []string) error {
 		"GROUNDWORK_SIGNING_KEY=" + hex.EncodeToString(key),
 		"GROUNDWORK_BLOB_URL=file://" + filepath.Join(s.Dir, "blobs"),
 		"GROUNDWORK_LOG_LEVEL=warn",
+		// A free port: several stacks (and a make dev) may run at once.
+		"GROUNDWORK_METRICS_ADDR=127.0.0.1:0",
 	}
 	env = append(cleanEnv(os.Environ()), append(env, extraEnv...)...)
 

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.temporal.io/sdk/client"
@@ -166,7 +167,6 @@ func (a *App) APIServer() (*api.Server, error) {
 		Auth:               auth,
 		Log:                a.Log,
 		Registry:           a.Registry,
-		Gatherer:           a.Registry,
 		PublicURL:          a.Cfg.PublicURL,
 		CORSOrigins:        a.Cfg.CORSOrigins,
 		RatePerSecond:      a.Cfg.RatePerSec,
@@ -180,6 +180,32 @@ func (a *App) APIServer() (*api.Server, error) {
 		AirtableBases:      a.Cfg.Airtable.Bases,
 		Secrets:            secrets,
 	}), nil
+}
+
+// ServeMetrics serves /metrics (the process's Prometheus registry: HTTP,
+// Temporal SDK, Go runtime) and /healthz on l until ctx is done. It is a
+// listener of its own, on loopback by default (GROUNDWORK_METRICS_ADDR),
+// so the API's public port never shows internal series.
+func (a *App) ServeMetrics(ctx context.Context, l net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	a.Log.Info("metrics listening", "addr", l.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve metrics: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	return nil
 }
 
 // ServeAPI serves the API on l until ctx is done, then drains in-flight
