@@ -59,12 +59,13 @@ func (s *Server) registerGenerations() {
 		DefaultStatus: http.StatusAccepted,
 		Errors:        []int{400, 401, 409, 413, 422, 429, 503},
 	}, func(ctx context.Context, in *startGenerationInput) (*startRunOutput, error) {
+		// A bad request is told apart from a missing provider: validate first.
+		if errs := in.Body.Validate(prompts.Catalog, s.d.LLMProviders); len(errs) > 0 {
+			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the generation request is invalid", errs...)
+		}
 		if len(s.d.LLMProviders) == 0 {
 			return nil, problem(http.StatusServiceUnavailable, groundwork.SlugNoLLMProvider,
 				"no LLM provider is configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, or GROUNDWORK_LLM_PROVIDERS with each provider's <NAME>_BASE_URL, <NAME>_API_KEY and <NAME>_MODEL")
-		}
-		if errs := in.Body.Validate(prompts.Catalog, s.d.LLMProviders); len(errs) > 0 {
-			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the generation request is invalid", errs...)
 		}
 		return s.startOutput(ctx, groundwork.KindGeneration, in.IdempotencyKey, in.RawBody)
 	})

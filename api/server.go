@@ -147,7 +147,7 @@ func New(d Deps) *Server {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Item](), reflect.TypeFor[any]())
 
 	r.Group(func(g chi.Router) {
-		g.Use(s.authenticate, s.rateLimit(), s.requireAuth)
+		g.Use(s.authenticate, s.rateLimit(), s.requireAuth, guardBody)
 		s.api = humachi.New(g, cfg)
 		s.registerRuns()
 		s.registerExports()
