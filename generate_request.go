@@ -38,15 +38,43 @@ type Templates interface {
 	CheckInputs(name string, inputs map[string]any) ([]FieldError, bool)
 }
 
+// LLMProvider is a configured LLM provider as a request sees it: its name
+// and the models a request may ask of it.
+type LLMProvider struct {
+	Name string
+	// Models are the models a request may name (<NAME>_MODELS), the
+	// configured model by default: a free-text model would let a caller
+	// pick any model of the provider at any price.
+	Models []string
+}
+
 // Validate checks the request against the template's input schema and the
-// configured providers. Field names are those of the JSON body.
-func (r GenerateRequest) Validate(templates Templates, providers []string) []FieldError {
+// configured providers and their allowed models. Field names are those of
+// the JSON body.
+func (r GenerateRequest) Validate(templates Templates, providers []LLMProvider) []FieldError {
 	errs, ok := templates.CheckInputs(r.Template, r.InputsOrEmpty())
 	if !ok {
 		return []FieldError{{Field: "template", Message: fmt.Sprintf("unknown template %q; one of: %s", r.Template, strings.Join(templates.TemplateNames(), ", "))}}
 	}
-	if r.Provider != "" && !slices.Contains(providers, r.Provider) {
-		errs = append(errs, FieldError{Field: "provider", Message: fmt.Sprintf("no provider %q is configured; configured: %s", r.Provider, strings.Join(providers, ", "))})
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = p.Name
+	}
+	if r.Provider != "" && !slices.Contains(names, r.Provider) {
+		errs = append(errs, FieldError{Field: "provider", Message: fmt.Sprintf("no provider %q is configured; configured: %s", r.Provider, strings.Join(names, ", "))})
+		return errs
+	}
+	if r.Model != "" && len(providers) > 0 {
+		// The model is asked of the provider tried first.
+		first := providers[0]
+		for _, p := range providers {
+			if p.Name == r.Provider {
+				first = p
+			}
+		}
+		if !slices.Contains(first.Models, r.Model) {
+			errs = append(errs, FieldError{Field: "model", Message: fmt.Sprintf("model %q is not allowed for %s; allowed: %s", r.Model, first.Name, strings.Join(first.Models, ", "))})
+		}
 	}
 	return errs
 }

@@ -37,6 +37,9 @@ type LLM struct {
 	Pool *pgxpool.Pool
 	// Providers is the fallback chain, first choice first.
 	Providers []llm.Provider
+	// Allowed are the models requests may name per provider; nil skips
+	// the check (the API made it already).
+	Allowed []groundwork.LLMProvider
 	// Tokens is the tokens-per-minute budget shared by every worker.
 	Tokens *pglimit.TokenBucket
 	Prices pricing.Table
@@ -154,7 +157,16 @@ func (a *LLM) answer(ctx context.Context, runID, owner string, req groundwork.Ge
 	}
 	call := llm.Request{System: system, Prompt: user, MaxTokens: maxTokens}
 	chain := a.chain(req)
-	g := generation{runID: runID, owner: owner, tmpl: tmpl, req: call, estimate: EstimateTokens(system+user) + maxTokens}
+	// The cache is the workspace's: a cache hit must not tell one team
+	// what another asked.
+	scope, err := sqlc.New(a.Pool).RunWorkspace(ctx, runID)
+	if err != nil && !db.IsNotFound(err) {
+		return groundwork.GenerateOutcome{}, fmt.Errorf("load the run's workspace: %w", err)
+	}
+	if scope == "" {
+		scope = owner
+	}
+	g := generation{runID: runID, owner: owner, scope: scope, tmpl: tmpl, req: call, estimate: EstimateTokens(system+user) + maxTokens}
 
 	if req.Cache != groundwork.CacheBypass {
 		if out, ok, err := a.fromCache(ctx, g, chain); err != nil || ok {
@@ -200,8 +212,10 @@ func (a *LLM) answer(ctx context.Context, runID, owner string, req groundwork.Ge
 // generation is one request on its way through LLMGenerate.
 type generation struct {
 	runID, owner string
-	tmpl         prompts.Template
-	req          llm.Request
+	// scope is the workspace whose cache serves and keeps the answer.
+	scope string
+	tmpl  prompts.Template
+	req   llm.Request
 	// estimate is the most tokens the call can use: the prompt's estimated
 	// tokens plus max_tokens.
 	estimate int64
@@ -234,7 +248,7 @@ func (a *LLM) loadRequest(ctx context.Context, runID string) (groundwork.Generat
 	}
 	// The provider list may differ from the API's: a provider the worker
 	// lacks is skipped by chain, not an invalid request.
-	errs := dropField(req.Validate(prompts.Catalog, nil), "provider")
+	errs := dropField(req.Validate(prompts.Catalog, a.Allowed), "provider")
 	if len(errs) > 0 {
 		return groundwork.GenerateRequest{}, prompts.Template{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("invalid generation request: %s: %s", errs[0].Field, errs[0].Message), groundwork.ErrTypeInvalidInput, nil)
@@ -246,7 +260,7 @@ func (a *LLM) loadRequest(ctx context.Context, runID string) (groundwork.Generat
 // cacheKey identifies an answer: provider, model, template version,
 // rendered prompt and every parameter that changes the answer.
 func cacheKey(g generation, c candidate) []byte {
-	b, _ := json.Marshal([]any{c.provider.Name(), c.model, g.tmpl.Key(), g.req.System, g.req.Prompt, g.req.MaxTokens, g.req.Temperature})
+	b, _ := json.Marshal([]any{g.scope, c.provider.Name(), c.model, g.tmpl.Key(), g.req.System, g.req.Prompt, g.req.MaxTokens, g.req.Temperature})
 	sum := sha256.Sum256(b)
 	return sum[:]
 }

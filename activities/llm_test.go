@@ -226,6 +226,15 @@ func TestCacheHitMissAndBypass(t *testing.T) {
 	if n := len(f.openai.Requests()); n != 1 {
 		t.Fatalf("a cache hit called the provider: %d requests", n)
 	}
+	// Another workspace asking the same is not served this one's answer.
+	elsewhere := f.seed(t, groundwork.GenerateRequest{})
+	if _, err := f.pool.Exec(context.Background(), `INSERT INTO workspaces (id) VALUES ('other-ws') ON CONFLICT DO NOTHING;
+		UPDATE runs SET workspace_id = 'other-ws' WHERE id = '`+elsewhere+`'`); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := f.generate(elsewhere); err != nil || out.CacheHit {
+		t.Fatalf("another workspace got a cache hit: %+v %v", out, err)
+	}
 	calls := f.ledger(t, hitID)
 	if len(calls) != 1 || calls[0].Outcome != "cache_hit" || calls[0].CostUsd != 0 || calls[0].InputTokens+calls[0].OutputTokens != 0 {
 		t.Fatalf("hit ledger %+v", calls)
@@ -238,7 +247,7 @@ func TestCacheHitMissAndBypass(t *testing.T) {
 	if out, err := f.generate(f.seed(t, groundwork.GenerateRequest{Cache: groundwork.CacheBypass})); err != nil || out.CacheHit {
 		t.Fatalf("bypass: %+v %v", out, err)
 	}
-	if n := len(f.openai.Requests()); n != 2 {
+	if n := len(f.openai.Requests()); n != 3 { // the miss, the other workspace, the bypass
 		t.Fatalf("bypass did not call the provider: %d requests", n)
 	}
 	// Another template version, prompt or max_tokens is another key.

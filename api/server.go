@@ -55,7 +55,7 @@ type Deps struct {
 	QuotaBytes int64
 	// LLMProviders names the configured LLM providers; none turns
 	// generation off (503 no_llm_provider).
-	LLMProviders []string
+	LLMProviders []groundwork.LLMProvider
 	// MonthlyTokenBudget is each user's LLM tokens per UTC month (0: none).
 	MonthlyTokenBudget int64
 	// ResearchPolicy decides which research URLs are refused at the edge.

@@ -292,6 +292,7 @@ func newLLM(d Deps) (*activities.LLM, error) {
 	return &activities.LLM{
 		Pool:      d.Pool,
 		Providers: providers,
+		Allowed:   d.LLM.Allowed(),
 		Tokens: &pglimit.TokenBucket{
 			Pool: d.Pool, PerMinute: int64(d.LLM.TokensPerMinute), Burst: int64(d.LLM.TokenBurst),
 		},

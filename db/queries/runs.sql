@@ -65,3 +65,6 @@ SELECT * FROM created;
 -- RunMarkResultExpired notes in a run's result that its file was deleted.
 UPDATE runs SET result = jsonb_set(result, '{expired}', 'true'::jsonb), updated_at = now()
 WHERE id = @id AND result IS NOT NULL;
+
+-- name: RunWorkspace :one
+SELECT workspace_id FROM runs WHERE id = @id;

@@ -366,3 +366,14 @@ func (q *Queries) RunMarkRunning(ctx context.Context, id string) error {
 	_, err := q.db.Exec(ctx, runMarkRunning, id)
 	return err
 }
+
+const runWorkspace = `-- name: RunWorkspace :one
+SELECT workspace_id FROM runs WHERE id = $1
+`
+
+func (q *Queries) RunWorkspace(ctx context.Context, id string) (string, error) {
+	row := q.db.QueryRow(ctx, runWorkspace, id)
+	var workspace_id string
+	err := row.Scan(&workspace_id)
+	return workspace_id, err
+}

@@ -83,6 +83,10 @@ const (
 	// DefaultLLMRequestsPerMinute is the llm task queue's rate, enforced by
 	// the Temporal server for every worker (GROUNDWORK_LLM_REQUESTS_PER_MINUTE).
 	DefaultLLMRequestsPerMinute = 500
+	// DefaultLLMMonthlyTokenBudget caps each user's LLM tokens per UTC
+	// month (GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET; 0 is unlimited, warned
+	// about at start).
+	DefaultLLMMonthlyTokenBudget = 2_000_000
 	// DefaultLLMCallTimeout bounds one provider call (GROUNDWORK_LLM_CALL_TIMEOUT).
 	DefaultLLMCallTimeout = 45 * time.Second
 	// DefaultLLMCacheTTL is how long a cached answer is served (GROUNDWORK_LLM_CACHE_TTL).

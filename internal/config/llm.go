@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/internal/llm"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 )
 
@@ -48,6 +50,19 @@ type LLMProvider struct {
 	APIKeyVar string
 	BaseURL   string
 	Model     string
+	// Models are the models a request may ask of this provider
+	// (<NAME>_MODELS, comma-separated; default: Model alone).
+	Models []string
+}
+
+// Allowed lists the providers in chain order with the models requests may
+// name, for request validation.
+func (l LLM) Allowed() []groundwork.LLMProvider {
+	out := make([]groundwork.LLMProvider, len(l.Providers))
+	for i, p := range l.Providers {
+		out[i] = groundwork.LLMProvider{Name: p.Name, Models: p.Models}
+	}
+	return out
 }
 
 // Names lists the configured providers in chain order.
@@ -77,7 +92,7 @@ func loadLLM(getenv func(string) string, role Role, errs *[]error) LLM {
 		RequestsPerMinute:  intVar(getenv, "GROUNDWORK_LLM_REQUESTS_PER_MINUTE", DefaultLLMRequestsPerMinute, errs),
 		CallTimeout:        durVar(getenv, "GROUNDWORK_LLM_CALL_TIMEOUT", DefaultLLMCallTimeout, errs),
 		CacheTTL:           durVar(getenv, "GROUNDWORK_LLM_CACHE_TTL", DefaultLLMCacheTTL, errs),
-		MonthlyTokenBudget: int64(intVar(getenv, "GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET", 0, errs)),
+		MonthlyTokenBudget: int64(intVar(getenv, "GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET", DefaultLLMMonthlyTokenBudget, errs)),
 		BreakerFailures:    intVar(getenv, "GROUNDWORK_LLM_BREAKER_FAILURES", DefaultLLMBreakerFailures, errs),
 		BreakerCooldown:    durVar(getenv, "GROUNDWORK_LLM_BREAKER_COOLDOWN", DefaultLLMBreakerCooldown, errs),
 	}
@@ -140,6 +155,22 @@ func loadProvider(getenv func(string) string, name string, role Role) (LLMProvid
 		APIKeyVar: vars.key,
 		BaseURL:   getenv(vars.baseURL),
 		Model:     getenv(vars.model),
+	}
+	if p.Model == "" {
+		switch name {
+		case "openai":
+			p.Model = llm.DefaultOpenAIModel
+		case "anthropic":
+			p.Model = llm.DefaultAnthropicModel
+		}
+	}
+	for _, m := range strings.Split(getenv(pre+"_MODELS"), ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			p.Models = append(p.Models, m)
+		}
+	}
+	if len(p.Models) == 0 && p.Model != "" {
+		p.Models = []string{p.Model}
 	}
 	if role&RoleWorker == 0 {
 		if name == "anthropic" {

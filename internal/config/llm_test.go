@@ -71,3 +71,18 @@ func TestLLMAPINeedsOnlyNames(t *testing.T) {
 		t.Fatalf("providers %+v", c.LLM.Providers)
 	}
 }
+
+func TestLLMModelsAllowList(t *testing.T) {
+	var errs []error
+	l := loadLLM(env(map[string]string{"GROUNDWORK_LLM_PROVIDERS": "openai,anthropic", "OPENAI_MODELS": "gpt-4.1-mini, gpt-4.1"}), RoleAPI, &errs)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	a := l.Allowed()
+	if len(a) != 2 || len(a[0].Models) != 2 || a[0].Models[1] != "gpt-4.1" || len(a[1].Models) != 1 || a[1].Models[0] != "claude-haiku-4-5" {
+		t.Fatalf("allowed %+v", a)
+	}
+	if l.MonthlyTokenBudget != 2_000_000 {
+		t.Errorf("default monthly budget %d", l.MonthlyTokenBudget)
+	}
+}

@@ -114,6 +114,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 			log.Warn("GROUNDWORK_JWT_ACCEPT_ANY_AUDIENCE=true: JWTs of any issuer or audience the JWKS signs for are accepted")
 		}
 	}
+	if len(cfg.LLM.Providers) > 0 && cfg.LLM.MonthlyTokenBudget == 0 {
+		log.Warn("GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET=0: each user's LLM spend is unlimited")
+	}
 	ok = true
 	return a, nil
 }
@@ -173,7 +176,7 @@ func (a *App) APIServer() (*api.Server, error) {
 		RatePerMinute:      a.Cfg.RatePerMin,
 		EagerStart:         a.Cfg.EagerStart,
 		QuotaBytes:         a.Cfg.QuotaBytes,
-		LLMProviders:       a.Cfg.LLM.Names(),
+		LLMProviders:       a.Cfg.LLM.Allowed(),
 		MonthlyTokenBudget: a.Cfg.LLM.MonthlyTokenBudget,
 		ResearchPolicy:     ssrf.Policy{Allow: a.Cfg.Research.Allow},
 		AirtableTables:     a.Cfg.Airtable.Tables,
