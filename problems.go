@@ -102,6 +102,10 @@ const (
 	SlugSessionExpired = "session_expired"
 	// SlugSessionRevoked: the token's session was revoked (by its user, an admin, or a newer session over the limit).
 	SlugSessionRevoked = "session_revoked"
+	// SlugTooManyStreams: the caller has as many event streams open as it may; close one first.
+	SlugTooManyStreams = "too_many_streams"
+	// SlugTooManyOpenRuns: the caller has as many unfinished runs as it may; wait for one to end or cancel one.
+	SlugTooManyOpenRuns = "too_many_open_runs"
 )
 
 // FieldError names one invalid field of a request, JSON-path style

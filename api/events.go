@@ -10,6 +10,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+
+	"github.com/groundwork-dev/groundwork"
 )
 
 // sseHeartbeat keeps idle streams alive through proxies that close quiet
@@ -44,7 +46,12 @@ func (s *Server) registerEvents() {
 		if v, err := strconv.ParseInt(in.LastEventID, 10, 64); err == nil {
 			last = v
 		}
+		if !s.openStream(p.UserID) {
+			return nil, problem(http.StatusTooManyRequests, groundwork.SlugTooManyStreams,
+				fmt.Sprintf("you have %d event streams open, the most one user may; close one, or poll GET /v1/runs/{id}", s.d.MaxStreamsPerUser))
+		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			defer s.closeStream(p.UserID)
 			r, w := humachi.Unwrap(hctx)
 			s.streamRun(r.Context(), w, p.UserID, in.ID, last)
 		}}, nil
@@ -128,4 +135,27 @@ func isTerminal(status string) bool {
 		return true
 	}
 	return false
+}
+
+// openStream takes one of the user's stream slots, false when none is left.
+func (s *Server) openStream(user string) bool {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams == nil {
+		s.streams = map[string]int{}
+	}
+	if s.streams[user] >= s.d.MaxStreamsPerUser {
+		return false
+	}
+	s.streams[user]++
+	return true
+}
+
+// closeStream gives a stream slot back.
+func (s *Server) closeStream(user string) {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streams[user]--; s.streams[user] <= 0 {
+		delete(s.streams, user)
+	}
 }

@@ -237,13 +237,16 @@ func (s *Server) checkResolvedHost(ctx context.Context, root string) []groundwor
 	if err != nil || len(addrs) == 0 {
 		return nil
 	}
+	var refusal error
 	for _, a := range addrs {
-		if s.d.ResearchPolicy.CheckAddr(a.Unmap()) == nil {
+		if refusal = s.d.ResearchPolicy.CheckAddr(a.Unmap()); refusal == nil {
 			return nil
 		}
 	}
+	// The rule, never the address: research must not become a way to
+	// resolve internal names.
 	return []groundwork.ResearchFieldError{{
-		FieldError: document.FieldError{Field: "domain", Message: fmt.Sprintf("%s resolves to %s, which research never fetches", u.Hostname(), addrs[0])},
+		FieldError: document.FieldError{Field: "domain", Message: fmt.Sprintf("%s resolves only to addresses research never fetches (%v)", u.Hostname(), refusal)},
 		Blocked:    true,
 	}}
 }

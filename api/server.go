@@ -6,6 +6,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -56,6 +57,11 @@ type Deps struct {
 	// LLMProviders names the configured LLM providers; none turns
 	// generation off (503 no_llm_provider).
 	LLMProviders []groundwork.LLMProvider
+	// MaxStreamsPerUser caps a user's open event streams on this process
+	// (0: config.DefaultMaxStreamsPerUser).
+	MaxStreamsPerUser int
+	// MaxOpenRuns caps a user's unfinished runs (0: config.DefaultMaxOpenRuns).
+	MaxOpenRuns int
 	// MonthlyTokenBudget is each user's LLM tokens per UTC month (0: none).
 	MonthlyTokenBudget int64
 	// ResearchPolicy decides which research URLs are refused at the edge.
@@ -82,6 +88,9 @@ type Server struct {
 	api     huma.API
 	live1   singleflight.Group
 	metrics *httpMetrics
+	// streams counts each user's open event streams.
+	streamsMu sync.Mutex
+	streams   map[string]int
 }
 
 var setHumaErrorOnce sync.Once
@@ -91,6 +100,8 @@ func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	d.MaxStreamsPerUser = cmp.Or(max(d.MaxStreamsPerUser, 0), config.DefaultMaxStreamsPerUser)
+	d.MaxOpenRuns = cmp.Or(max(d.MaxOpenRuns, 0), config.DefaultMaxOpenRuns)
 	if d.ProgressPoll <= 0 {
 		d.ProgressPoll = config.DefaultProgressPoll
 	}

@@ -55,6 +55,14 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
+	open, err := s.q.RunCountOpen(ctx, req.owner)
+	if err != nil {
+		return sqlc.Run{}, false, dependencyError("postgres", err)
+	}
+	if open >= int64(s.d.MaxOpenRuns) {
+		return sqlc.Run{}, false, problem(http.StatusTooManyRequests, groundwork.SlugTooManyOpenRuns,
+			fmt.Sprintf("you have %d runs that have not ended, the most one user may; wait for one to end or cancel one", open))
+	}
 	created := true
 	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
 		ID:             groundwork.NewRunID(req.kind, s.d.Now()),

@@ -413,7 +413,7 @@ func TestResearchSurvivesKilledWorkerAndChrome(t *testing.T) {
 		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, research: testResearch(),
 	}, true)
 
-	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
+	proc := startDevProcess(t, dev.FrontendHostPort(), dbURL,
 		"GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32", "GROUNDWORK_RESEARCH_DOMAIN_RATE=50")
 
 	c := s.newUser(t, "research-crash")

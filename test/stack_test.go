@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,6 +70,8 @@ type stackOptions struct {
 	airtable config.Airtable
 	// logTo, when set, receives the process's JSON log lines.
 	logTo io.Writer
+	// maxOpenRuns and maxStreams cap a user's runs and streams (0: defaults).
+	maxOpenRuns, maxStreams int
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -144,6 +147,8 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		SessionIdle:       o.jwt.SessionIdle,
 		SessionsPerUser:   o.jwt.SessionsPerUser,
 		RatePerSec:        o.ratePerSec,
+		MaxOpenRuns:       o.maxOpenRuns,
+		MaxStreamsPerUser: o.maxStreams,
 		RatePerMin:        o.ratePerMin,
 		Pollers:           4,
 		ExportTTL:         24 * time.Hour,
@@ -448,7 +453,25 @@ func groundworkBinary(t *testing.T) string {
 // added, so a test can SIGKILL it; it is killed at cleanup if still alive.
 func startWorkerProcess(t *testing.T, temporalHostPort, databaseURL string, env ...string) *exec.Cmd {
 	t.Helper()
-	proc := exec.Command(groundworkBinary(t), "worker")
+	return startProcess(t, []string{"worker"}, temporalHostPort, databaseURL, env...)
+}
+
+// startDevProcess runs `groundwork dev` against the test's Postgres and
+// Temporal: API and worker in one process, and the only role that may
+// open loopback to research (GROUNDWORK_RESEARCH_ALLOW_CIDRS).
+func startDevProcess(t *testing.T, temporalHostPort, databaseURL string, env ...string) *exec.Cmd {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return startProcess(t, []string{"dev", "--data", t.TempDir()}, temporalHostPort, databaseURL,
+		append([]string{"GROUNDWORK_HTTP_ADDR=127.0.0.1:0", "GROUNDWORK_SIGNING_KEY=" + hex.EncodeToString(key)}, env...)...)
+}
+
+// startProcess runs the groundwork binary with args; it is killed with
+// the test.
+func startProcess(t *testing.T, args []string, temporalHostPort, databaseURL string, env ...string) *exec.Cmd {
+	t.Helper()
+	proc := exec.Command(groundworkBinary(t), args...)
 	proc.Env = append(append(os.Environ(),
 		"DATABASE_URL="+databaseURL, "TEMPORAL_ADDRESS="+temporalHostPort, "TEMPORAL_NAMESPACE=default",
 		"GROUNDWORK_BLOB_URL=file://"+t.TempDir(), "GROUNDWORK_LOG_LEVEL=warn", "GROUNDWORK_METRICS_ADDR=127.0.0.1:0"), env...)

@@ -224,7 +224,7 @@ func NewBrowser(r config.Research, log *slog.Logger) (*browser.Browser, error) {
 	}
 	return browser.New(browser.Options{
 		ExecPath:     path,
-		Policy:       ssrf.Policy{Allow: r.Allow},
+		Policy:       ssrf.Policy{Allow: r.Allow, Ports: r.Ports},
 		UserAgent:    r.UserAgent,
 		MaxTabs:      max(r.Tabs, 1),
 		PageTimeout:  r.PageTimeout,
@@ -268,7 +268,7 @@ func newResearch(d Deps) *activities.Research {
 		Pool:      d.Pool,
 		Bucket:    d.Bucket,
 		Browser:   d.Browser,
-		Policy:    ssrf.Policy{Allow: d.Research.Allow},
+		Policy:    ssrf.Policy{Allow: d.Research.Allow, Ports: d.Research.Ports},
 		UserAgent: d.Research.UserAgent,
 		Domains:   domains,
 		Log:       d.Log,

@@ -91,7 +91,7 @@ func devCmd(ctx context.Context, args []string) error {
 		_ = os.Setenv("GROUNDWORK_BLOB_URL", "file://"+filepath.Join(abs, "blobs"))
 	}
 
-	a, err := openApp(ctx, config.RoleAPI|config.RoleWorker)
+	a, err := openApp(ctx, config.RoleAPI|config.RoleWorker|config.RoleDev)
 	if err != nil {
 		return err
 	}

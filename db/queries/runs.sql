@@ -68,3 +68,7 @@ WHERE id = @id AND result IS NOT NULL;
 
 -- name: RunWorkspace :one
 SELECT workspace_id FROM runs WHERE id = @id;
+
+-- name: RunCountOpen :one
+-- RunCountOpen counts a user's runs that have not ended.
+SELECT count(*) FROM runs WHERE owner_id = @owner_id AND status IN ('queued', 'running');

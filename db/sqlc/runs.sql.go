@@ -11,6 +11,18 @@ import (
 	"time"
 )
 
+const runCountOpen = `-- name: RunCountOpen :one
+SELECT count(*) FROM runs WHERE owner_id = $1 AND status IN ('queued', 'running')
+`
+
+// RunCountOpen counts a user's runs that have not ended.
+func (q *Queries) RunCountOpen(ctx context.Context, ownerID string) (int64, error) {
+	row := q.db.QueryRow(ctx, runCountOpen, ownerID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const runCreate = `-- name: RunCreate :one
 WITH owner AS (
     INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING

@@ -214,6 +214,10 @@ func (b *Browser) startChrome(ctx context.Context) (*chrome, error) {
 		chromedp.ProxyServer(b.proxyURL),
 		// Without this Chrome connects to loopback directly, skipping the policy.
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
+		// WebRTC may send UDP straight to any address, around the proxy
+		// and its SSRF checks: only proxied (TCP) traffic is allowed.
+		chromedp.Flag("force-webrtc-ip-handling-policy", "disable_non_proxied_udp"),
+		chromedp.Flag("webrtc-ip-handling-policy", "disable_non_proxied_udp"),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		// Headless Chrome's 800×600 gets sites' mobile layouts; research
 		// and its screenshots want what a desktop visitor sees.

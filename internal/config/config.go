@@ -47,17 +47,21 @@ type Config struct {
 	SigningKey      []byte
 	RatePerSec      int
 	RatePerMin      int
-	Pollers         int
-	EagerStart      bool
-	ExportTTL       time.Duration
-	MaxFileBytes    int64
-	QuotaBytes      int64
-	CleanupEvery    time.Duration
-	LLM             LLM
-	Research        Research
-	Airtable        Airtable
-	LogLevel        string
-	LogFormat       string
+	// MaxStreamsPerUser and MaxOpenRuns cap a user's event streams and
+	// unfinished runs.
+	MaxStreamsPerUser int
+	MaxOpenRuns       int
+	Pollers           int
+	EagerStart        bool
+	ExportTTL         time.Duration
+	MaxFileBytes      int64
+	QuotaBytes        int64
+	CleanupEvery      time.Duration
+	LLM               LLM
+	Research          Research
+	Airtable          Airtable
+	LogLevel          string
+	LogFormat         string
 }
 
 // Role says which settings a process needs.
@@ -71,6 +75,9 @@ const (
 	RoleWorker
 	// RoleDB only talks to Postgres (migrate, apikey).
 	RoleDB
+	// RoleDev is `groundwork dev`, a developer's machine: the only role
+	// that may open internal addresses to research.
+	RoleDev
 )
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -130,6 +137,8 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	if c.JWTRoleClaim != "" && c.JWTWorkspaceClaim == "" {
 		errs = append(errs, errors.New("GROUNDWORK_JWT_ROLE_CLAIM needs GROUNDWORK_JWT_WORKSPACE_CLAIM: without it each user is the admin of a workspace of their own"))
 	}
+	c.MaxStreamsPerUser = intVar(getenv, "GROUNDWORK_MAX_STREAMS_PER_USER", DefaultMaxStreamsPerUser, &errs)
+	c.MaxOpenRuns = intVar(getenv, "GROUNDWORK_MAX_OPEN_RUNS", DefaultMaxOpenRuns, &errs)
 	c.DBMinConns = int32(intVar(getenv, "GROUNDWORK_DB_MIN_CONNS", DefaultDBMinConns, &errs))
 	c.DBMaxConns = int32(intVar(getenv, "GROUNDWORK_DB_MAX_CONNS", DefaultDBMaxConns, &errs))
 	c.RatePerSec = intVar(getenv, "GROUNDWORK_RATE_PER_SECOND", DefaultRatePerSecond, &errs)
@@ -141,7 +150,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", DefaultExportQuotaBytes, &errs))
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", DefaultCleanupEvery, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)
-	c.Research = loadResearch(getenv, &errs)
+	c.Research = loadResearch(getenv, role, &errs)
 	c.Airtable = loadAirtable(getenv, &errs)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))

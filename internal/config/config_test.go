@@ -99,3 +99,26 @@ func TestAirtableTablesAndBases(t *testing.T) {
 		}
 	}
 }
+
+func TestResearchAllowListOnlyForDev(t *testing.T) {
+	m := map[string]string{
+		"DATABASE_URL": "postgres://x", "GROUNDWORK_SIGNING_KEY": strings.Repeat("ab", 32),
+		"GROUNDWORK_RESEARCH_ALLOW_CIDRS": "127.0.0.1/32",
+	}
+	for _, role := range []Role{RoleAPI, RoleWorker, RoleAPI | RoleWorker} {
+		if _, err := Load(env(m), role); err == nil || !strings.Contains(err.Error(), "GROUNDWORK_RESEARCH_ALLOW_CIDRS") {
+			t.Errorf("role %d accepted the allow-list: %v", role, err)
+		}
+	}
+	c, err := Load(env(m), RoleAPI|RoleWorker|RoleDev)
+	if err != nil || len(c.Research.Allow) != 1 {
+		t.Fatalf("groundwork dev: %v", err)
+	}
+	if len(c.Research.Ports) != 4 || c.Research.Ports[0] != 80 || c.Research.Ports[3] != 8443 {
+		t.Errorf("default ports %v", c.Research.Ports)
+	}
+	m["GROUNDWORK_RESEARCH_PORTS"] = "443,http"
+	if _, err := Load(env(m), RoleAPI|RoleWorker|RoleDev); err == nil {
+		t.Error("a port that is no number was accepted")
+	}
+}

@@ -47,6 +47,11 @@ const (
 	// DefaultRatePerMinute is each caller's API request limit per minute
 	// (GROUNDWORK_RATE_PER_MINUTE).
 	DefaultRatePerMinute = 100
+	// DefaultMaxStreamsPerUser caps a user's open event streams per API
+	// process (GROUNDWORK_MAX_STREAMS_PER_USER).
+	DefaultMaxStreamsPerUser = 10
+	// DefaultMaxOpenRuns caps a user's unfinished runs (GROUNDWORK_MAX_OPEN_RUNS).
+	DefaultMaxOpenRuns = 50
 	// DefaultProgressPoll is how often an SSE stream looks for a run's news.
 	DefaultProgressPoll = 200 * time.Millisecond
 
@@ -114,6 +119,9 @@ const (
 	// DefaultResearchDomainRate is the requests per second to one web
 	// domain, shared by every worker (GROUNDWORK_RESEARCH_DOMAIN_RATE).
 	DefaultResearchDomainRate = 1.0
+	// DefaultResearchPorts are the destination ports research fetches
+	// (GROUNDWORK_RESEARCH_PORTS).
+	DefaultResearchPorts = "80,443,8080,8443"
 	// ResearchDomainMaxPoll bounds a page's wait between two tries of its
 	// domain's bucket.
 	ResearchDomainMaxPoll = 250 * time.Millisecond

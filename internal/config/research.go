@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -25,11 +26,15 @@ type Research struct {
 	DomainRate float64
 	// ChromeNoSandbox runs Chrome without its sandbox (containers).
 	ChromeNoSandbox bool
-	// Allow lets address ranges through the SSRF guard. Tests only.
+	// Allow lets address ranges through the SSRF guard, on any port: tests
+	// and `groundwork dev` only; any other process refuses to start with it.
 	Allow []netip.Prefix
+	// Ports are the destination ports research may fetch
+	// (GROUNDWORK_RESEARCH_PORTS).
+	Ports []uint16
 }
 
-func loadResearch(getenv func(string) string, errs *[]error) Research {
+func loadResearch(getenv func(string) string, role Role, errs *[]error) Research {
 	r := Research{
 		ChromePath:      getenv("GROUNDWORK_CHROME_PATH"),
 		UserAgent:       or(getenv("GROUNDWORK_RESEARCH_USER_AGENT"), DefaultResearchUserAgent),
@@ -60,6 +65,20 @@ func loadResearch(getenv func(string) string, errs *[]error) Research {
 			continue
 		}
 		r.Allow = append(r.Allow, p.Masked())
+	}
+	if len(r.Allow) > 0 && role&RoleDev == 0 {
+		*errs = append(*errs, errors.New("GROUNDWORK_RESEARCH_ALLOW_CIDRS reopens internal addresses to research: only groundwork dev and tests may set it"))
+	}
+	for _, s := range strings.Split(or(getenv("GROUNDWORK_RESEARCH_PORTS"), DefaultResearchPorts), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 16)
+		if err != nil || n == 0 {
+			*errs = append(*errs, fmt.Errorf("GROUNDWORK_RESEARCH_PORTS: %q is not a port", s))
+			continue
+		}
+		r.Ports = append(r.Ports, uint16(n))
 	}
 	return r
 }

@@ -41,7 +41,10 @@ func (d Dialer) DialContext(ctx context.Context, network, address string) (net.C
 			if err != nil {
 				return fmt.Errorf("%w: unparsable address %s", ErrBlocked, addr)
 			}
-			return d.Policy.CheckAddr(ap.Addr())
+			if err := d.Policy.CheckAddr(ap.Addr()); err != nil {
+				return err
+			}
+			return d.Policy.CheckPort(ap.Addr(), ap.Port())
 		},
 	}
 	conn, err := nd.DialContext(ctx, network, address)

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +42,7 @@ var blocked = []struct {
 	{netip.MustParsePrefix("::/128"), "the unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "loopback"},
 	{netip.MustParsePrefix("::/96"), "IPv4-compatible (deprecated)"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated (SIIT)"},
 	{netip.MustParsePrefix("100::/64"), "discard-only"},
 	{netip.MustParsePrefix("2001::/23"), "IETF protocol assignments (Teredo, ORCHID…)"},
 	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
@@ -62,9 +65,28 @@ var blockedNames = []string{"localhost", "metadata.google.internal", "metadata.g
 
 // Policy is the set of addresses a fetch may reach.
 type Policy struct {
-	// Allow lets ranges through that the policy would block. Only tests
-	// set it (GROUNDWORK_RESEARCH_ALLOW_CIDRS) to reach pages on loopback.
+	// Allow lets ranges through that the policy would block, on any port.
+	// Only tests and `groundwork dev` set it (GROUNDWORK_RESEARCH_ALLOW_CIDRS)
+	// to reach pages on loopback.
 	Allow []netip.Prefix
+	// Ports are the destination ports a fetch may use
+	// (GROUNDWORK_RESEARCH_PORTS); none means any.
+	Ports []uint16
+}
+
+// CheckPort refuses a destination port outside Ports, unless addr is in an
+// allowed range.
+func (p Policy) CheckPort(addr netip.Addr, port uint16) error {
+	if len(p.Ports) == 0 || slices.Contains(p.Ports, port) {
+		return nil
+	}
+	addr = addr.Unmap().WithZone("")
+	for _, al := range p.Allow {
+		if addr.IsValid() && al.Contains(addr) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: port %d is not one research fetches (GROUNDWORK_RESEARCH_PORTS)", ErrBlocked, port)
 }
 
 // CheckAddr refuses an address in a blocked range that Allow does not cover.
@@ -80,12 +102,12 @@ func (p Policy) CheckAddr(a netip.Addr) error {
 	}
 	for _, b := range blocked {
 		if b.prefix.Contains(a) {
-			return fmt.Errorf("%w: %s is %s", ErrBlocked, a, b.why)
+			return fmt.Errorf("%w: the address is %s", ErrBlocked, b.why)
 		}
 	}
 	if v4, ok := embeddedIPv4(a); ok {
 		if err := p.CheckAddr(v4); err != nil {
-			return fmt.Errorf("%w: %s embeds %s", ErrBlocked, a, v4)
+			return fmt.Errorf("%w: the address embeds a blocked IPv4 address", ErrBlocked)
 		}
 	}
 	return nil
@@ -123,7 +145,22 @@ func (p Policy) CheckURL(raw string) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: URLs with credentials are not fetched", ErrBlocked)
 	}
-	return p.CheckHost(u.Hostname())
+	if err := p.CheckHost(u.Hostname()); err != nil {
+		return err
+	}
+	port := uint16(80)
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if s := u.Port(); s != "" {
+		n, err := strconv.ParseUint(s, 10, 16)
+		if err != nil {
+			return fmt.Errorf("%w: invalid port %q", ErrBlocked, s)
+		}
+		port = uint16(n)
+	}
+	a, _ := ParseIP(strings.Trim(u.Hostname(), "[]"))
+	return p.CheckPort(a, port)
 }
 
 // CheckHost refuses a blocked name or IP literal; other names pass (their

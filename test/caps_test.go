@@ -1,0 +1,69 @@
+package test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
+)
+
+// TestOpenRunsAndStreamsAreCapped: with no worker, runs stay open; the run
+// past the cap is refused with 429 too_many_open_runs, and the event
+// stream past the cap with 429 too_many_streams until one closes.
+func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
+	s := startStack(t, stackOptions{workers: "none", ratePerSec: 1000, ratePerMin: 100000, maxOpenRuns: 3, maxStreams: 2}, true)
+	c := s.newUser(t, "caps-user")
+	body := map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}}
+	var ids []string
+	for range 3 {
+		r, resp := c.startExport(body)
+		if resp.Status != http.StatusAccepted {
+			t.Fatalf("start: %d %s", resp.Status, resp.Body)
+		}
+		ids = append(ids, r.ID)
+	}
+	if _, resp := c.startExport(body); resp.Status != http.StatusTooManyRequests || !strings.HasSuffix(problemType(t, resp), "/too_many_open_runs") {
+		t.Fatalf("the fourth open run: %d %s", resp.Status, resp.Body)
+	}
+	if other := s.newUser(t, "caps-other"); true {
+		if _, resp := other.startExport(body); resp.Status != http.StatusAccepted {
+			t.Fatalf("another user's first run: %d %s", resp.Status, resp.Body)
+		}
+	}
+
+	open := func() (*http.Response, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v1/runs/"+ids[0]+"/events", nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		return resp, cancel
+	}
+	first, closeFirst := open()
+	second, closeSecond := open()
+	defer closeSecond()
+	if first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK {
+		t.Fatalf("two streams: %d %d", first.StatusCode, second.StatusCode)
+	}
+	third, closeThird := open()
+	third.Body.Close()
+	closeThird()
+	if third.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the third stream: %d", third.StatusCode)
+	}
+	closeFirst()
+	first.Body.Close()
+	testenv.Eventually(t, 10*time.Second, "a stream slot freed by a closed stream", func() bool {
+		r, cancel := open()
+		defer cancel()
+		defer r.Body.Close()
+		return r.StatusCode == http.StatusOK
+	})
+	second.Body.Close()
+}
