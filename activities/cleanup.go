@@ -21,7 +21,8 @@ const cleanupBatch = 200
 // first, then the row (and it marks the run's result expired). Deleting
 // twice is harmless, so a retry after a crash finishes the job. Expired
 // LLM cache entries go in the same sweep: they are never served, only
-// stored; so do sessions unused for config.SessionRetention.
+// stored; so do sessions unused for config.SessionRetention and the API's
+// rate-limit windows older than config.RateWindowRetention.
 func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupResult, error) {
 	var res groundwork.CleanupResult
 	q := sqlc.New(a.Pool)
@@ -57,6 +58,9 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 			}
 			if _, err := q.SessionDeleteOld(ctx, a.now().Add(-config.SessionRetention)); err != nil {
 				return res, fmt.Errorf("delete old sessions: %w", err)
+			}
+			if _, err := q.RateWindowsDeleteBefore(ctx, a.now().Add(-config.RateWindowRetention)); err != nil {
+				return res, fmt.Errorf("delete past rate windows: %w", err)
 			}
 			return res, nil
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/groundwork-dev/groundwork"
@@ -42,7 +40,21 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if token := bearerToken(r); token != "" {
-			p, err := s.d.Auth.Authenticate(ctx, token, Client{UserAgent: r.UserAgent(), IP: clientIP(r)})
+			ip := s.clientIP(r)
+			// An address that keeps failing is refused before any key
+			// lookup or signature check.
+			if blocked, retry := s.pre.blocked(ip, time.Now()); blocked {
+				s.metrics.rateLimited.Inc()
+				w.Header().Set("Retry-After", strconv.Itoa(retry))
+				writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
+					"too many failed authentications from your address; retry after the number of seconds in Retry-After"))
+				return
+			}
+			s.metrics.authChecks.Inc()
+			p, err := s.d.Auth.Authenticate(ctx, token, Client{UserAgent: r.UserAgent(), IP: ip})
+			if err == errUnauthenticated {
+				s.pre.failed(ip, time.Now())
+			}
 			var claimErr *claimError
 			switch {
 			case err == nil:
@@ -89,52 +101,6 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 	})
 }
 
-// rateLimit enforces the per-user limits of API.md (per client IP for
-// anonymous callers) with two fixed-window counters from go-chi/httprate.
-func (s *Server) rateLimit() func(http.Handler) http.Handler {
-	key := func(r *http.Request) (string, error) {
-		if p, ok := PrincipalFrom(r.Context()); ok {
-			return "u:" + p.UserID, nil
-		}
-		return "ip:" + httprate.CanonicalizeIP(clientIP(r)), nil
-	}
-	onLimit := func(w http.ResponseWriter, r *http.Request) {
-		s.metrics.rateLimited.Inc()
-		writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
-			"too many requests; retry after the number of seconds in Retry-After"))
-	}
-	headers := httprate.ResponseHeaders{
-		Limit:      "RateLimit-Limit",
-		Remaining:  "RateLimit-Remaining",
-		Reset:      "RateLimit-Reset",
-		RetryAfter: "Retry-After",
-	}
-	var limiters []*httprate.RateLimiter
-	if s.d.RatePerSecond > 0 {
-		limiters = append(limiters, httprate.NewRateLimiter(s.d.RatePerSecond, time.Second,
-			httprate.WithKeyFuncs(key), httprate.WithLimitHandler(onLimit), httprate.WithResponseHeaders(headers)))
-	}
-	if s.d.RatePerMinute > 0 {
-		limiters = append(limiters, httprate.NewRateLimiter(s.d.RatePerMinute, time.Minute,
-			httprate.WithKeyFuncs(key), httprate.WithLimitHandler(onLimit), httprate.WithResponseHeaders(headers)))
-	}
-	return func(next http.Handler) http.Handler {
-		h := next
-		for i := len(limiters) - 1; i >= 0; i-- {
-			h = limiters[i].Handler(h)
-		}
-		return h
-	}
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // recoverer turns a panic into a logged 500 problem instead of a dropped
 // connection.
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -157,6 +123,8 @@ type httpMetrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	rateLimited prometheus.Counter
+	// authChecks counts tokens checked (a key lookup or a signature).
+	authChecks prometheus.Counter
 	// progressQueries counts workflow queries actually sent; with many
 	// pollers per open run it stays far below the request count.
 	progressQueries *prometheus.CounterVec
@@ -176,6 +144,10 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		rateLimited: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "groundwork_http_rate_limited_total",
 			Help: "Requests refused by the per-user rate limits.",
+		})),
+		authChecks: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "groundwork_auth_checks_total",
+			Help: "Bearer tokens checked (an API key lookup or a JWT signature check).",
 		})),
 		progressQueries: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "groundwork_progress_queries_total",
@@ -236,4 +208,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			s.d.Log.InfoContext(r.Context(), "http request", attrs...)
 		}
 	})
+}
+
+// preLimitIP applies the per-IP pre-limit.
+func (s *Server) preLimitIP(next http.Handler) http.Handler {
+	if s.pre.perIP == nil {
+		return next
+	}
+	return s.pre.perIP.Handler(next)
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"sync"
 	"time"
@@ -62,6 +63,16 @@ type Deps struct {
 	MaxStreamsPerUser int
 	// MaxOpenRuns caps a user's unfinished runs (0: config.DefaultMaxOpenRuns).
 	MaxOpenRuns int
+	// SignedRatePerSecond and SignedRatePerMinute limit each signed link.
+	SignedRatePerSecond, SignedRatePerMinute int
+	// IPRatePerSecond is the cheap per-process limit by client IP before
+	// authentication (0: none).
+	IPRatePerSecond int
+	// AuthFailuresPerMinute failed authentications from one IP make it
+	// refused (429) until the minute ends (0: no limit).
+	AuthFailuresPerMinute int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// MonthlyTokenBudget is each user's LLM tokens per UTC month (0: none).
 	MonthlyTokenBudget int64
 	// ResearchPolicy decides which research URLs are refused at the edge.
@@ -88,6 +99,8 @@ type Server struct {
 	api     huma.API
 	live1   singleflight.Group
 	metrics *httpMetrics
+	// pre limits by client IP before authentication.
+	pre *preLimit
 	// streams counts each user's open event streams.
 	streamsMu sync.Mutex
 	streams   map[string]int
@@ -119,6 +132,11 @@ func New(d Deps) *Server {
 	d.Log = slog.New(withRequestID{d.Log.Handler()})
 
 	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry)}
+	s.pre = newPreLimit(d.IPRatePerSecond, d.AuthFailuresPerMinute, s.clientIP, func(w http.ResponseWriter, _ *http.Request) {
+		s.metrics.rateLimited.Inc()
+		writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
+			"too many requests from your address; retry after the number of seconds in Retry-After"))
+	})
 	r := chi.NewRouter()
 	// No RealIP: trusting X-Forwarded-For would let a caller pick the IP
 	// its anonymous rate limit is counted against.
@@ -158,7 +176,7 @@ func New(d Deps) *Server {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Item](), reflect.TypeFor[any]())
 
 	r.Group(func(g chi.Router) {
-		g.Use(s.authenticate, s.rateLimit(), s.requireAuth, guardBody)
+		g.Use(s.preLimitIP, s.authenticate, s.rateLimit(), s.requireAuth, guardBody)
 		s.api = humachi.New(g, cfg)
 		s.registerRuns()
 		s.registerExports()

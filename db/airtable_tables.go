@@ -129,7 +129,7 @@ var InternalTables = []string{
 	"generations", "llm_cache", "llm_calls", "rate_buckets", "rate_slots",
 	"research_pages", "research_run_pages", "research_reports",
 	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
-	"workspaces", "airtable_sync_tables", "sessions",
+	"workspaces", "airtable_sync_tables", "sessions", "rate_windows",
 }
 
 // openedTable finds table among the operator's opened tables: the

@@ -155,8 +155,10 @@ func TestRateLimitsPerUser(t *testing.T) {
 	if ra, err := strconv.Atoi(limited.Header.Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After = %q", limited.Header.Get("Retry-After"))
 	}
-	if limited.Header.Get("RateLimit-Limit") == "" {
-		t.Error("no RateLimit-Limit header")
+	if !strings.Contains(limited.Header.Get("RateLimit-Policy"), `"second";q=10;w=1`) ||
+		!strings.Contains(limited.Header.Get("RateLimit-Policy"), `"minute";q=100;w=60`) ||
+		!strings.Contains(limited.Header.Get("RateLimit"), ";r=0;t=") {
+		t.Errorf("rate-limit headers: policy %q, limit %q", limited.Header.Get("RateLimit-Policy"), limited.Header.Get("RateLimit"))
 	}
 	// Another user is not affected by a's burst.
 	if resp := b.do(http.MethodGet, "/v1/runs", nil); resp.Status != http.StatusOK {

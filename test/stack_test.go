@@ -72,6 +72,10 @@ type stackOptions struct {
 	logTo io.Writer
 	// maxOpenRuns and maxStreams cap a user's runs and streams (0: defaults).
 	maxOpenRuns, maxStreams int
+	// trusted are the trusted proxies; authFailures the failed
+	// authentications per IP and minute before 429 (0: no limit).
+	trusted      []netip.Prefix
+	authFailures int
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -149,16 +153,19 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		RatePerSec:        o.ratePerSec,
 		MaxOpenRuns:       o.maxOpenRuns,
 		MaxStreamsPerUser: o.maxStreams,
-		RatePerMin:        o.ratePerMin,
-		Pollers:           4,
-		ExportTTL:         24 * time.Hour,
-		MaxFileBytes:      o.maxFile,
-		CORSOrigins:       o.cors,
-		QuotaBytes:        o.quota,
-		LLM:               o.llm,
-		Research:          o.research,
-		Airtable:          o.airtable,
-		LogLevel:          "warn",
+
+		TrustedProxies:     o.trusted,
+		AuthFailuresPerMin: o.authFailures,
+		RatePerMin:         o.ratePerMin,
+		Pollers:            4,
+		ExportTTL:          24 * time.Hour,
+		MaxFileBytes:       o.maxFile,
+		CORSOrigins:        o.cors,
+		QuotaBytes:         o.quota,
+		LLM:                o.llm,
+		Research:           o.research,
+		Airtable:           o.airtable,
+		LogLevel:           "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	log := testenv.Logger(t)

@@ -241,6 +241,12 @@ type RateSlot struct {
 	NextAt time.Time `json:"next_at"`
 }
 
+type RateWindow struct {
+	Key         string    `json:"key"`
+	WindowStart time.Time `json:"window_start"`
+	Hits        int32     `json:"hits"`
+}
+
 type ResearchPage struct {
 	ID              int64           `json:"id"`
 	OwnerID         string          `json:"owner_id"`

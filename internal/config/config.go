@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -51,17 +52,26 @@ type Config struct {
 	// unfinished runs.
 	MaxStreamsPerUser int
 	MaxOpenRuns       int
-	Pollers           int
-	EagerStart        bool
-	ExportTTL         time.Duration
-	MaxFileBytes      int64
-	QuotaBytes        int64
-	CleanupEvery      time.Duration
-	LLM               LLM
-	Research          Research
-	Airtable          Airtable
-	LogLevel          string
-	LogFormat         string
+	// SignedRatePerSec and SignedRatePerMin limit each signed link.
+	SignedRatePerSec, SignedRatePerMin int
+	// IPRatePerSec is the per-process limit by client IP before
+	// authentication; AuthFailuresPerMin failures from one IP refuse it
+	// for the rest of the minute.
+	IPRatePerSec, AuthFailuresPerMin int
+	// TrustedProxies name the proxies whose X-Forwarded-For is believed
+	// (GROUNDWORK_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	Pollers        int
+	EagerStart     bool
+	ExportTTL      time.Duration
+	MaxFileBytes   int64
+	QuotaBytes     int64
+	CleanupEvery   time.Duration
+	LLM            LLM
+	Research       Research
+	Airtable       Airtable
+	LogLevel       string
+	LogFormat      string
 }
 
 // Role says which settings a process needs.
@@ -136,6 +146,21 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	}
 	if c.JWTRoleClaim != "" && c.JWTWorkspaceClaim == "" {
 		errs = append(errs, errors.New("GROUNDWORK_JWT_ROLE_CLAIM needs GROUNDWORK_JWT_WORKSPACE_CLAIM: without it each user is the admin of a workspace of their own"))
+	}
+	c.SignedRatePerSec = intVar(getenv, "GROUNDWORK_SIGNED_RATE_PER_SECOND", DefaultSignedRatePerSecond, &errs)
+	c.SignedRatePerMin = intVar(getenv, "GROUNDWORK_SIGNED_RATE_PER_MINUTE", DefaultSignedRatePerMinute, &errs)
+	c.IPRatePerSec = intVar(getenv, "GROUNDWORK_IP_RATE_PER_SECOND", DefaultIPRatePerSecond, &errs)
+	c.AuthFailuresPerMin = intVar(getenv, "GROUNDWORK_AUTH_FAILURES_PER_MINUTE", DefaultAuthFailuresPerMinute, &errs)
+	for _, s := range strings.Split(getenv("GROUNDWORK_TRUSTED_PROXIES"), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GROUNDWORK_TRUSTED_PROXIES: %q is not a CIDR range like 10.0.0.0/8", s))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	c.MaxStreamsPerUser = intVar(getenv, "GROUNDWORK_MAX_STREAMS_PER_USER", DefaultMaxStreamsPerUser, &errs)
 	c.MaxOpenRuns = intVar(getenv, "GROUNDWORK_MAX_OPEN_RUNS", DefaultMaxOpenRuns, &errs)

@@ -37,6 +37,9 @@ const (
 	// DefaultSessionsPerUser caps a user's live sessions; a newer one
 	// revokes the least recently used (GROUNDWORK_SESSIONS_PER_USER).
 	DefaultSessionsPerUser = 3
+	// RateWindowRetention is how long the cleanup schedule keeps a past
+	// rate-limit window.
+	RateWindowRetention = 24 * time.Hour
 	// SessionRetention is how long the cleanup schedule keeps a session
 	// after its last use.
 	SessionRetention = 30 * 24 * time.Hour
@@ -47,6 +50,17 @@ const (
 	// DefaultRatePerMinute is each caller's API request limit per minute
 	// (GROUNDWORK_RATE_PER_MINUTE).
 	DefaultRatePerMinute = 100
+	// DefaultSignedRatePerSecond and DefaultSignedRatePerMinute limit each
+	// signed download or screenshot link (GROUNDWORK_SIGNED_RATE_PER_SECOND,
+	// _PER_MINUTE): a report's fifty screenshots load at once.
+	DefaultSignedRatePerSecond = 100
+	DefaultSignedRatePerMinute = 3000
+	// DefaultIPRatePerSecond is the per-process limit by client IP before
+	// any authentication work (GROUNDWORK_IP_RATE_PER_SECOND).
+	DefaultIPRatePerSecond = 200
+	// DefaultAuthFailuresPerMinute failed authentications from one IP in a
+	// minute refuse it until the minute ends (GROUNDWORK_AUTH_FAILURES_PER_MINUTE).
+	DefaultAuthFailuresPerMinute = 30
 	// DefaultMaxStreamsPerUser caps a user's open event streams per API
 	// process (GROUNDWORK_MAX_STREAMS_PER_USER).
 	DefaultMaxStreamsPerUser = 10
