@@ -21,8 +21,9 @@ const cleanupBatch = 200
 // first, then the row (and it marks the run's result expired). Deleting
 // twice is harmless, so a retry after a crash finishes the job. Expired
 // LLM cache entries go in the same sweep: they are never served, only
-// stored; so do sessions unused for config.SessionRetention and the API's
-// rate-limit windows older than config.RateWindowRetention.
+// stored; so do sessions unused for config.SessionRetention, rate-limit
+// windows, slots and buckets idle for config.RateWindowRetention, and
+// idempotency keys older than config.IdempotencyKeyRetention.
 func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupResult, error) {
 	var res groundwork.CleanupResult
 	q := sqlc.New(a.Pool)
@@ -61,6 +62,15 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 			}
 			if _, err := q.RateWindowsDeleteBefore(ctx, a.now().Add(-config.RateWindowRetention)); err != nil {
 				return res, fmt.Errorf("delete past rate windows: %w", err)
+			}
+			if _, err := q.RateSlotsDeleteIdle(ctx, a.now().Add(-config.RateWindowRetention)); err != nil {
+				return res, fmt.Errorf("delete idle rate slots: %w", err)
+			}
+			if _, err := q.RateBucketsDeleteIdle(ctx, a.now().Add(-config.RateWindowRetention)); err != nil {
+				return res, fmt.Errorf("delete idle rate buckets: %w", err)
+			}
+			if _, err := q.RunForgetIdempotencyKeys(ctx, a.now().Add(-config.IdempotencyKeyRetention)); err != nil {
+				return res, fmt.Errorf("forget old idempotency keys: %w", err)
 			}
 			return res, nil
 		}

@@ -292,3 +292,45 @@ func TestDeleteExpiredUsesTheClock(t *testing.T) {
 		t.Fatalf("second cleanup deleted %d", res.Deleted)
 	}
 }
+
+// TestCleanupForgetsWhatItShould moves the cleanup's clock: idempotency
+// keys go after a day, sessions after 30 days unused, rate windows, slots
+// and buckets after a day idle; younger rows stay.
+func TestCleanupForgetsWhatItShould(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	f.acts.Now = func() time.Time { return now }
+	_, err := f.pool.Exec(ctx, `
+		INSERT INTO workspaces (id) VALUES ('cw');
+		INSERT INTO users (id) VALUES ('cu');
+		INSERT INTO runs (id, owner_id, workspace_id, kind, idempotency_key, request_hash, created_at)
+		VALUES ('export-01JD4X7Q2W6ZC5D3V9N8K1M2P5', 'cu', 'cw', 'export', 'old-key', '\x00', now() - interval '25 hours'),
+		       ('export-01JD4X7Q2W6ZC5D3V9N8K1M2P6', 'cu', 'cw', 'export', 'new-key', '\x00', now() - interval '1 hour');
+		INSERT INTO sessions (user_id, id, workspace_id, last_seen) VALUES
+		    ('cu', 'old', 'cw', now() - interval '31 days'), ('cu', 'new', 'cw', now() - interval '1 day');
+		INSERT INTO rate_windows (key, window_start, hits) VALUES ('old', now() - interval '25 hours', 1), ('new', now(), 1);
+		INSERT INTO rate_slots (name, next_at) VALUES ('old', now() - interval '25 hours'), ('new', now());
+		INSERT INTO rate_buckets (name, tokens, updated_at) VALUES ('old', 1, now() - interval '25 hours'), ('new', 1, now());`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired); err != nil {
+		t.Fatal(err)
+	}
+	for what, query := range map[string]string{
+		"idempotency keys": `SELECT string_agg(coalesce(idempotency_key, '-'), ',' ORDER BY idempotency_key) FROM runs WHERE owner_id = 'cu'`,
+		"sessions":         `SELECT string_agg(id, ',') FROM sessions`,
+		"rate windows":     `SELECT string_agg(key, ',') FROM rate_windows`,
+		"rate slots":       `SELECT string_agg(name, ',') FROM rate_slots`,
+		"rate buckets":     `SELECT string_agg(name, ',') FROM rate_buckets`,
+	} {
+		var got string
+		if err := f.pool.QueryRow(ctx, query).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if want := map[string]string{"idempotency keys": "new-key,-"}[what]; want != "" && got != want || want == "" && got != "new" {
+			t.Errorf("%s left: %q", what, got)
+		}
+	}
+}

@@ -217,7 +217,7 @@ func TestPollersShareOneQuery(t *testing.T) {
 // metricValue reads one sample from /metrics.
 func metricValue(t *testing.T, s *stack, series string) float64 {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/metrics")
+	resp, err := http.Get(s.MetricsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,3 +10,13 @@ RETURNING rw.key, rw.hits, rw.window_start, now()::timestamptz AS db_now;
 
 -- name: RateWindowsDeleteBefore :execrows
 DELETE FROM rate_windows WHERE window_start < @before;
+
+-- name: RateSlotsDeleteIdle :execrows
+-- RateSlotsDeleteIdle deletes the slot rows of keys idle since before; a
+-- key used again starts afresh, as it would after that long anyway.
+DELETE FROM rate_slots WHERE next_at < @before;
+
+-- name: RateBucketsDeleteIdle :execrows
+-- RateBucketsDeleteIdle deletes buckets untouched since before: they would
+-- have refilled completely.
+DELETE FROM rate_buckets WHERE updated_at < @before;

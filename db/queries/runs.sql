@@ -72,3 +72,9 @@ SELECT workspace_id FROM runs WHERE id = @id;
 -- name: RunCountOpen :one
 -- RunCountOpen counts a user's runs that have not ended.
 SELECT count(*) FROM runs WHERE owner_id = @owner_id AND status IN ('queued', 'running');
+
+-- name: RunForgetIdempotencyKeys :execrows
+-- RunForgetIdempotencyKeys forgets the idempotency keys of runs created
+-- before before: a repeat after that starts a new run.
+UPDATE runs SET idempotency_key = NULL
+WHERE idempotency_key IS NOT NULL AND created_at < @before;

@@ -10,6 +10,34 @@ import (
 	"time"
 )
 
+const rateBucketsDeleteIdle = `-- name: RateBucketsDeleteIdle :execrows
+DELETE FROM rate_buckets WHERE updated_at < $1
+`
+
+// RateBucketsDeleteIdle deletes buckets untouched since before: they would
+// have refilled completely.
+func (q *Queries) RateBucketsDeleteIdle(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, rateBucketsDeleteIdle, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const rateSlotsDeleteIdle = `-- name: RateSlotsDeleteIdle :execrows
+DELETE FROM rate_slots WHERE next_at < $1
+`
+
+// RateSlotsDeleteIdle deletes the slot rows of keys idle since before; a
+// key used again starts afresh, as it would after that long anyway.
+func (q *Queries) RateSlotsDeleteIdle(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, rateSlotsDeleteIdle, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const rateWindowsDeleteBefore = `-- name: RateWindowsDeleteBefore :execrows
 DELETE FROM rate_windows WHERE window_start < $1
 `

@@ -150,6 +150,21 @@ func (q *Queries) RunFinish(ctx context.Context, arg RunFinishParams) (Run, erro
 	return i, err
 }
 
+const runForgetIdempotencyKeys = `-- name: RunForgetIdempotencyKeys :execrows
+UPDATE runs SET idempotency_key = NULL
+WHERE idempotency_key IS NOT NULL AND created_at < $1
+`
+
+// RunForgetIdempotencyKeys forgets the idempotency keys of runs created
+// before before: a repeat after that starts a new run.
+func (q *Queries) RunForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, runForgetIdempotencyKeys, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const runGet = `-- name: RunGet :one
 SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM runs WHERE id = $1
 `

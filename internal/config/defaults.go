@@ -38,8 +38,11 @@ const (
 	// revokes the least recently used (GROUNDWORK_SESSIONS_PER_USER).
 	DefaultSessionsPerUser = 3
 	// RateWindowRetention is how long the cleanup schedule keeps a past
-	// rate-limit window.
+	// rate-limit window and the slot or bucket row of an idle key.
 	RateWindowRetention = 24 * time.Hour
+	// IdempotencyKeyRetention is how long a run's Idempotency-Key returns
+	// that run; a repeat after it starts a new one.
+	IdempotencyKeyRetention = 24 * time.Hour
 	// SessionRetention is how long the cleanup schedule keeps a session
 	// after its last use.
 	SessionRetention = 30 * 24 * time.Hour
