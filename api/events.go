@@ -70,8 +70,13 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
 
-	poll := time.NewTicker(s.d.ProgressPoll)
-	defer poll.Stop()
+	watch, unsubscribe := s.watchRun(owner, id)
+	defer unsubscribe()
+	select {
+	case <-ctx.Done():
+		return
+	case <-watch.ready:
+	}
 	beat := time.NewTicker(sseHeartbeat)
 	defer beat.Stop()
 	// sent is the last progress this stream sent; a resumed stream
@@ -79,7 +84,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 	var sent RunProgress
 	sentAny := false
 	for {
-		run, err := s.readRun(ctx, owner, id)
+		run, changed, err := watch.state()
 		if err != nil {
 			if ctx.Err() == nil {
 				writeEvent(w, "error", "", err)
@@ -107,7 +112,7 @@ func (s *Server) streamRun(ctx context.Context, w http.ResponseWriter, owner, id
 		case <-beat.C:
 			_, _ = fmt.Fprint(w, ": keep-alive\n\n")
 			_ = rc.Flush()
-		case <-poll.C:
+		case <-changed:
 		}
 	}
 }

@@ -101,6 +101,8 @@ type Server struct {
 	metrics *httpMetrics
 	// pre limits by client IP before authentication.
 	pre *preLimit
+	// watch follows the runs event streams are open on.
+	watch watches
 	// streams counts each user's open event streams.
 	streamsMu sync.Mutex
 	streams   map[string]int
