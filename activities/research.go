@@ -196,7 +196,9 @@ func (a *Research) fetch(ctx context.Context, in groundwork.ResearchFetchInput) 
 	}
 
 	started := time.Now()
-	res, err := a.Browser.Fetch(ctx, in.Page.URL)
+	// One browser context per research: nothing of one user's pages is
+	// visible to the next research.
+	res, err := a.Browser.Fetch(browser.InPartition(ctx, in.RunID), in.Page.URL)
 	row.FetchMs = int32(time.Since(started) / time.Millisecond)
 	row.FinalUrl, row.Status, row.ContentType = res.FinalURL, int32(res.Status), res.ContentType
 	row.Redirects, row.TimedOut = int32(res.Redirects), res.TimedOut

@@ -386,3 +386,38 @@ func TestTabsAreReusedCleanly(t *testing.T) {
 		t.Fatalf("the tab was not reused: %d idle", len(idle))
 	}
 }
+
+// TestResearchesDoNotShareCookies: a research's pages share its cookies;
+// the next research's pages, in a browser context of their own, do not
+// send them.
+func TestResearchesDoNotShareCookies(t *testing.T) {
+	needChrome(t)
+	srv := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/set" {
+			http.SetCookie(w, &http.Cookie{Name: "visitor", Value: "research-a", Path: "/", MaxAge: 3600})
+		}
+		title := "no cookie"
+		if c, err := r.Cookie("visitor"); err == nil {
+			title = "cookie " + c.Value
+		}
+		fmt.Fprintf(w, `<html><head><title>%s</title></head><body><p>%s</p></body></html>`, title, title)
+	}))
+	b := newBrowser(t, Options{Policy: allowOnly("127.0.0.2/32"), MaxTabs: 1, PageTimeout: 5 * time.Second})
+	ctx := ctxFor(t, time.Minute)
+	a, other := InPartition(ctx, "research-a"), InPartition(ctx, "research-b")
+	if _, err := b.Fetch(a, srv.URL+"/set"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := b.Fetch(a, srv.URL+"/echo"); err != nil || res.Title != "cookie research-a" {
+		t.Fatalf("the same research's next page: %q (%v)", res.Title, err)
+	}
+	if res, err := b.Fetch(other, srv.URL+"/echo"); err != nil || res.Title != "no cookie" {
+		t.Fatalf("another research's page: %q (%v)", res.Title, err)
+	}
+	// A later page of research-a opens a fresh context too: its tab was
+	// closed to make room, and its cookies with it.
+	if res, err := b.Fetch(a, srv.URL+"/echo"); err != nil || res.Title != "no cookie" {
+		t.Fatalf("research-a after its tab was closed: %q (%v)", res.Title, err)
+	}
+}

@@ -179,7 +179,7 @@ func (s *tabState) settled(now time.Time) (done bool, wait time.Duration) {
 func (b *Browser) fetchOn(ctx context.Context, c *chrome, url string) (res Result, err error) {
 	st := &tabState{changed: make(chan struct{}, 1), inflight: map[network.RequestID]string{},
 		urls: map[network.RequestID]string{}, refused: map[network.RequestID]bool{}}
-	t, err := b.takeTab(c)
+	t, err := b.takeTab(c, partitionOf(ctx))
 	if err != nil {
 		return Result{}, err
 	}

@@ -20,6 +20,10 @@ const blankTimeout = 5 * time.Second
 type tab struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+	// partition is the research the tab serves: a tab has a browser
+	// context of its own (cookies, cache, storage) and is never reused
+	// for another partition.
+	partition string
 	// frame is the main frame's ID, which is the target's.
 	frame cdp.FrameID
 
@@ -44,22 +48,38 @@ func (t *tab) use(st *tabState) {
 	t.mu.Unlock()
 }
 
-// takeTab returns an idle tab of c, or opens one.
-func (b *Browser) takeTab(c *chrome) (*tab, error) {
+// takeTab returns an idle tab of c that served partition, or opens one
+// in a browser context of its own, closing an idle tab of another
+// partition to make room.
+func (b *Browser) takeTab(c *chrome, partition string) (*tab, error) {
 	b.mu.Lock()
-	for len(c.idle) > 0 {
-		t := c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
-		if t.ctx.Err() == nil {
+	for i := len(c.idle) - 1; i >= 0; i-- {
+		t := c.idle[i]
+		if t.ctx.Err() != nil {
+			c.idle = append(c.idle[:i], c.idle[i+1:]...)
+			continue
+		}
+		if t.partition == partition {
+			c.idle = append(c.idle[:i], c.idle[i+1:]...)
 			b.mu.Unlock()
 			return t, nil
 		}
 	}
+	for i, t := range c.idle {
+		if t.partition != partition {
+			// The oldest idle tab of another research goes, and with it
+			// that research's cookies and storage.
+			c.idle = append(c.idle[:i], c.idle[i+1:]...)
+			t.cancel()
+			break
+		}
+	}
 	b.mu.Unlock()
-	t := &tab{}
+	t := &tab{partition: partition}
 	// WithListener attaches before the tab's first command, so no event
-	// of a navigation can be missed.
-	t.ctx, t.cancel = chromedp.NewContext(c.ctx, chromedp.WithListener(t.on))
+	// of a navigation can be missed; WithNewBrowserContext keeps one
+	// research's cookies, cache and storage from the next.
+	t.ctx, t.cancel = chromedp.NewContext(c.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(t.on))
 	if err := chromedp.Do(t.ctx); err != nil { // opens the tab
 		t.cancel()
 		return nil, fmt.Errorf("browser: open tab: %w", err)
@@ -88,4 +108,17 @@ func (b *Browser) putTab(c *chrome, t *tab) {
 		return
 	}
 	c.idle = append(c.idle, t)
+}
+
+type partitionKey struct{}
+
+// InPartition marks ctx's fetches as one research's: its pages share
+// tabs, cookies and storage with each other and with no other research.
+func InPartition(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, partitionKey{}, key)
+}
+
+func partitionOf(ctx context.Context) string {
+	key, _ := ctx.Value(partitionKey{}).(string)
+	return key
 }
