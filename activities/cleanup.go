@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -72,7 +73,62 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 			if _, err := q.RunForgetIdempotencyKeys(ctx, a.now().Add(-config.IdempotencyKeyRetention)); err != nil {
 				return res, fmt.Errorf("forget old idempotency keys: %w", err)
 			}
+			if err := a.expireResearch(ctx); err != nil {
+				return res, err
+			}
 			return res, nil
+		}
+	}
+}
+
+// expireResearch deletes research older than the retention: reports no
+// unfinished export still renders from (their runs' results are marked
+// expired), then the pages no remaining report cites, screenshot first.
+func (a *Exports) expireResearch(ctx context.Context) error {
+	before := a.now().Add(-cmp.Or(a.ResearchRetention, config.DefaultResearchRetention))
+	q := sqlc.New(a.Pool)
+	for {
+		runs, err := q.ResearchReportsExpired(ctx, sqlc.ResearchReportsExpiredParams{Before: before, MaxRows: cleanupBatch})
+		if err != nil {
+			return fmt.Errorf("list expired research reports: %w", err)
+		}
+		for _, id := range runs {
+			err := db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
+				tq := sqlc.New(tx)
+				if err := tq.ResearchReportDelete(ctx, id); err != nil {
+					return fmt.Errorf("delete research report %s: %w", id, err)
+				}
+				if err := tq.RunMarkResultExpired(ctx, id); err != nil {
+					return fmt.Errorf("mark run %s expired: %w", id, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(runs) < cleanupBatch {
+			break
+		}
+	}
+	for {
+		pages, err := q.ResearchPagesExpired(ctx, sqlc.ResearchPagesExpiredParams{Before: before, MaxRows: cleanupBatch})
+		if err != nil {
+			return fmt.Errorf("list expired research pages: %w", err)
+		}
+		for _, p := range pages {
+			if p.ScreenshotKey != nil {
+				if err := a.Bucket.Delete(ctx, *p.ScreenshotKey); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+					return fmt.Errorf("delete screenshot %s: %w", *p.ScreenshotKey, err)
+				}
+			}
+			if err := q.ResearchPageDelete(ctx, p.ID); err != nil {
+				return fmt.Errorf("delete research page %d: %w", p.ID, err)
+			}
+		}
+		activity.RecordHeartbeat(ctx, len(pages))
+		if len(pages) < cleanupBatch {
+			return nil
 		}
 	}
 }

@@ -45,6 +45,9 @@ type Exports struct {
 	Sources Sources
 	// QuotaBytes caps the bytes of unexpired exports per user.
 	QuotaBytes int64
+	// ResearchRetention expires research reports, pages and screenshots
+	// after this long (0: config.DefaultResearchRetention).
+	ResearchRetention time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

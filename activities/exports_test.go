@@ -334,3 +334,64 @@ func TestCleanupForgetsWhatItShould(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanupExpiresResearch: research older than the retention goes
+// (report, cited pages, their screenshots), unless an unfinished export
+// still renders from it; younger research stays.
+func TestCleanupExpiresResearch(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.acts.ResearchRetention = 30 * 24 * time.Hour
+	for _, key := range []string{"research/old.png", "research/kept.png", "research/new.png"} {
+		if err := f.acts.Bucket.WriteAll(ctx, key, []byte("png"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.pool.Exec(ctx, `
+		INSERT INTO workspaces (id) VALUES ('rw');
+		INSERT INTO users (id) VALUES ('ru');
+		INSERT INTO runs (id, owner_id, workspace_id, kind, request_hash, status, result) VALUES
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P1', 'ru', 'rw', 'research', '\x00', 'succeeded', '{}'),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P2', 'ru', 'rw', 'research', '\x00', 'succeeded', '{}'),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'ru', 'rw', 'research', '\x00', 'succeeded', '{}'),
+		    ('export-01JD4X7Q2W6ZC5D3V9N8K1M2P4', 'ru', 'rw', 'export', '\x00', 'queued', NULL);
+		INSERT INTO run_inputs (run_id, body) VALUES
+		    ('export-01JD4X7Q2W6ZC5D3V9N8K1M2P4', convert_to('{"format": "pdf", "source": {"run_id": "research-01JD4X7Q2W6ZC5D3V9N8K1M2P2"}}', 'UTF8'));
+		INSERT INTO research_reports (run_id, owner_id, company, domain, profile, provider, pages_fetched, pages_reused, pages_failed, search, created_at) VALUES
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P1', 'ru', 'Old', 'old.example', '{}', 'x', 1, 0, 0, to_tsvector('old'), now() - interval '31 days'),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P2', 'ru', 'Kept', 'kept.example', '{}', 'x', 1, 0, 0, to_tsvector('kept'), now() - interval '31 days'),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'ru', 'New', 'new.example', '{}', 'x', 1, 0, 0, to_tsvector('new'), now() - interval '1 day');
+		INSERT INTO research_pages (id, owner_id, url, screenshot_key, fetched_at) OVERRIDING SYSTEM VALUE VALUES
+		    (1, 'ru', 'https://old.example/', 'research/old.png', now() - interval '31 days'),
+		    (2, 'ru', 'https://kept.example/', 'research/kept.png', now() - interval '31 days'),
+		    (3, 'ru', 'https://new.example/', 'research/new.png', now() - interval '31 days');
+		INSERT INTO research_run_pages (run_id, url, page_id, position, category, reused) VALUES
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P1', 'https://old.example/', 1, 0, 'home', false),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P2', 'https://kept.example/', 2, 0, 'home', false),
+		    ('research-01JD4X7Q2W6ZC5D3V9N8K1M2P3', 'https://new.example/', 3, 0, 'home', false);`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired); err != nil {
+		t.Fatal(err)
+	}
+	var reports, pages string
+	if err := f.pool.QueryRow(ctx, `SELECT string_agg(company, ',' ORDER BY company) FROM research_reports`).Scan(&reports); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.pool.QueryRow(ctx, `SELECT string_agg(id::text, ',' ORDER BY id) FROM research_pages`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if reports != "Kept,New" || pages != "2,3" {
+		t.Fatalf("left reports %q, pages %q; want Kept,New and 2,3", reports, pages)
+	}
+	for key, want := range map[string]bool{"research/old.png": false, "research/kept.png": true, "research/new.png": true} {
+		if ok, _ := f.acts.Bucket.Exists(ctx, key); ok != want {
+			t.Errorf("screenshot %s exists: %v, want %v", key, ok, want)
+		}
+	}
+	var expired bool
+	if err := f.pool.QueryRow(ctx, `SELECT coalesce((result->>'expired')::boolean, false) FROM runs WHERE id = 'research-01JD4X7Q2W6ZC5D3V9N8K1M2P1'`).Scan(&expired); err != nil || !expired {
+		t.Errorf("the expired research's run is not marked expired: %v", err)
+	}
+}

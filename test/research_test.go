@@ -554,3 +554,23 @@ func TestResearchSummaryByLLM(t *testing.T) {
 		t.Fatalf("ledger: %d calls (%v)", calls, err)
 	}
 }
+
+// TestResearchRefusesOtherPorts: a URL on a port outside
+// GROUNDWORK_RESEARCH_PORTS is refused at the API as blocked_url, naming
+// the rule.
+func TestResearchRefusesOtherPorts(t *testing.T) {
+	r := testResearch()
+	r.Allow, r.Ports = nil, []uint16{80, 443, 8080, 8443}
+	s := startStack(t, stackOptions{workers: "none", ratePerSec: 1000, ratePerMin: 100000, research: r}, true)
+	c := s.newUser(t, "ports-user")
+	for _, target := range []map[string]any{
+		{"company": "SSH", "domain": "http://93.184.215.14:22"},
+		{"company": "Redis", "urls": []string{"https://example.com:6379/"}},
+	} {
+		_, resp := c.startResearch(target)
+		if resp.Status != http.StatusUnprocessableEntity || !strings.HasSuffix(problemType(t, resp), "/blocked_url") ||
+			!strings.Contains(string(resp.Body), "GROUNDWORK_RESEARCH_PORTS") {
+			t.Errorf("%v: %d %s", target, resp.Status, resp.Body)
+		}
+	}
+}

@@ -118,6 +118,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		TTL:          d.ExportTTL,
 		MaxFileBytes: d.MaxFileBytes,
 		QuotaBytes:   d.QuotaBytes,
+
+		ResearchRetention: d.Research.Retention,
 		Sources: activities.Sources{Pool: d.Pool, Kinds: map[groundwork.Kind]activities.Source{
 			groundwork.KindResearch: &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
 		}},

@@ -19,6 +19,12 @@ CREATE INDEX rate_windows_start_idx ON rate_windows (window_start);
 -- finds them without scanning every run.
 CREATE INDEX runs_idempotency_created_idx ON runs (created_at) WHERE idempotency_key IS NOT NULL;
 
+-- The cleanup schedule expires research after GROUNDWORK_RESEARCH_RETENTION.
+CREATE INDEX research_reports_created_idx ON research_reports (created_at);
+CREATE INDEX research_pages_fetched_idx ON research_pages (fetched_at);
+
 -- +goose Down
+DROP INDEX research_pages_fetched_idx;
+DROP INDEX research_reports_created_idx;
 DROP INDEX runs_idempotency_created_idx;
 DROP TABLE rate_windows;

@@ -90,3 +90,29 @@ SELECT p.* FROM research_run_pages rp
 JOIN research_pages p ON p.id = rp.page_id
 JOIN runs r ON r.id = rp.run_id
 WHERE rp.run_id = @run_id AND rp.page_id = @page_id AND r.owner_id = @owner_id;
+
+-- name: ResearchReportsExpired :many
+-- ResearchReportsExpired lists reports created before before that no
+-- unfinished export still renders from.
+SELECT r.run_id FROM research_reports r
+WHERE r.created_at < @before
+  AND NOT EXISTS (
+      SELECT 1 FROM runs e JOIN run_inputs i ON i.run_id = e.id
+      WHERE e.kind = 'export' AND e.status IN ('queued', 'running')
+        AND convert_from(i.body, 'UTF8')::jsonb -> 'source' ->> 'run_id' = r.run_id)
+ORDER BY r.created_at
+LIMIT @max_rows;
+
+-- name: ResearchPagesExpired :many
+-- ResearchPagesExpired lists pages fetched before before that no remaining
+-- report cites.
+SELECT p.id, p.screenshot_key FROM research_pages p
+WHERE p.fetched_at < @before
+  AND NOT EXISTS (
+      SELECT 1 FROM research_run_pages rp JOIN research_reports r ON r.run_id = rp.run_id
+      WHERE rp.page_id = p.id)
+ORDER BY p.fetched_at
+LIMIT @max_rows;
+
+-- name: ResearchPageDelete :exec
+DELETE FROM research_pages WHERE id = @id;

@@ -11,6 +11,15 @@ import (
 	"time"
 )
 
+const researchPageDelete = `-- name: ResearchPageDelete :exec
+DELETE FROM research_pages WHERE id = $1
+`
+
+func (q *Queries) ResearchPageDelete(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, researchPageDelete, id)
+	return err
+}
+
 const researchPageFresh = `-- name: ResearchPageFresh :one
 SELECT id, owner_id, url, final_url, status, content_type, title, description, lang, opengraph, organization, markdown, text, links, emails, word_count, truncated, screenshot_key, screenshot_bytes, blocked, redirects, timed_out, error_type, error, fetch_ms, fetched_at FROM research_pages
 WHERE owner_id = $1 AND url = $2 AND fetched_at >= $3 AND error_type IS NULL
@@ -172,6 +181,48 @@ func (q *Queries) ResearchPageInsert(ctx context.Context, arg ResearchPageInsert
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const researchPagesExpired = `-- name: ResearchPagesExpired :many
+SELECT p.id, p.screenshot_key FROM research_pages p
+WHERE p.fetched_at < $1
+  AND NOT EXISTS (
+      SELECT 1 FROM research_run_pages rp JOIN research_reports r ON r.run_id = rp.run_id
+      WHERE rp.page_id = p.id)
+ORDER BY p.fetched_at
+LIMIT $2
+`
+
+type ResearchPagesExpiredParams struct {
+	Before  time.Time `json:"before"`
+	MaxRows int32     `json:"max_rows"`
+}
+
+type ResearchPagesExpiredRow struct {
+	ID            int64   `json:"id"`
+	ScreenshotKey *string `json:"screenshot_key"`
+}
+
+// ResearchPagesExpired lists pages fetched before before that no remaining
+// report cites.
+func (q *Queries) ResearchPagesExpired(ctx context.Context, arg ResearchPagesExpiredParams) ([]ResearchPagesExpiredRow, error) {
+	rows, err := q.db.Query(ctx, researchPagesExpired, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ResearchPagesExpiredRow
+	for rows.Next() {
+		var i ResearchPagesExpiredRow
+		if err := rows.Scan(&i.ID, &i.ScreenshotKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const researchReportDelete = `-- name: ResearchReportDelete :exec
@@ -366,6 +417,44 @@ func (q *Queries) ResearchReportUpsert(ctx context.Context, arg ResearchReportUp
 		arg.ProfileText,
 	)
 	return err
+}
+
+const researchReportsExpired = `-- name: ResearchReportsExpired :many
+SELECT r.run_id FROM research_reports r
+WHERE r.created_at < $1
+  AND NOT EXISTS (
+      SELECT 1 FROM runs e JOIN run_inputs i ON i.run_id = e.id
+      WHERE e.kind = 'export' AND e.status IN ('queued', 'running')
+        AND convert_from(i.body, 'UTF8')::jsonb -> 'source' ->> 'run_id' = r.run_id)
+ORDER BY r.created_at
+LIMIT $2
+`
+
+type ResearchReportsExpiredParams struct {
+	Before  time.Time `json:"before"`
+	MaxRows int32     `json:"max_rows"`
+}
+
+// ResearchReportsExpired lists reports created before before that no
+// unfinished export still renders from.
+func (q *Queries) ResearchReportsExpired(ctx context.Context, arg ResearchReportsExpiredParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, researchReportsExpired, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var run_id string
+		if err := rows.Scan(&run_id); err != nil {
+			return nil, err
+		}
+		items = append(items, run_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const researchRunPageGet = `-- name: ResearchRunPageGet :one

@@ -142,6 +142,9 @@ const (
 	// ResearchDomainMaxPoll bounds a page's wait between two tries of its
 	// domain's bucket.
 	ResearchDomainMaxPoll = 250 * time.Millisecond
+	// DefaultResearchRetention expires research reports, pages and
+	// screenshots (GROUNDWORK_RESEARCH_RETENTION).
+	DefaultResearchRetention = 30 * 24 * time.Hour
 	// DefaultRobotsTTL is how long a worker keeps a site's robots.txt.
 	DefaultRobotsTTL = time.Hour
 

@@ -32,6 +32,9 @@ type Research struct {
 	// Ports are the destination ports research may fetch
 	// (GROUNDWORK_RESEARCH_PORTS).
 	Ports []uint16
+	// Retention expires research reports, pages and screenshots
+	// (GROUNDWORK_RESEARCH_RETENTION).
+	Retention time.Duration
 }
 
 func loadResearch(getenv func(string) string, role Role, errs *[]error) Research {
@@ -42,6 +45,7 @@ func loadResearch(getenv func(string) string, role Role, errs *[]error) Research
 		PageTimeout:     durVar(getenv, "GROUNDWORK_RESEARCH_PAGE_TIMEOUT", DefaultResearchPageTimeout, errs),
 		RestartAfter:    intVar(getenv, "GROUNDWORK_RESEARCH_CHROME_RESTART_AFTER", DefaultResearchChromeRestartAfter, errs),
 		DomainRate:      DefaultResearchDomainRate,
+		Retention:       durVar(getenv, "GROUNDWORK_RESEARCH_RETENTION", DefaultResearchRetention, errs),
 		ChromeNoSandbox: getenv("GROUNDWORK_CHROME_NO_SANDBOX") == "true",
 	}
 	if r.Tabs == 0 {
