@@ -421,3 +421,47 @@ func TestResearchesDoNotShareCookies(t *testing.T) {
 		t.Fatalf("research-a after its tab was closed: %q (%v)", res.Title, err)
 	}
 }
+
+// TestWebRTCSendsNoUDPAroundTheProxy: a page that asks WebRTC for a STUN
+// server on an address the policy refuses sends it nothing: UDP cannot go
+// through the proxy, and non-proxied UDP is off.
+func TestWebRTCSendsNoUDPAroundTheProxy(t *testing.T) {
+	needChrome(t)
+	canary, err := net.ListenPacket("udp", "127.0.0.3:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.3 here: %v", err)
+	}
+	defer canary.Close()
+	var packets atomic.Int32
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := canary.ReadFrom(buf); err != nil {
+				return
+			}
+			packets.Add(1)
+		}
+	}()
+	stun := canary.LocalAddr().String()
+	srv := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<html><head><title>waiting</title></head><body><script>
+const pc = new RTCPeerConnection({iceServers: [{urls: "stun:%s"}]});
+pc.createDataChannel("x");
+pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === "complete") document.title = "gathered"; };
+pc.createOffer().then(o => pc.setLocalDescription(o));
+setTimeout(() => { if (document.title === "waiting") document.title = "timed out"; }, 3000);
+</script></body></html>`, stun)
+	}))
+	b := newBrowser(t, Options{Policy: allowOnly("127.0.0.2/32"), MaxTabs: 1, PageTimeout: 10 * time.Second})
+	res, err := b.Fetch(ctxFor(t, time.Minute), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title == "waiting" {
+		t.Fatalf("the page's ICE gathering never ended (title %q)", res.Title)
+	}
+	if n := packets.Load(); n != 0 {
+		t.Fatalf("WebRTC sent %d UDP packets to %s around the proxy", n, stun)
+	}
+}
