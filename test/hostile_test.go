@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,20 @@ func TestHostileBodiesGet4xx(t *testing.T) {
 		"over 16 MiB":     bytes.Repeat([]byte("x"), 16<<20+1),
 		"over 1 MiB":      append(append([]byte(`{"name": "`), bytes.Repeat([]byte("x"), 1<<20)...), []byte(`"}`)...),
 	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	defer func() {
+		// The API runs in this process: after every hostile body, its heap
+		// is back near where it was (bodies are capped before parsing).
+		if after := heap(); after > before+64<<20 {
+			t.Errorf("heap grew from %d to %d MiB over the hostile bodies", before>>20, after>>20)
+		}
+	}()
 	for _, op := range servedOperations(t, s) {
 		if op.method != http.MethodPost && op.method != http.MethodPut || !op.hasBody {
 			continue
