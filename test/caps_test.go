@@ -14,7 +14,9 @@ import (
 // past the cap is refused with 429 too_many_open_runs, and the event
 // stream past the cap with 429 too_many_streams until one closes.
 func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
-	s := startStack(t, stackOptions{workers: "none", ratePerSec: 1000, ratePerMin: 100000, maxOpenRuns: 3, maxStreams: 2}, true)
+	// Its own Temporal: the shared stack's workers would run (and end) the runs.
+	s := startStack(t, stackOptions{temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
+		workers: "none", ratePerSec: 1000, ratePerMin: 100000, maxOpenRuns: 3, maxStreams: 2}, true)
 	c := s.newUser(t, "caps-user")
 	body := map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}}
 	var ids []string

@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 // TestMeasureFiveHundredStreams is a measurement, not a check: with
@@ -18,7 +20,8 @@ func TestMeasureFiveHundredStreams(t *testing.T) {
 	if os.Getenv("GROUNDWORK_MEASURE_STREAMS") == "" {
 		t.Skip("a measurement: set GROUNDWORK_MEASURE_STREAMS=1")
 	}
-	s := startStack(t, stackOptions{workers: "none", ratePerSec: 100000, ratePerMin: 1000000, maxStreams: 1000}, true)
+	s := startStack(t, stackOptions{temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
+		workers: "none", ratePerSec: 100000, ratePerMin: 1000000, maxStreams: 1000}, true)
 	c := s.newUser(t, "streams-user")
 	r, resp := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
 	if resp.Status != http.StatusAccepted {
