@@ -1,11 +1,9 @@
 package test
 
 import (
-	"bufio"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,21 +85,7 @@ func TestTrustedProxyNamesTheClient(t *testing.T) {
 // from one address check at most the failure limit's worth of tokens.
 func TestBogusKeysCostBoundedLookups(t *testing.T) {
 	s := startStack(t, stackOptions{workers: "none", ratePerSec: 100000, ratePerMin: 1000000, authFailures: 20}, true)
-	checks := func() int {
-		resp, err := http.Get(s.MetricsURL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "groundwork_auth_checks_total "); ok {
-				n, _ := strconv.ParseFloat(v, 64)
-				return int(n)
-			}
-		}
-		return 0
-	}
+	checks := func() int { return int(metricValue(t, s, "groundwork_auth_checks_total")) }
 	before := checks()
 	limited := 0
 	for i := range 1000 {
