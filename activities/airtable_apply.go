@@ -543,7 +543,7 @@ func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
 		vals[ws] = j.pg.Workspace
 		cols = append(cols, wsCol)
 		sets = append(sets, fmt.Sprintf(`%s = CASE WHEN t.%s = excluded.%s THEN excluded.%s
-			ELSE ('a row with this key belongs to another workspace' || left(excluded.%s, 0))::int::text END`,
+			ELSE ('the key is taken by a row this mapping cannot write' || left(excluded.%s, 0))::int::text END`,
 			wsCol, wsCol, wsCol, wsCol, wsCol))
 	}
 	for _, f := range j.m.Fields {

@@ -105,7 +105,7 @@ func (s *Server) registerAirtable() {
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.checkMapping(ctx, p, in.Body)
+		m, err := s.checkMapping(ctx, p, in.Body, false)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,8 @@ func (s *Server) registerAirtable() {
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.checkMapping(ctx, p, in.Body)
+		// Leaving the token out keeps the stored one.
+		m, err := s.checkMapping(ctx, p, in.Body, len(old.TokenCiphertext) > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +283,8 @@ func (s *Server) refuseWhileSyncing(ctx context.Context, mappingID, instead stri
 }
 
 // checkMapping validates a mapping against the rules and the database.
-func (s *Server) checkMapping(ctx context.Context, p Principal, m groundwork.AirtableMapping) (groundwork.AirtableMapping, error) {
+// storedToken says the mapping keeps a token it already has.
+func (s *Server) checkMapping(ctx context.Context, p Principal, m groundwork.AirtableMapping, storedToken bool) (groundwork.AirtableMapping, error) {
 	m.Normalize()
 	if errs := m.Validate(); len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the mapping is invalid", errs...)
@@ -294,7 +296,7 @@ func (s *Server) checkMapping(ctx context.Context, p Principal, m groundwork.Air
 	if len(errs) > 0 {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the Postgres table cannot be synced as mapped", errs...)
 	}
-	if m.Airtable.Token == "" && !slices.Contains(s.d.AirtableBases, m.Airtable.BaseID) {
+	if m.Airtable.Token == "" && !storedToken && !slices.Contains(s.d.AirtableBases, m.Airtable.BaseID) {
 		return m, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the mapping needs its own Airtable token",
 			groundwork.FieldError{Field: "airtable.token", Message: "the worker's AIRTABLE_TOKEN is used only for the bases in GROUNDWORK_AIRTABLE_BASES; give this mapping its own token"})
 	}

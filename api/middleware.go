@@ -40,10 +40,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if token := bearerToken(r); token != "" {
-			ip := s.clientIP(r)
+			ip := s.clientKey(r)
 			// An address that keeps failing is refused before any key
 			// lookup or signature check.
-			if blocked, retry := s.pre.blocked(ip, time.Now()); blocked {
+			if blocked, retry := s.pre.blocked(ip, time.Now()); blocked && !s.pre.knownGood(token, time.Now()) {
 				s.metrics.rateLimited.Inc()
 				w.Header().Set("Retry-After", strconv.Itoa(retry))
 				writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
@@ -51,9 +51,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			s.metrics.authChecks.Inc()
-			p, err := s.d.Auth.Authenticate(ctx, token, Client{UserAgent: r.UserAgent(), IP: ip})
+			p, err := s.d.Auth.Authenticate(ctx, token, Client{UserAgent: r.UserAgent(), IP: s.clientIP(r)})
 			if err == errUnauthenticated {
 				s.pre.failed(ip, time.Now())
+			} else if err == nil {
+				s.pre.succeeded(token, time.Now())
 			}
 			var claimErr *claimError
 			switch {

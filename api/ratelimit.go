@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"net/http"
@@ -95,7 +96,7 @@ func (s *Server) rateLimit() func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			key, windows := "ip:"+s.clientIP(r), user
+			key, windows := "ip:"+s.clientKey(r), user
 			if p, ok := PrincipalFrom(ctx); ok {
 				key = "u:" + p.UserID
 			} else if signedExportID(ctx) != "" {
@@ -142,6 +143,32 @@ type preLimit struct {
 
 	mu    sync.Mutex
 	fails map[string]*failWindow
+	// good are tokens that authenticated lately: an address refused for
+	// its failures (a NAT, a proxy) still lets them through.
+	good map[[sha256.Size]byte]time.Time
+}
+
+// goodFor is how long a token that authenticated passes the failure gate.
+const goodFor = 10 * time.Minute
+
+// succeeded remembers that token authenticated.
+func (p *preLimit) succeeded(token string, now time.Time) {
+	h := sha256.Sum256([]byte(token))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.good) > 100_000 {
+		clear(p.good)
+	}
+	p.good[h] = now
+}
+
+// knownGood reports whether token authenticated within goodFor.
+func (p *preLimit) knownGood(token string, now time.Time) bool {
+	h := sha256.Sum256([]byte(token))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.good[h]
+	return ok && now.Sub(at) < goodFor
 }
 
 type failWindow struct {
@@ -153,7 +180,7 @@ type failWindow struct {
 const authFailWindow = time.Minute
 
 func newPreLimit(perSecond, maxFails int, key func(*http.Request) string, onLimit http.HandlerFunc) *preLimit {
-	p := &preLimit{maxFails: maxFails, fails: map[string]*failWindow{}}
+	p := &preLimit{maxFails: maxFails, fails: map[string]*failWindow{}, good: map[[sha256.Size]byte]time.Time{}}
 	if perSecond > 0 {
 		p.perIP = httprate.NewRateLimiter(perSecond, time.Second,
 			httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return key(r), nil }),
@@ -190,6 +217,12 @@ func (p *preLimit) blocked(ip string, now time.Time) (bool, int) {
 		return false, 0
 	}
 	return true, max(1, int((authFailWindow-now.Sub(f.start)+time.Second-1)/time.Second))
+}
+
+// clientKey is the client's address as limits count it: IPv6 by its /64,
+// since one host may rotate through all of its network's addresses.
+func (s *Server) clientKey(r *http.Request) string {
+	return httprate.CanonicalizeIP(s.clientIP(r))
 }
 
 // clientIP is the request's client: the connection's address, or, when

@@ -134,7 +134,7 @@ func New(d Deps) *Server {
 	d.Log = slog.New(withRequestID{d.Log.Handler()})
 
 	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry)}
-	s.pre = newPreLimit(d.IPRatePerSecond, d.AuthFailuresPerMinute, s.clientIP, func(w http.ResponseWriter, _ *http.Request) {
+	s.pre = newPreLimit(d.IPRatePerSecond, d.AuthFailuresPerMinute, s.clientKey, func(w http.ResponseWriter, _ *http.Request) {
 		s.metrics.rateLimited.Inc()
 		writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,
 			"too many requests from your address; retry after the number of seconds in Retry-After"))

@@ -55,6 +55,20 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
+	// A repeated Idempotency-Key is answered before the cap: a retry of a
+	// start whose answer was lost must get its run, not a 429.
+	if key != nil {
+		row, err := s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
+		if err == nil {
+			if !bytes.Equal(row.RequestHash, sum) {
+				return sqlc.Run{}, false, problem(http.StatusConflict, groundwork.SlugConflict, "this Idempotency-Key was used with a different request body")
+			}
+			return row, false, nil
+		}
+		if !db.IsNotFound(err) {
+			return sqlc.Run{}, false, dependencyError("postgres", err)
+		}
+	}
 	open, err := s.q.RunCountOpen(ctx, req.owner)
 	if err != nil {
 		return sqlc.Run{}, false, dependencyError("postgres", err)

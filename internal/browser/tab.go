@@ -65,16 +65,23 @@ func (b *Browser) takeTab(c *chrome, partition string) (*tab, error) {
 			return t, nil
 		}
 	}
-	for i, t := range c.idle {
-		if t.partition != partition {
-			// The oldest idle tab of another research goes, and with it
-			// that research's cookies and storage.
-			c.idle = append(c.idle[:i], c.idle[i+1:]...)
-			t.cancel()
-			break
+	// With the pool full, the oldest idle tab of another research goes,
+	// and with it that research's cookies and storage; closing waits for
+	// Chrome, so it happens outside the lock.
+	var victim *tab
+	if len(c.idle) >= b.opts.MaxTabs {
+		for i, t := range c.idle {
+			if t.partition != partition {
+				c.idle = append(c.idle[:i], c.idle[i+1:]...)
+				victim = t
+				break
+			}
 		}
 	}
 	b.mu.Unlock()
+	if victim != nil {
+		victim.cancel()
+	}
 	t := &tab{partition: partition}
 	// WithListener attaches before the tab's first command, so no event
 	// of a navigation can be missed; WithNewBrowserContext keeps one
@@ -102,12 +109,13 @@ func (b *Browser) blank(t *tab) bool {
 // putTab returns a clean tab to c's pool, unless c is on its way out.
 func (b *Browser) putTab(c *chrome, t *tab) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if c.retired || c.dead() || len(c.idle) >= b.opts.MaxTabs {
-		t.cancel()
+		b.mu.Unlock()
+		t.cancel() // outside the lock: closing waits for Chrome
 		return
 	}
 	c.idle = append(c.idle, t)
+	b.mu.Unlock()
 }
 
 type partitionKey struct{}
