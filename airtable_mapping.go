@@ -56,9 +56,9 @@ type AirtableSide struct {
 type PostgresSide struct {
 	Table     string `json:"table" minLength:"1" maxLength:"127" doc:"schema.table with a primary key and an updated_at column." example:"public.customers"`
 	UpdatedAt string `json:"updated_at,omitempty" maxLength:"63" doc:"The column that changes with every row update (default updated_at)." example:"updated_at"`
-	// WorkspaceColumn confines the sync to the workspace's rows of a
-	// table that several workspaces share.
-	WorkspaceColumn string `json:"workspace_column,omitempty" maxLength:"63" doc:"Required for a table the operator opened to several workspaces: the text column holding each row's workspace. The sync reads, writes, deletes and samples only the rows of the mapping's workspace, and rows it creates get that value." example:"workspace_id"`
+	// WorkspaceColumn, when given, must be the column the operator named
+	// for a shared table; the operator's is used either way.
+	WorkspaceColumn string `json:"workspace_column,omitempty" maxLength:"63" doc:"For a table the operator opened to several workspaces, the column holding each row's workspace, as the operator named it (it may be left out). The sync reads, writes, deletes and samples only the rows of the mapping's workspace, and rows it creates get that value." example:"workspace_id"`
 }
 
 // MappingKey names the matching key on both sides.
@@ -184,15 +184,34 @@ type SyncTable struct {
 	// Table is schema.table.
 	Table string
 	// Workspace, when set, is the only workspace whose mappings may name
-	// the table, which then needs no workspace column; empty, the table is
-	// shared and every mapping of it must name its workspace column.
+	// the table, which then needs no workspace column.
 	Workspace string
+	// WorkspaceColumn is the text column that holds each row's workspace
+	// in a table shared by several workspaces. The operator names it, not
+	// a mapping: a mapping choosing it could pick any column that happens
+	// to hold its workspace's name.
+	WorkspaceColumn string
 }
 
-// ParseSyncTable reads "schema.table" or "schema.table@workspace" (a
-// table without a schema is in public).
+// ParseSyncTable reads "schema.table@workspace" (one workspace's table) or
+// "schema.table:column" (shared, each row's workspace in column); a table
+// without a schema is in public.
 func ParseSyncTable(s string) (SyncTable, error) {
-	table, ws, _ := strings.Cut(strings.TrimSpace(s), "@")
+	s = strings.TrimSpace(s)
+	if table, col, shared := strings.Cut(s, ":"); shared {
+		if strings.Contains(table, "@") || !ident.MatchString(col) {
+			return SyncTable{}, fmt.Errorf("%q: a shared table is schema.table:column, the column a plain identifier", s)
+		}
+		t, err := ParseSyncTable(table + "@-")
+		if err != nil {
+			return SyncTable{}, err
+		}
+		return SyncTable{Table: t.Table, WorkspaceColumn: col}, nil
+	}
+	table, ws, one := strings.Cut(s, "@")
+	if !one {
+		return SyncTable{}, fmt.Errorf("%q names neither its workspace (schema.table@workspace) nor, for a shared table, its workspace column (schema.table:column)", s)
+	}
 	if !strings.Contains(table, ".") {
 		table = "public." + table
 	}
@@ -200,7 +219,7 @@ func ParseSyncTable(s string) (SyncTable, error) {
 	if !ident.MatchString(schema) || !ident.MatchString(name) {
 		return SyncTable{}, fmt.Errorf("%q is not schema.table[@workspace] of plain identifiers", s)
 	}
-	if strings.Contains(s, "@") && (ws == "" || len(ws) > 255 || strings.ContainsAny(ws, " \t,")) {
+	if ws == "" || len(ws) > 255 || strings.ContainsAny(ws, " \t,") {
 		return SyncTable{}, fmt.Errorf("%q names no usable workspace after @", s)
 	}
 	return SyncTable{Table: table, Workspace: ws}, nil

@@ -58,8 +58,14 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 			if _, err := q.LLMCacheDeleteExpired(ctx, a.now()); err != nil {
 				return res, fmt.Errorf("delete expired llm cache entries: %w", err)
 			}
-			if _, err := q.SessionDeleteOld(ctx, a.now().Add(-config.SessionRetention)); err != nil {
-				return res, fmt.Errorf("delete old sessions: %w", err)
+			// A session that ended stays as a tombstone while a token
+			// naming it could still be valid: deleting it would let the
+			// next such token bring it back to life.
+			if _, err := q.SessionExpireOld(ctx, a.now().Add(-config.SessionRetention)); err != nil {
+				return res, fmt.Errorf("end old sessions: %w", err)
+			}
+			if _, err := q.SessionDeleteTombstones(ctx, a.now().Add(-config.SessionTombstoneRetention)); err != nil {
+				return res, fmt.Errorf("delete ended sessions: %w", err)
 			}
 			if _, err := q.RateWindowsDeleteBefore(ctx, a.now().Add(-config.RateWindowRetention)); err != nil {
 				return res, fmt.Errorf("delete past rate windows: %w", err)

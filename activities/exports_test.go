@@ -309,6 +309,8 @@ func TestCleanupForgetsWhatItShould(t *testing.T) {
 		       ('export-01JD4X7Q2W6ZC5D3V9N8K1M2P6', 'cu', 'cw', 'export', 'new-key', '\x00', now() - interval '1 hour');
 		INSERT INTO sessions (user_id, id, workspace_id, last_seen) VALUES
 		    ('cu', 'old', 'cw', now() - interval '31 days'), ('cu', 'new', 'cw', now() - interval '1 day');
+		INSERT INTO sessions (user_id, id, workspace_id, last_seen, revoked_at, revoked_reason) VALUES
+		    ('cu', 'ancient', 'cw', now() - interval '400 days', now() - interval '366 days', 'revoked');
 		INSERT INTO rate_windows (key, window_start, hits) VALUES ('old', now() - interval '25 hours', 1), ('new', now(), 1);
 		INSERT INTO rate_slots (name, next_at) VALUES ('old', now() - interval '25 hours'), ('new', now());
 		INSERT INTO rate_buckets (name, tokens, updated_at) VALUES ('old', 1, now() - interval '25 hours'), ('new', 1, now());`)
@@ -318,9 +320,18 @@ func TestCleanupForgetsWhatItShould(t *testing.T) {
 	if _, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired); err != nil {
 		t.Fatal(err)
 	}
+	// An old session is ended, not deleted: a token naming it stays refused.
+	var reason string
+	if err := f.pool.QueryRow(ctx, `SELECT coalesce(revoked_reason, '') FROM sessions WHERE id = 'old'`).Scan(&reason); err != nil || reason != "idle" {
+		t.Errorf("the old session: reason %q (%v), want idle and kept", reason, err)
+	}
+	var ancient int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE id = 'ancient'`).Scan(&ancient); err != nil || ancient != 0 {
+		t.Errorf("a year-old tombstone was kept (%v)", err)
+	}
 	for what, query := range map[string]string{
 		"idempotency keys": `SELECT string_agg(coalesce(idempotency_key, '-'), ',' ORDER BY idempotency_key) FROM runs WHERE owner_id = 'cu'`,
-		"sessions":         `SELECT string_agg(id, ',') FROM sessions`,
+		"sessions":         `SELECT string_agg(id, ',') FROM sessions WHERE revoked_at IS NULL`,
 		"rate windows":     `SELECT string_agg(key, ',') FROM rate_windows`,
 		"rate slots":       `SELECT string_agg(name, ',') FROM rate_slots`,
 		"rate buckets":     `SELECT string_agg(name, ',') FROM rate_buckets`,

@@ -49,10 +49,20 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.Ai
 	if !found || (st.Workspace != "" && st.Workspace != workspace) {
 		return fail("postgres.table", "%s is not a table the operator opened for syncing by this workspace (GROUNDWORK_AIRTABLE_TABLES or groundwork airtable allow-table)", m.Postgres.Table)
 	}
-	if st.Workspace == "" && m.Postgres.WorkspaceColumn == "" {
-		return fail("postgres.workspace_column", "%s is shared by several workspaces: name the text column that holds each row's workspace", m.Postgres.Table)
+	if st.Workspace == "" && st.WorkspaceColumn == "" {
+		return fail("postgres.table", "%s is opened without a workspace or a workspace column; the operator must reopen it as %s@workspace or %s:column", m.Postgres.Table, m.Postgres.Table, m.Postgres.Table)
 	}
-	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}, WorkspaceColumn: m.Postgres.WorkspaceColumn, Workspace: workspace}
+	if m.Postgres.WorkspaceColumn != "" && m.Postgres.WorkspaceColumn != st.WorkspaceColumn {
+		return fail("postgres.workspace_column", "%s's workspace column is the one the operator named, not %q", m.Postgres.Table, m.Postgres.WorkspaceColumn)
+	}
+	// The operator's column, whatever the mapping says.
+	m.Postgres.WorkspaceColumn = st.WorkspaceColumn
+	for i, f := range m.Fields {
+		if st.WorkspaceColumn != "" && f.Postgres == st.WorkspaceColumn {
+			return fail(fmt.Sprintf("fields[%d].postgres", i), "is the workspace column, which the sync maintains")
+		}
+	}
+	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}, WorkspaceColumn: st.WorkspaceColumn, Workspace: workspace}
 	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
 	if err != nil {
 		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)
@@ -150,6 +160,9 @@ func openedTable(ctx context.Context, pool *pgxpool.Pool, table string, opened [
 	st := groundwork.SyncTable{Table: row.TableName}
 	if row.WorkspaceID != nil {
 		st.Workspace = *row.WorkspaceID
+	}
+	if row.WorkspaceColumn != nil {
+		st.WorkspaceColumn = *row.WorkspaceColumn
 	}
 	return st, true, nil
 }

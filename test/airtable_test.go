@@ -665,7 +665,7 @@ func TestAirtableSharedTableConfinedToWorkspace(t *testing.T) {
 	f.pgExec(`CREATE TABLE deals (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
 		name text, workspace_id text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
 	f.pgExec(`INSERT INTO deals (email, name, workspace_id) VALUES ('a1@x.example', 'Acme one', 'acme'), ('g1@x.example', 'Globex one', 'globex')`)
-	f.pgExec(`INSERT INTO airtable_sync_tables (table_name) VALUES ('public.deals')`)
+	f.pgExec(`INSERT INTO airtable_sync_tables (table_name, workspace_column) VALUES ('public.deals', 'workspace_id')`)
 	f.fake.Insert(testBase, "DealsA", map[string]any{"Email": "a2@x.example", "Name": "Acme two"})
 	// Globex's base holds a record with a key acme's row has.
 	f.fake.Insert(testBase, "DealsG", map[string]any{"Email": "a1@x.example", "Name": "Globex's claim"})
@@ -686,12 +686,14 @@ func TestAirtableSharedTableConfinedToWorkspace(t *testing.T) {
 			"conflict": "latest_wins",
 		}
 	}
-	if r := acme.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping("DealsA", ""))); r.Status != http.StatusUnprocessableEntity ||
+	// The operator names the workspace column; a mapping cannot pick
+	// another one that happens to hold its workspace's name.
+	if r := acme.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping("DealsA", "email"))); r.Status != http.StatusUnprocessableEntity ||
 		!strings.Contains(string(r.Body), "postgres.workspace_column") {
-		t.Fatalf("a shared table without its workspace column: %d %s", r.Status, r.Body)
+		t.Fatalf("a mapping choosing its own workspace column: %d %s", r.Status, r.Body)
 	}
-	create := func(c *apiClient, table string) string {
-		r := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping(table, "workspace_id")))
+	create := func(c *apiClient, table, wsColumn string) string {
+		r := c.do(http.MethodPost, "/v1/airtable/mappings", mustMarshal(t, mapping(table, wsColumn)))
 		if r.Status != http.StatusCreated {
 			t.Fatalf("create mapping: %d %s", r.Status, r.Body)
 		}
@@ -699,7 +701,8 @@ func TestAirtableSharedTableConfinedToWorkspace(t *testing.T) {
 		r.json(t, &m)
 		return m.ID
 	}
-	acmeMap, globexMap := create(acme, "DealsA"), create(globex, "DealsG")
+	// Leaving the column out takes the operator's; naming it is the same.
+	acmeMap, globexMap := create(acme, "DealsA", ""), create(globex, "DealsG", "workspace_id")
 
 	dry := globex.sync(globexMap, true)
 	if b, _ := json.Marshal(dry.Result); strings.Contains(string(b), "Acme one") {

@@ -36,12 +36,15 @@ ALTER TABLE airtable_mappings
 -- airtable_sync_tables are the Postgres tables the operator opened for
 -- Airtable sync (`groundwork airtable allow-table`), besides those of
 -- GROUNDWORK_AIRTABLE_TABLES. A table with a workspace is that
--- workspace's alone; one without is shared, and every mapping of it names
--- the column that holds each row's workspace.
+-- workspace's alone; one without is shared, and the operator names the
+-- column that holds each row's workspace.
 CREATE TABLE airtable_sync_tables (
-    table_name   text PRIMARY KEY,
-    workspace_id text CHECK (workspace_id IS NULL OR length(workspace_id) BETWEEN 1 AND 255),
-    created_at   timestamptz NOT NULL DEFAULT now()
+    table_name       text PRIMARY KEY,
+    workspace_id     text CHECK (workspace_id IS NULL OR length(workspace_id) BETWEEN 1 AND 255),
+    -- workspace_column holds each row's workspace in a shared table.
+    workspace_column text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CHECK ((workspace_id IS NULL) <> (workspace_column IS NULL))
 );
 
 -- +goose Down

@@ -129,8 +129,9 @@ SELECT * FROM airtable_links WHERE mapping_id = @mapping_id AND key = ANY (@keys
 SELECT * FROM airtable_sync_tables WHERE table_name = @table_name;
 
 -- name: AirtableSyncTablePut :exec
-INSERT INTO airtable_sync_tables (table_name, workspace_id) VALUES (@table_name, sqlc.narg(workspace_id))
-ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id;
+INSERT INTO airtable_sync_tables (table_name, workspace_id, workspace_column)
+VALUES (@table_name, sqlc.narg(workspace_id), sqlc.narg(workspace_column))
+ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id, workspace_column = excluded.workspace_column;
 
 -- name: AirtableSyncTableDelete :execrows
 DELETE FROM airtable_sync_tables WHERE table_name = @table_name;

@@ -37,6 +37,13 @@ WHERE workspace_id = @workspace_id AND id = @id;
 -- name: SessionListForUser :many
 SELECT * FROM sessions WHERE user_id = @user_id ORDER BY last_seen DESC LIMIT 100;
 
--- name: SessionDeleteOld :execrows
--- SessionDeleteOld deletes sessions unused since before, revoked or not.
-DELETE FROM sessions WHERE last_seen < @before;
+-- name: SessionExpireOld :execrows
+-- SessionExpireOld ends live sessions unused since before, as idle; the
+-- row stays, so a token that names the session later finds it dead.
+UPDATE sessions SET revoked_at = now(), revoked_reason = 'idle'
+WHERE revoked_at IS NULL AND last_seen < @before;
+
+-- name: SessionDeleteTombstones :execrows
+-- SessionDeleteTombstones deletes sessions that ended before before: long
+-- enough that no token naming them can still be valid.
+DELETE FROM sessions WHERE revoked_at < @before::timestamptz;

@@ -638,18 +638,23 @@ func (q *Queries) AirtableSyncTableDelete(ctx context.Context, tableName string)
 }
 
 const airtableSyncTableGet = `-- name: AirtableSyncTableGet :one
-SELECT table_name, workspace_id, created_at FROM airtable_sync_tables WHERE table_name = $1
+SELECT table_name, workspace_id, workspace_column, created_at FROM airtable_sync_tables WHERE table_name = $1
 `
 
 func (q *Queries) AirtableSyncTableGet(ctx context.Context, tableName string) (AirtableSyncTable, error) {
 	row := q.db.QueryRow(ctx, airtableSyncTableGet, tableName)
 	var i AirtableSyncTable
-	err := row.Scan(&i.TableName, &i.WorkspaceID, &i.CreatedAt)
+	err := row.Scan(
+		&i.TableName,
+		&i.WorkspaceID,
+		&i.WorkspaceColumn,
+		&i.CreatedAt,
+	)
 	return i, err
 }
 
 const airtableSyncTableList = `-- name: AirtableSyncTableList :many
-SELECT table_name, workspace_id, created_at FROM airtable_sync_tables ORDER BY table_name
+SELECT table_name, workspace_id, workspace_column, created_at FROM airtable_sync_tables ORDER BY table_name
 `
 
 func (q *Queries) AirtableSyncTableList(ctx context.Context) ([]AirtableSyncTable, error) {
@@ -661,7 +666,12 @@ func (q *Queries) AirtableSyncTableList(ctx context.Context) ([]AirtableSyncTabl
 	var items []AirtableSyncTable
 	for rows.Next() {
 		var i AirtableSyncTable
-		if err := rows.Scan(&i.TableName, &i.WorkspaceID, &i.CreatedAt); err != nil {
+		if err := rows.Scan(
+			&i.TableName,
+			&i.WorkspaceID,
+			&i.WorkspaceColumn,
+			&i.CreatedAt,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -673,16 +683,18 @@ func (q *Queries) AirtableSyncTableList(ctx context.Context) ([]AirtableSyncTabl
 }
 
 const airtableSyncTablePut = `-- name: AirtableSyncTablePut :exec
-INSERT INTO airtable_sync_tables (table_name, workspace_id) VALUES ($1, $2)
-ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id
+INSERT INTO airtable_sync_tables (table_name, workspace_id, workspace_column)
+VALUES ($1, $2, $3)
+ON CONFLICT (table_name) DO UPDATE SET workspace_id = excluded.workspace_id, workspace_column = excluded.workspace_column
 `
 
 type AirtableSyncTablePutParams struct {
-	TableName   string  `json:"table_name"`
-	WorkspaceID *string `json:"workspace_id"`
+	TableName       string  `json:"table_name"`
+	WorkspaceID     *string `json:"workspace_id"`
+	WorkspaceColumn *string `json:"workspace_column"`
 }
 
 func (q *Queries) AirtableSyncTablePut(ctx context.Context, arg AirtableSyncTablePutParams) error {
-	_, err := q.db.Exec(ctx, airtableSyncTablePut, arg.TableName, arg.WorkspaceID)
+	_, err := q.db.Exec(ctx, airtableSyncTablePut, arg.TableName, arg.WorkspaceID, arg.WorkspaceColumn)
 	return err
 }

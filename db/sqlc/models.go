@@ -145,9 +145,10 @@ type AirtableSyncState struct {
 }
 
 type AirtableSyncTable struct {
-	TableName   string    `json:"table_name"`
-	WorkspaceID *string   `json:"workspace_id"`
-	CreatedAt   time.Time `json:"created_at"`
+	TableName       string    `json:"table_name"`
+	WorkspaceID     *string   `json:"workspace_id"`
+	WorkspaceColumn *string   `json:"workspace_column"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 type ApiKey struct {

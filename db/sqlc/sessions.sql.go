@@ -10,13 +10,14 @@ import (
 	"time"
 )
 
-const sessionDeleteOld = `-- name: SessionDeleteOld :execrows
-DELETE FROM sessions WHERE last_seen < $1
+const sessionDeleteTombstones = `-- name: SessionDeleteTombstones :execrows
+DELETE FROM sessions WHERE revoked_at < $1::timestamptz
 `
 
-// SessionDeleteOld deletes sessions unused since before, revoked or not.
-func (q *Queries) SessionDeleteOld(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, sessionDeleteOld, before)
+// SessionDeleteTombstones deletes sessions that ended before before: long
+// enough that no token naming them can still be valid.
+func (q *Queries) SessionDeleteTombstones(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionDeleteTombstones, before)
 	if err != nil {
 		return 0, err
 	}
@@ -43,6 +44,21 @@ type SessionEvictBeyondParams struct {
 // recently used max_live ones.
 func (q *Queries) SessionEvictBeyond(ctx context.Context, arg SessionEvictBeyondParams) (int64, error) {
 	result, err := q.db.Exec(ctx, sessionEvictBeyond, arg.UserID, arg.IdleSince, arg.MaxLive)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const sessionExpireOld = `-- name: SessionExpireOld :execrows
+UPDATE sessions SET revoked_at = now(), revoked_reason = 'idle'
+WHERE revoked_at IS NULL AND last_seen < $1
+`
+
+// SessionExpireOld ends live sessions unused since before, as idle; the
+// row stays, so a token that names the session later finds it dead.
+func (q *Queries) SessionExpireOld(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionExpireOld, before)
 	if err != nil {
 		return 0, err
 	}

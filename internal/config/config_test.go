@@ -79,18 +79,20 @@ func TestJWKSNeedsIssuerAndAudience(t *testing.T) {
 func TestAirtableTablesAndBases(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"DATABASE_URL": "postgres://x", "GROUNDWORK_SIGNING_KEY": strings.Repeat("ab", 32),
-		"GROUNDWORK_AIRTABLE_TABLES": "public.customers, deals@acme", "GROUNDWORK_AIRTABLE_BASES": "appA, appB",
+		"GROUNDWORK_AIRTABLE_TABLES": "public.customers:workspace_id, deals@acme", "GROUNDWORK_AIRTABLE_BASES": "appA, appB",
 	}), RoleAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Airtable.Tables) != 2 || c.Airtable.Tables[0].Table != "public.customers" || c.Airtable.Tables[0].Workspace != "" ||
+	if len(c.Airtable.Tables) != 2 || c.Airtable.Tables[0].Table != "public.customers" || c.Airtable.Tables[0].WorkspaceColumn != "workspace_id" ||
 		c.Airtable.Tables[1].Table != "public.deals" || c.Airtable.Tables[1].Workspace != "acme" || len(c.Airtable.Bases) != 2 {
 		t.Fatalf("tables %+v bases %v", c.Airtable.Tables, c.Airtable.Bases)
 	}
 	for _, bad := range []map[string]string{
 		{"GROUNDWORK_AIRTABLE_TABLES": "public.x; DROP TABLE users"},
 		{"GROUNDWORK_AIRTABLE_TABLES": "public.x@"},
+		{"GROUNDWORK_AIRTABLE_TABLES": "public.x"},
+		{"GROUNDWORK_AIRTABLE_TABLES": "public.x:a;b"},
 		{"GROUNDWORK_AIRTABLE_SCHEMAS": "public"},
 	} {
 		bad["DATABASE_URL"], bad["GROUNDWORK_SIGNING_KEY"] = "postgres://x", strings.Repeat("ab", 32)

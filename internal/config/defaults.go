@@ -43,8 +43,12 @@ const (
 	// IdempotencyKeyRetention is how long a run's Idempotency-Key returns
 	// that run; a repeat after it starts a new one.
 	IdempotencyKeyRetention = 24 * time.Hour
-	// SessionRetention is how long the cleanup schedule keeps a session
-	// after its last use.
+	// SessionTombstoneRetention is how long an ended session's row is
+	// kept so a token naming it stays refused: longer than any provider's
+	// refresh-token life.
+	SessionTombstoneRetention = 365 * 24 * time.Hour
+	// SessionRetention is how long an unused session stays live before the
+	// cleanup schedule ends it (the idle timeout usually ends it first).
 	SessionRetention = 30 * 24 * time.Hour
 
 	// DefaultRatePerSecond is each caller's API request limit per second
