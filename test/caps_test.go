@@ -10,17 +10,18 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
-// TestOpenRunsAndStreamsAreCapped: with no worker, runs stay open; the run
-// past the cap is refused with 429 too_many_open_runs, and the event
-// stream past the cap with 429 too_many_streams until one closes.
+// TestOpenRunsAndStreamsAreCapped: with no worker, runs stay open; the 51st
+// open run is refused with 429 too_many_open_runs, and the 11th event
+// stream with 429 too_many_streams until one closes.
 func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 	// Its own Temporal: the shared stack's workers would run (and end) the runs.
 	s := startStack(t, stackOptions{temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(),
-		workers: "none", ratePerSec: 1000, ratePerMin: 100000, maxOpenRuns: 3, maxStreams: 2}, true)
+		workers: "none", ratePerSec: 1000, ratePerMin: 100000}, true)
 	c := s.newUser(t, "caps-user")
 	body := map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}}
 	var ids []string
-	for range 3 {
+	// The defaults: 50 open runs, 10 streams.
+	for range 50 {
 		r, resp := c.startExport(body)
 		if resp.Status != http.StatusAccepted {
 			t.Fatalf("start: %d %s", resp.Status, resp.Body)
@@ -28,7 +29,7 @@ func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 		ids = append(ids, r.ID)
 	}
 	if _, resp := c.startExport(body); resp.Status != http.StatusTooManyRequests || !strings.HasSuffix(problemType(t, resp), "/too_many_open_runs") {
-		t.Fatalf("the fourth open run: %d %s", resp.Status, resp.Body)
+		t.Fatalf("the 51st open run: %d %s", resp.Status, resp.Body)
 	}
 	if other := s.newUser(t, "caps-other"); true {
 		if _, resp := other.startExport(body); resp.Status != http.StatusAccepted {
@@ -48,16 +49,22 @@ func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 		return resp, cancel
 	}
 	first, closeFirst := open()
-	second, closeSecond := open()
-	defer closeSecond()
-	if first.StatusCode != http.StatusOK || second.StatusCode != http.StatusOK {
-		t.Fatalf("two streams: %d %d", first.StatusCode, second.StatusCode)
+	if first.StatusCode != http.StatusOK {
+		t.Fatalf("the first stream: %d", first.StatusCode)
 	}
-	third, closeThird := open()
-	third.Body.Close()
-	closeThird()
-	if third.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("the third stream: %d", third.StatusCode)
+	for i := 2; i <= 10; i++ {
+		r, closeIt := open()
+		defer closeIt()
+		defer r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("stream %d: %d", i, r.StatusCode)
+		}
+	}
+	eleventh, closeEleventh := open()
+	eleventh.Body.Close()
+	closeEleventh()
+	if eleventh.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the 11th stream: %d", eleventh.StatusCode)
 	}
 	closeFirst()
 	first.Body.Close()
@@ -67,5 +74,4 @@ func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 		defer r.Body.Close()
 		return r.StatusCode == http.StatusOK
 	})
-	second.Body.Close()
 }
