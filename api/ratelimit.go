@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,13 +47,14 @@ func (s *Server) hitWindows(ctx context.Context, key string, windows []limitWind
 		return nil, fmt.Errorf("count rate windows: %w", err)
 	}
 	out := make([]windowState, 0, len(windows))
-	for _, w := range windows {
-		for _, r := range rows {
-			if r.Key == key+"/"+w.name {
-				left := r.WindowStart.Add(w.width).Sub(r.DbNow)
-				out = append(out, windowState{limitWindow: w, hits: int(r.Hits), reset: max(1, int((left+time.Second-1)/time.Second))})
-			}
+	for i, w := range windows {
+		j := slices.IndexFunc(rows, func(r sqlc.RateWindowsHitRow) bool { return r.Key == keys[i] })
+		if j < 0 {
+			return nil, fmt.Errorf("count rate windows: no count for %s", w.name)
 		}
+		r := rows[j]
+		left := r.WindowStart.Add(w.width).Sub(r.DbNow)
+		out = append(out, windowState{limitWindow: w, hits: int(r.Hits), reset: max(1, int((left+time.Second-1)/time.Second))})
 	}
 	return out, nil
 }
@@ -91,8 +93,8 @@ func rateLimitHeaders(h http.Header, states []windowState) (allowed bool) {
 // larger limit: a report's fifty screenshots load at once), per client IP
 // otherwise.
 func (s *Server) rateLimit() func(http.Handler) http.Handler {
-	user := s.windows(s.d.RatePerSecond, s.d.RatePerMinute)
-	signed := s.windows(s.d.SignedRatePerSecond, s.d.SignedRatePerMinute)
+	user := limitWindows(s.d.RatePerSecond, s.d.RatePerMinute)
+	signed := limitWindows(s.d.SignedRatePerSecond, s.d.SignedRatePerMinute)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
@@ -123,7 +125,9 @@ func (s *Server) rateLimit() func(http.Handler) http.Handler {
 	}
 }
 
-func (s *Server) windows(perSecond, perMinute int) []limitWindow {
+// limitWindows are the windows of a per-second and a per-minute limit;
+// a zero limit has none.
+func limitWindows(perSecond, perMinute int) []limitWindow {
 	var out []limitWindow
 	if perSecond > 0 {
 		out = append(out, limitWindow{name: "second", limit: perSecond, width: time.Second})

@@ -55,25 +55,22 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
-	// A repeated Idempotency-Key is answered before the cap: a retry of a
-	// start whose answer was lost must get its run, not a 429.
-	if key != nil {
-		row, err := s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
-		if err == nil {
-			if !bytes.Equal(row.RequestHash, sum) {
-				return sqlc.Run{}, false, problem(http.StatusConflict, groundwork.SlugConflict, "this Idempotency-Key was used with a different request body")
-			}
-			return row, false, nil
-		}
-		if !db.IsNotFound(err) {
-			return sqlc.Run{}, false, dependencyError("postgres", err)
-		}
-	}
 	open, err := s.q.RunCountOpen(ctx, req.owner)
 	if err != nil {
 		return sqlc.Run{}, false, dependencyError("postgres", err)
 	}
 	if open >= int64(s.d.MaxOpenRuns) {
+		// At the cap, a repeated Idempotency-Key still gets its run: the
+		// retry of a start whose answer was lost is not a new run.
+		if key != nil {
+			row, err := s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
+			if err == nil {
+				if !bytes.Equal(row.RequestHash, sum) {
+					return sqlc.Run{}, false, idempotencyConflict()
+				}
+				return row, false, nil
+			}
+		}
 		return sqlc.Run{}, false, problem(http.StatusTooManyRequests, groundwork.SlugTooManyOpenRuns,
 			fmt.Sprintf("you have %d runs that have not ended, the most one user may; wait for one to end or cancel one", open))
 	}
@@ -92,7 +89,7 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		created = false
 		row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
 		if err == nil && !bytes.Equal(row.RequestHash, sum) {
-			return sqlc.Run{}, false, problem(http.StatusConflict, groundwork.SlugConflict, "this Idempotency-Key was used with a different request body")
+			return sqlc.Run{}, false, idempotencyConflict()
 		}
 	}
 	if err != nil {
@@ -144,4 +141,9 @@ func (s *Server) startWorkflow(ctx context.Context, row sqlc.Run) error {
 		return fmt.Errorf("start %s workflow: %w", k.Workflow, err)
 	}
 	return nil
+}
+
+// idempotencyConflict answers a repeated Idempotency-Key with another body.
+func idempotencyConflict() *Problem {
+	return problem(http.StatusConflict, groundwork.SlugConflict, "this Idempotency-Key was used with a different request body")
 }

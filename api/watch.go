@@ -17,7 +17,6 @@ type runWatch struct {
 	// replaced after every read.
 	ready   chan struct{}
 	changed chan struct{}
-	done    bool
 	subs    int
 	cancel  context.CancelFunc
 }
@@ -78,11 +77,10 @@ func (s *Server) pollRun(ctx context.Context, key string, w *runWatch, owner, id
 		}
 		w.mu.Lock()
 		w.run, w.err = run, err
-		w.done = err != nil || isTerminal(run.Status)
 		close(w.changed)
 		w.changed = make(chan struct{})
-		done := w.done
 		w.mu.Unlock()
+		done := err != nil || isTerminal(run.Status)
 		if first {
 			close(w.ready)
 			first = false

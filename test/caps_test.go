@@ -21,8 +21,12 @@ func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 	body := map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}}
 	var ids []string
 	// The defaults: 50 open runs, 10 streams.
-	for range 50 {
-		r, resp := c.startExport(body)
+	for i := range 50 {
+		var headers []string
+		if i == 0 {
+			headers = []string{"Idempotency-Key", "caps-retry"}
+		}
+		r, resp := c.startExport(body, headers...)
 		if resp.Status != http.StatusAccepted {
 			t.Fatalf("start: %d %s", resp.Status, resp.Body)
 		}
@@ -31,10 +35,12 @@ func TestOpenRunsAndStreamsAreCapped(t *testing.T) {
 	if _, resp := c.startExport(body); resp.Status != http.StatusTooManyRequests || !strings.HasSuffix(problemType(t, resp), "/too_many_open_runs") {
 		t.Fatalf("the 51st open run: %d %s", resp.Status, resp.Body)
 	}
-	if other := s.newUser(t, "caps-other"); true {
-		if _, resp := other.startExport(body); resp.Status != http.StatusAccepted {
-			t.Fatalf("another user's first run: %d %s", resp.Status, resp.Body)
-		}
+	// At the cap, the retry of a start whose answer was lost gets its run.
+	if r, resp := c.startExport(body, "Idempotency-Key", "caps-retry"); resp.Status >= 300 || r.ID != ids[0] {
+		t.Fatalf("an idempotent retry at the cap: %d %s (run %s, want %s)", resp.Status, resp.Body, r.ID, ids[0])
+	}
+	if _, resp := s.newUser(t, "caps-other").startExport(body); resp.Status != http.StatusAccepted {
+		t.Fatalf("another user's first run: %d %s", resp.Status, resp.Body)
 	}
 
 	open := func() (*http.Response, context.CancelFunc) {
