@@ -30,6 +30,8 @@ const (
 	KindResearch Kind = "research"
 	// KindAirtableSync syncs one Airtable mapping both ways.
 	KindAirtableSync Kind = "airtable"
+	// KindAssessment scores a customer's assessment answers.
+	KindAssessment Kind = "assessment"
 )
 
 // KindSpec is what starting a run of one kind needs: the workflow it runs
@@ -51,17 +53,20 @@ var kinds = map[Kind]KindSpec{
 	KindExport: {Workflow: WorkflowExport, ExecutionTimeout: time.Hour},
 	// Room for queueing behind the token budget and for retries through
 	// a provider outage.
-	KindGeneration: {Workflow: WorkflowGenerate, ExecutionTimeout: time.Hour},
+	KindGeneration: {Workflow: WorkflowGenerate, ExecutionTimeout: time.Hour, Exportable: true},
 	// Fifty pages at one request per second per domain, with room for
 	// retries and the summary's wait for the token budget.
 	KindResearch: {Workflow: WorkflowResearch, ExecutionTimeout: 2 * time.Hour, Exportable: true},
 	// Ten thousand records at 5 requests/s take minutes; an outage of
 	// Airtable, retried, may take longer.
 	KindAirtableSync: {Workflow: WorkflowAirtableSync, ExecutionTimeout: 6 * time.Hour},
+	// Scoring takes milliseconds; the recommendations may wait for the
+	// token budget like any generation.
+	KindAssessment: {Workflow: WorkflowAssessment, ExecutionTimeout: time.Hour, Exportable: true},
 }
 
 // Kinds lists every kind, for validation of IDs and filters.
-var Kinds = []Kind{KindExport, KindGeneration, KindResearch, KindAirtableSync}
+var Kinds = []Kind{KindExport, KindGeneration, KindResearch, KindAirtableSync, KindAssessment}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {

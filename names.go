@@ -16,6 +16,8 @@ const (
 	TaskQueueLLM = "llm"
 	// TaskQueueAirtable carries Airtable calls (5 req/s per base).
 	TaskQueueAirtable = "airtable"
+	// TaskQueueAssessment carries CPU-bound assessment scoring.
+	TaskQueueAssessment = "assessment"
 )
 
 // Workflow type names as registered with Temporal. They are wire
@@ -33,6 +35,14 @@ const (
 	WorkflowAirtableSync = "AirtableSync"
 	// WorkflowAirtableSyncScheduled is what a mapping's Schedule starts.
 	WorkflowAirtableSyncScheduled = "AirtableSyncScheduled"
+	// WorkflowAssessment scores a customer's assessment.
+	WorkflowAssessment = "Assessment"
+	// WorkflowAnalyticsRollup rolls events and runs up into hourly and daily
+	// figures (scheduled).
+	WorkflowAnalyticsRollup = "AnalyticsRollup"
+	// WorkflowEventPartitions creates the events table's partitions ahead
+	// and drops those past retention (scheduled).
+	WorkflowEventPartitions = "EventPartitions"
 )
 
 // Activity type names as registered with Temporal, grouped by workflow.
@@ -86,6 +96,20 @@ const (
 	ActivityAirtableDiscard = "AirtableDiscard"
 	// ActivityAirtableLaunch records a scheduled sync's run (local activity).
 	ActivityAirtableLaunch = "AirtableLaunch"
+
+	// ActivityAssessmentScore scores, stores and achieves milestones (assessment queue).
+	ActivityAssessmentScore = "AssessmentScore"
+	// ActivityAssessmentRecommend writes the recommendations (llm queue).
+	ActivityAssessmentRecommend = "AssessmentRecommend"
+	// ActivityAssessmentRecord closes the run with its result (local activity).
+	ActivityAssessmentRecord = "AssessmentRecord"
+	// ActivityAssessmentDiscard closes a failed or canceled run (local activity).
+	ActivityAssessmentDiscard = "AssessmentDiscard"
+
+	// ActivityAnalyticsRollup recomputes one granularity's rollups from its watermark.
+	ActivityAnalyticsRollup = "AnalyticsRollup"
+	// ActivityEventPartitions creates and drops the events table's partitions.
+	ActivityEventPartitions = "EventPartitions"
 )
 
 // QueryProgress is the query every workflow answers with its Progress.
@@ -108,6 +132,14 @@ const (
 	ScheduleExportsCleanup = "exports-cleanup"
 	// ExportsCleanupTimeout bounds one scheduled cleanup run.
 	ExportsCleanupTimeout = time.Hour
+	// ScheduleAnalyticsRollup prefixes the IDs of the Temporal Schedules
+	// that run AnalyticsRollup: "-hour" and "-day".
+	ScheduleAnalyticsRollup = "analytics-rollup"
+	// MaintenanceTimeout bounds one scheduled rollup or partitions run.
+	MaintenanceTimeout = time.Hour
+	// ScheduleEventPartitions is the ID of the Temporal Schedule that runs
+	// EventPartitions.
+	ScheduleEventPartitions = "event-partitions"
 	// SearchAttrKindAirtableSchedule is the GroundworkKind of a mapping's
 	// scheduled launcher runs, which are not runs a user sees.
 	SearchAttrKindAirtableSchedule = "airtable-schedule"

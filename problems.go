@@ -106,6 +106,12 @@ const (
 	SlugTooManyStreams = "too_many_streams"
 	// SlugTooManyOpenRuns: the caller has as many unfinished runs as it may; wait for one to end or cancel one.
 	SlugTooManyOpenRuns = "too_many_open_runs"
+	// SlugExternalIDTaken: another customer of the workspace has this external_id.
+	SlugExternalIDTaken = "external_id_taken"
+	// SlugNotManual: the milestone is achieved by its rule; only manual milestones are completed or reopened by hand.
+	SlugNotManual = "milestone_not_manual"
+	// SlugNameTaken: another resource of the workspace has this name.
+	SlugNameTaken = "name_taken"
 )
 
 // FieldError names one invalid field of a request, JSON-path style

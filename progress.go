@@ -66,6 +66,22 @@ const (
 	StageWriting = "writing"
 )
 
+// Stages of an Assessment run.
+const (
+	// StageScoring checks the answers, scores them and stores the result.
+	StageScoring = "scoring"
+	// StageRecommending writes the recommendations.
+	StageRecommending = "recommending"
+)
+
+// Stages of the scheduled analytics maintenance runs.
+const (
+	// StageRollingUp recomputes analytics rollups.
+	StageRollingUp = "rolling_up"
+	// StagePartitioning creates and drops event partitions.
+	StagePartitioning = "partitioning"
+)
+
 // Progress is the answer to the "progress" query of every workflow.
 type Progress struct {
 	Stage     string    `json:"stage"`

@@ -130,13 +130,16 @@ func (a *LLM) LLMGenerate(ctx context.Context, in groundwork.GenerateInput) (gro
 	} else if !db.IsNotFound(err) {
 		return groundwork.GenerateOutcome{}, fmt.Errorf("load generation: %w", err)
 	}
-	if len(a.Providers) == 0 {
-		return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(
-			"no LLM provider is configured on the worker: set GROUNDWORK_LLM_PROVIDERS and the providers' API keys", groundwork.ErrTypeNoProvider, nil)
-	}
 	req, tmpl, err := a.loadRequest(ctx, in.RunID)
 	if err != nil {
 		return groundwork.GenerateOutcome{}, err
+	}
+	if len(a.Providers) == 0 {
+		if rule, ok := ruleAnswers[req.Template]; ok {
+			return a.answerByRules(ctx, in.RunID, in.OwnerID, tmpl, req, rule)
+		}
+		return groundwork.GenerateOutcome{}, temporal.NewNonRetryableApplicationError(
+			"no LLM provider is configured on the worker: set GROUNDWORK_LLM_PROVIDERS and the providers' API keys", groundwork.ErrTypeNoProvider, nil)
 	}
 	return a.answer(ctx, in.RunID, in.OwnerID, req, tmpl)
 }

@@ -14,6 +14,9 @@ import (
 // Body limits: exports carry tables, everything else is a small request.
 const (
 	maxBody = 1 << 20
+	// maxTrackBody fits a full batch of events with room for properties
+	// (each up to 8 KB, though most are far smaller).
+	maxTrackBody = 8 << 20
 	// maxDrain is how much of an oversized body is read and thrown away so
 	// the client reads a 413 instead of a connection reset mid-upload.
 	maxDrain = 64 << 20
@@ -23,6 +26,9 @@ const (
 func bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && r.URL.Path == "/v1/exports" {
 		return maxExportBody
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/v1/track" {
+		return maxTrackBody
 	}
 	return maxBody
 }

@@ -21,7 +21,7 @@ import (
 // Run is a run as the API shows it.
 type Run struct {
 	ID        string         `json:"id" doc:"The workflow ID; use it in every /v1/runs/{id} route." example:"export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
-	Kind      string         `json:"kind" enum:"export,generation,research,airtable"`
+	Kind      string         `json:"kind" enum:"export,generation,research,airtable,assessment"`
 	Status    string         `json:"status" enum:"queued,running,succeeded,failed,canceled,timed_out"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -65,7 +65,7 @@ type runOutput struct {
 
 type listRunsInput struct {
 	Scope  string `query:"scope" enum:"own,workspace" default:"own" doc:"own: the caller's runs; workspace: every member's runs of the workspace (admins only, else 403)."`
-	Kind   string `query:"kind" enum:"export,generation,research,airtable" doc:"Only runs of this kind."`
+	Kind   string `query:"kind" enum:"export,generation,research,airtable,assessment" doc:"Only runs of this kind."`
 	Status string `query:"status" enum:"queued,running,succeeded,failed,canceled,timed_out" doc:"Only runs in this status."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page."`

@@ -85,6 +85,18 @@ type Deps struct {
 	AirtableBases []string
 	// Secrets seals mappings' own Airtable tokens.
 	Secrets *secretbox.Box
+	// ReadPool serves analytics reads: a replica (DATABASE_READ_URL), or
+	// Pool when nil.
+	ReadPool *pgxpool.Pool
+	// EventRetention is how long tracked events are kept; older ones are
+	// refused (0: config.DefaultEventRetention).
+	EventRetention time.Duration
+	// StalledAfter is how long without an event makes a customer stalled
+	// (0: config.DefaultStalledAfter).
+	StalledAfter time.Duration
+	// AnalyticsStreamEvery is the least time between two overviews pushed
+	// on the analytics stream (0: config.DefaultAnalyticsStreamEvery).
+	AnalyticsStreamEvery time.Duration
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -117,6 +129,12 @@ func New(d Deps) *Server {
 	}
 	d.MaxStreamsPerUser = cmp.Or(max(d.MaxStreamsPerUser, 0), config.DefaultMaxStreamsPerUser)
 	d.MaxOpenRuns = cmp.Or(max(d.MaxOpenRuns, 0), config.DefaultMaxOpenRuns)
+	d.EventRetention = cmp.Or(max(d.EventRetention, 0), config.DefaultEventRetention)
+	d.StalledAfter = cmp.Or(max(d.StalledAfter, 0), config.DefaultStalledAfter)
+	d.AnalyticsStreamEvery = cmp.Or(max(d.AnalyticsStreamEvery, 0), config.DefaultAnalyticsStreamEvery)
+	if d.ReadPool == nil {
+		d.ReadPool = d.Pool
+	}
 	if d.ProgressPoll <= 0 {
 		d.ProgressPoll = config.DefaultProgressPoll
 	}
@@ -148,7 +166,7 @@ func New(d Deps) *Server {
 			AllowedOrigins: d.CORSOrigins,
 			// Every method the API serves, so the frontend can replace and
 			// delete mappings, keys and sessions.
-			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
+			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 			AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "If-None-Match", "Range"},
 			// What a script needs to read: downloads' name and validator,
 			// a new run's location, and when to retry.
@@ -188,6 +206,12 @@ func New(d Deps) *Server {
 		s.registerAirtable()
 		s.registerAPIKeys()
 		s.registerSessions()
+		s.registerCustomers()
+		s.registerTracking()
+		s.registerMilestones()
+		s.registerProgress()
+		s.registerAssessments()
+		s.registerAnalytics()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

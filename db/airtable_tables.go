@@ -37,7 +37,7 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.Ai
 	fail := func(field, format string, args ...any) (PostgresTable, []groundwork.FieldError, error) {
 		return PostgresTable{}, []groundwork.FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}, nil
 	}
-	if schema == "public" && slices.Contains(InternalTables, name) {
+	if schema == "public" && isInternalTable(name) {
 		return fail("postgres.table", "%s is one of Groundwork's own tables", m.Postgres.Table)
 	}
 	st, found, err := openedTable(ctx, pool, m.Postgres.Table, opened)
@@ -140,6 +140,22 @@ var InternalTables = []string{
 	"research_pages", "research_run_pages", "research_reports",
 	"airtable_mappings", "airtable_sync_state", "airtable_links", "airtable_staging", "airtable_plan", "airtable_audit",
 	"workspaces", "airtable_sync_tables", "sessions", "rate_windows",
+	"events", "event_keys", "customer_event_totals", "customer_activity", "customer_activity_daily",
+	"milestones", "customer_milestones", "assessment_definitions", "assessments",
+	"analytics_rollups", "analytics_watermarks",
+}
+
+// SyncableTables are Groundwork's own tables shaped for Airtable sync (one
+// key column and updated_at): the operator may open them, with
+// workspace_id as the workspace column.
+var SyncableTables = []string{"customers"}
+
+// eventPartitionPrefix names the events table's monthly partitions, which
+// the EventPartitions schedule creates.
+const eventPartitionPrefix = "events_p"
+
+func isInternalTable(name string) bool {
+	return slices.Contains(InternalTables, name) || strings.HasPrefix(name, eventPartitionPrefix)
 }
 
 // openedTable finds table among the operator's opened tables: the

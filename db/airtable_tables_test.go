@@ -33,7 +33,7 @@ func TestInternalTablesCoverTheMigrations(t *testing.T) {
 		}
 	}
 	for name := range tables {
-		if !slices.Contains(InternalTables, name) {
+		if !slices.Contains(InternalTables, name) && !slices.Contains(SyncableTables, name) {
 			t.Errorf("table %s is not in InternalTables: a mapping could sync it", name)
 		}
 	}

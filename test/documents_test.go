@@ -305,10 +305,10 @@ func TestExpiredExportsAreCleanedUpBySchedule(t *testing.T) {
 		ids = append(ids, r.ID)
 	}
 	ctx := context.Background()
-	if err := worker.EnsureSchedules(ctx, s.App.Temporal, time.Hour); err != nil {
+	if err := worker.EnsureSchedules(ctx, s.App.Temporal, worker.Schedules{CleanupEvery: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	if err := worker.EnsureSchedules(ctx, s.App.Temporal, 2*time.Hour); err != nil {
+	if err := worker.EnsureSchedules(ctx, s.App.Temporal, worker.Schedules{CleanupEvery: 2 * time.Hour}); err != nil {
 		t.Fatalf("ensuring an existing schedule again: %v", err)
 	}
 	h := s.App.Temporal.ScheduleClient().GetHandle(ctx, groundwork.ScheduleExportsCleanup)

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,24 +17,63 @@ import (
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
+// Schedules are the intervals of Groundwork's own Temporal Schedules; a
+// zero interval is the default's.
+type Schedules struct {
+	// CleanupEvery runs ExportsCleanup.
+	CleanupEvery time.Duration
+	// RollupHourlyEvery and RollupDailyEvery run AnalyticsRollup for hour
+	// and day buckets.
+	RollupHourlyEvery, RollupDailyEvery time.Duration
+	// PartitionsEvery runs EventPartitions.
+	PartitionsEvery time.Duration
+}
+
+// schedule is one Temporal Schedule Groundwork relies on.
+type schedule struct {
+	id, workflow string
+	every        time.Duration
+	timeout      time.Duration
+	args         []any
+}
+
 // EnsureSchedules creates the Temporal Schedules Groundwork relies on, or
 // updates their interval. Every worker calls it at start; it is idempotent.
-func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Duration) error {
-	if cleanupEvery <= 0 {
-		cleanupEvery = config.DefaultCleanupEvery
+func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
+	all := []schedule{
+		{id: groundwork.ScheduleExportsCleanup, workflow: groundwork.WorkflowExportsCleanup,
+			every: cmp.Or(s.CleanupEvery, config.DefaultCleanupEvery), timeout: groundwork.ExportsCleanupTimeout},
+		{id: groundwork.ScheduleAnalyticsRollup + "-hour", workflow: groundwork.WorkflowAnalyticsRollup,
+			every: cmp.Or(s.RollupHourlyEvery, config.DefaultRollupHourlyEvery), timeout: groundwork.MaintenanceTimeout,
+			args: []any{groundwork.RollupInput{Granularity: groundwork.GranularityHour}}},
+		{id: groundwork.ScheduleAnalyticsRollup + "-day", workflow: groundwork.WorkflowAnalyticsRollup,
+			every: cmp.Or(s.RollupDailyEvery, config.DefaultRollupDailyEvery), timeout: groundwork.MaintenanceTimeout,
+			args: []any{groundwork.RollupInput{Granularity: groundwork.GranularityDay}}},
+		{id: groundwork.ScheduleEventPartitions, workflow: groundwork.WorkflowEventPartitions,
+			every: cmp.Or(s.PartitionsEvery, config.DefaultEventPartitionsEvery), timeout: groundwork.MaintenanceTimeout},
 	}
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cleanupEvery}}}
+	for _, sc := range all {
+		if err := ensureSchedule(ctx, c, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureSchedule(ctx context.Context, c client.Client, sc schedule) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: sc.every}}}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      groundwork.ScheduleExportsCleanup,
+		ID:      sc.id,
 		Spec:    spec,
 		Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
-			ID:                       groundwork.ScheduleExportsCleanup,
-			Workflow:                 groundwork.WorkflowExportsCleanup,
+			ID:                       sc.id,
+			Workflow:                 sc.workflow,
+			Args:                     sc.args,
 			TaskQueue:                groundwork.TaskQueueDefault,
-			WorkflowExecutionTimeout: groundwork.ExportsCleanupTimeout,
+			WorkflowExecutionTimeout: sc.timeout,
 			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchAttrKind.ValueSet(groundwork.ScheduleExportsCleanup),
+				workflows.SearchAttrKind.ValueSet(sc.id),
 			),
 		},
 	})
@@ -42,9 +82,9 @@ func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Dur
 	}
 	var exists *serviceerror.AlreadyExists
 	if !errors.As(err, &exists) && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", groundwork.ScheduleExportsCleanup, err)
+		return fmt.Errorf("create schedule %s: %w", sc.id, err)
 	}
-	h := c.ScheduleClient().GetHandle(ctx, groundwork.ScheduleExportsCleanup)
+	h := c.ScheduleClient().GetHandle(ctx, sc.id)
 	err = h.Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			in.Description.Schedule.Spec = &spec
@@ -52,7 +92,7 @@ func EnsureSchedules(ctx context.Context, c client.Client, cleanupEvery time.Dur
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", groundwork.ScheduleExportsCleanup, err)
+		return fmt.Errorf("update schedule %s: %w", sc.id, err)
 	}
 	return nil
 }

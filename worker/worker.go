@@ -44,8 +44,10 @@ type Deps struct {
 	MaxFileBytes      int64
 	// QuotaBytes caps each user's unexpired exports (0: no quota).
 	QuotaBytes int64
-	// CleanupEvery is the interval of the ExportsCleanup schedule.
-	CleanupEvery time.Duration
+	// Schedules are the intervals of the maintenance schedules.
+	Schedules Schedules
+	// EventRetention is how long tracked events are kept.
+	EventRetention time.Duration
 	// LLM configures generation: providers, limits, prices.
 	LLM config.LLM
 	// LLMHTTPClient, when set, is the providers' HTTP client.
@@ -80,7 +82,7 @@ func Run(ctx context.Context, d Deps) error {
 	if err != nil {
 		return err
 	}
-	if err := EnsureSchedules(ctx, d.Client, d.CleanupEvery); err != nil {
+	if err := EnsureSchedules(ctx, d.Client, d.Schedules); err != nil {
 		return err
 	}
 	for i, w := range workers {
@@ -91,7 +93,7 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	queues := []string{groundwork.TaskQueueDefault, groundwork.TaskQueueRender, groundwork.TaskQueueLLM, groundwork.TaskQueueAirtable}
+	queues := []string{groundwork.TaskQueueDefault, groundwork.TaskQueueRender, groundwork.TaskQueueLLM, groundwork.TaskQueueAirtable, groundwork.TaskQueueAssessment}
 	if d.Browser != nil {
 		queues = append(queues, groundwork.TaskQueueBrowser)
 	}
@@ -121,7 +123,9 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 
 		ResearchRetention: d.Research.Retention,
 		Sources: activities.Sources{Pool: d.Pool, Kinds: map[groundwork.Kind]activities.Source{
-			groundwork.KindResearch: &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
+			groundwork.KindResearch:   &activities.ResearchSource{Pool: d.Pool, Bucket: d.Bucket},
+			groundwork.KindGeneration: &activities.GenerationSource{Pool: d.Pool},
+			groundwork.KindAssessment: &activities.AssessmentSource{Pool: d.Pool},
 		}},
 		Now: d.Now,
 	}
@@ -149,6 +153,20 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: groundwork.ActivityResearchReport})
 	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: groundwork.ActivityResearchRecord})
 	main.RegisterActivityWithOptions(res.ResearchDiscard, activity.RegisterOptions{Name: groundwork.ActivityResearchDiscard})
+	as := &activities.Assessments{Pool: d.Pool}
+	main.RegisterActivityWithOptions(as.AssessmentRecord, activity.RegisterOptions{Name: groundwork.ActivityAssessmentRecord})
+	main.RegisterActivityWithOptions(as.AssessmentDiscard, activity.RegisterOptions{Name: groundwork.ActivityAssessmentDiscard})
+	an := &activities.Analytics{Pool: d.Pool, EventRetention: d.EventRetention, Now: d.Now}
+	main.RegisterActivityWithOptions(an.AnalyticsRollup, activity.RegisterOptions{Name: groundwork.ActivityAnalyticsRollup})
+	main.RegisterActivityWithOptions(an.EventPartitions, activity.RegisterOptions{Name: groundwork.ActivityEventPartitions})
+	// Scoring is CPU-bound: a queue of its own, so a burst of assessments
+	// waits there instead of crowding the workflow worker.
+	assessQueue := sdkworker.New(d.Client, groundwork.TaskQueueAssessment, sdkworker.Options{
+		MaxConcurrentActivityTaskPollers:   pollers,
+		MaxConcurrentActivityExecutionSize: config.DefaultAssessmentConcurrency,
+		WorkerStopTimeout:                  config.WorkerStopTimeout,
+	})
+	assessQueue.RegisterActivityWithOptions(as.AssessmentScore, activity.RegisterOptions{Name: groundwork.ActivityAssessmentScore})
 
 	render := sdkworker.New(d.Client, groundwork.TaskQueueRender, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
@@ -172,7 +190,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	})
 	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
 	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: groundwork.ActivityResearchSummarize})
-	workers := []sdkworker.Worker{main, render, llmQueue}
+	llmQueue.RegisterActivityWithOptions(gen.AssessmentRecommend, activity.RegisterOptions{Name: groundwork.ActivityAssessmentRecommend})
+	workers := []sdkworker.Worker{main, render, llmQueue, assessQueue}
 
 	at := newAirtable(d)
 	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: groundwork.ActivityAirtablePrepare})

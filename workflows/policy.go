@@ -11,7 +11,7 @@ import (
 )
 
 // This file is the one place a step's task queue, timeouts and retry
-// policy are set, for every activity of the six workflows. A whole run's
+// policy are set, for every activity of the nine workflows. A whole run's
 // execution timeout is not here: the API sets it when it starts the run,
 // from the root package's table of kinds (groundwork.Kind.Spec, in
 // kinds.go), and the schedules from groundwork.ExportsCleanupTimeout and
@@ -36,18 +36,20 @@ var localActivityOptions = workflow.LocalActivityOptions{
 // localActivities are the activities run as local activities, all with
 // localActivityOptions: they read or write a few Postgres rows.
 var localActivities = map[string]bool{
-	groundwork.ActivityExportPrepare:   true,
-	groundwork.ActivityExportRecord:    true,
-	groundwork.ActivityExportDiscard:   true,
-	groundwork.ActivityGenerateRecord:  true,
-	groundwork.ActivityGenerateDiscard: true,
-	groundwork.ActivityResearchPrepare: true,
-	groundwork.ActivityResearchRecord:  true,
-	groundwork.ActivityResearchDiscard: true,
-	groundwork.ActivityAirtablePrepare: true,
-	groundwork.ActivityAirtableFinish:  true,
-	groundwork.ActivityAirtableDiscard: true,
-	groundwork.ActivityAirtableLaunch:  true,
+	groundwork.ActivityExportPrepare:     true,
+	groundwork.ActivityExportRecord:      true,
+	groundwork.ActivityExportDiscard:     true,
+	groundwork.ActivityGenerateRecord:    true,
+	groundwork.ActivityGenerateDiscard:   true,
+	groundwork.ActivityResearchPrepare:   true,
+	groundwork.ActivityResearchRecord:    true,
+	groundwork.ActivityResearchDiscard:   true,
+	groundwork.ActivityAirtablePrepare:   true,
+	groundwork.ActivityAirtableFinish:    true,
+	groundwork.ActivityAirtableDiscard:   true,
+	groundwork.ActivityAirtableLaunch:    true,
+	groundwork.ActivityAssessmentRecord:  true,
+	groundwork.ActivityAssessmentDiscard: true,
 }
 
 // Retry policies shared by several activities.
@@ -190,6 +192,44 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
 		HeartbeatTimeout:    time.Minute,
 		RetryPolicy:         airtableRetry,
+	},
+
+	// Assessment
+	groundwork.ActivityAssessmentScore: {
+		TaskQueue:           groundwork.TaskQueueAssessment,
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
+			NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput, groundwork.ErrTypeNotFound},
+		},
+	},
+	groundwork.ActivityAssessmentRecommend: {
+		TaskQueue:           groundwork.TaskQueueLLM,
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			// The rules' recommendations are a good answer too: a long
+			// outage should not hold the result.
+			MaximumAttempts:        4,
+			NonRetryableErrorTypes: generateRetry.NonRetryableErrorTypes,
+		},
+	},
+
+	// AnalyticsRollup and EventPartitions
+	groundwork.ActivityAnalyticsRollup: maintenanceOptions,
+	groundwork.ActivityEventPartitions: maintenanceOptions,
+}
+
+// maintenanceOptions suit a scheduled Postgres job: minutes at most,
+// retried through a Postgres outage until the next scheduled run.
+var maintenanceOptions = workflow.ActivityOptions{
+	TaskQueue:           groundwork.TaskQueueDefault,
+	StartToCloseTimeout: 15 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute, MaximumAttempts: 10,
 	},
 }
 

@@ -48,6 +48,8 @@ func activityNames(t *testing.T) []string {
 		groundwork.ActivityResearchSummarize, groundwork.ActivityResearchReport, groundwork.ActivityResearchRecord, groundwork.ActivityResearchDiscard,
 		groundwork.ActivityAirtablePrepare, groundwork.ActivityAirtableFetch, groundwork.ActivityAirtablePlan, groundwork.ActivityAirtableApply,
 		groundwork.ActivityAirtableFinish, groundwork.ActivityAirtableDiscard, groundwork.ActivityAirtableLaunch,
+		groundwork.ActivityAssessmentScore, groundwork.ActivityAssessmentRecommend, groundwork.ActivityAssessmentRecord,
+		groundwork.ActivityAssessmentDiscard, groundwork.ActivityAnalyticsRollup, groundwork.ActivityEventPartitions,
 	}
 }
 

@@ -25,6 +25,9 @@ func RegisterAll(r Registry) {
 		{groundwork.WorkflowResearch, Research},
 		{groundwork.WorkflowAirtableSync, AirtableSync},
 		{groundwork.WorkflowAirtableSyncScheduled, AirtableSyncScheduled},
+		{groundwork.WorkflowAssessment, Assessment},
+		{groundwork.WorkflowAnalyticsRollup, AnalyticsRollup},
+		{groundwork.WorkflowEventPartitions, EventPartitions},
 	} {
 		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
 	}

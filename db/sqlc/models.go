@@ -151,6 +151,29 @@ type AirtableSyncTable struct {
 	CreatedAt       time.Time `json:"created_at"`
 }
 
+type AnalyticsFact struct {
+	WorkspaceID string    `json:"workspace_id"`
+	At          time.Time `json:"at"`
+	Metric      string    `json:"metric"`
+	Dim         string    `json:"dim"`
+	Value       float64   `json:"value"`
+	CustomerID  string    `json:"customer_id"`
+}
+
+type AnalyticsRollup struct {
+	WorkspaceID string    `json:"workspace_id"`
+	Granularity string    `json:"granularity"`
+	Bucket      time.Time `json:"bucket"`
+	Metric      string    `json:"metric"`
+	Dim         string    `json:"dim"`
+	Value       float64   `json:"value"`
+}
+
+type AnalyticsWatermark struct {
+	Granularity string    `json:"granularity"`
+	Through     time.Time `json:"through"`
+}
+
 type ApiKey struct {
 	ID          int64      `json:"id"`
 	UserID      string     `json:"user_id"`
@@ -163,6 +186,90 @@ type ApiKey struct {
 	Role        string     `json:"role"`
 	ExpiresAt   *time.Time `json:"expires_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
+}
+
+type Assessment struct {
+	ID              string          `json:"id"`
+	WorkspaceID     string          `json:"workspace_id"`
+	CustomerID      string          `json:"customer_id"`
+	Definition      string          `json:"definition"`
+	Version         int32           `json:"version"`
+	Overall         float64         `json:"overall"`
+	Level           string          `json:"level"`
+	Categories      json.RawMessage `json:"categories"`
+	Percentile      float64         `json:"percentile"`
+	CohortSize      int32           `json:"cohort_size"`
+	Recommendations json.RawMessage `json:"recommendations"`
+	ScoredAt        time.Time       `json:"scored_at"`
+}
+
+type AssessmentDefinition struct {
+	WorkspaceID string          `json:"workspace_id"`
+	Slug        string          `json:"slug"`
+	Version     int32           `json:"version"`
+	Body        json.RawMessage `json:"body"`
+	BodyHash    []byte          `json:"body_hash"`
+	CreatedBy   string          `json:"created_by"`
+	CreatedAt   time.Time       `json:"created_at"`
+}
+
+type Customer struct {
+	ID           string          `json:"id"`
+	WorkspaceID  string          `json:"workspace_id"`
+	ExternalID   *string         `json:"external_id"`
+	Name         string          `json:"name"`
+	Domain       *string         `json:"domain"`
+	Stage        string          `json:"stage"`
+	OwnerUserID  *string         `json:"owner_user_id"`
+	CustomFields json.RawMessage `json:"custom_fields"`
+	StartedAt    time.Time       `json:"started_at"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+type CustomerActivity struct {
+	CustomerID     string    `json:"customer_id"`
+	LastActivityAt time.Time `json:"last_activity_at"`
+	Events         int64     `json:"events"`
+}
+
+type CustomerActivityDaily struct {
+	CustomerID  string    `json:"customer_id"`
+	Day         time.Time `json:"day"`
+	Type        string    `json:"type"`
+	WorkspaceID string    `json:"workspace_id"`
+	Events      int32     `json:"events"`
+}
+
+type CustomerEventTotal struct {
+	CustomerID string    `json:"customer_id"`
+	Type       string    `json:"type"`
+	Events     int64     `json:"events"`
+	LastAt     time.Time `json:"last_at"`
+}
+
+type CustomerMilestone struct {
+	CustomerID  string    `json:"customer_id"`
+	MilestoneID string    `json:"milestone_id"`
+	WorkspaceID string    `json:"workspace_id"`
+	AchievedAt  time.Time `json:"achieved_at"`
+	AchievedBy  string    `json:"achieved_by"`
+}
+
+type Event struct {
+	WorkspaceID string          `json:"workspace_id"`
+	CustomerID  string          `json:"customer_id"`
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	OccurredAt  time.Time       `json:"occurred_at"`
+	ReceivedAt  time.Time       `json:"received_at"`
+	Properties  json.RawMessage `json:"properties"`
+}
+
+type EventKey struct {
+	WorkspaceID string    `json:"workspace_id"`
+	ID          string    `json:"id"`
+	OccurredAt  time.Time `json:"occurred_at"`
 }
 
 type Export struct {
@@ -229,6 +336,22 @@ type LlmCall struct {
 	Error        *string    `json:"error"`
 	StartedAt    time.Time  `json:"started_at"`
 	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+type Milestone struct {
+	ID          string    `json:"id"`
+	WorkspaceID string    `json:"workspace_id"`
+	Name        string    `json:"name"`
+	Position    int32     `json:"position"`
+	DueDays     *int32    `json:"due_days"`
+	RuleKind    string    `json:"rule_kind"`
+	EventType   *string   `json:"event_type"`
+	MinEvents   *int32    `json:"min_events"`
+	Definition  *string   `json:"definition"`
+	Category    *string   `json:"category"`
+	MinScore    *float64  `json:"min_score"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 type RateBucket struct {

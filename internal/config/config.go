@@ -67,11 +67,23 @@ type Config struct {
 	MaxFileBytes   int64
 	QuotaBytes     int64
 	CleanupEvery   time.Duration
-	LLM            LLM
-	Research       Research
-	Airtable       Airtable
-	LogLevel       string
-	LogFormat      string
+	// DatabaseReadURL is a read replica analytics reads go to
+	// (DATABASE_READ_URL); empty: the primary.
+	DatabaseReadURL string
+	// EventRetention is how long tracked events are kept
+	// (GROUNDWORK_EVENT_RETENTION).
+	EventRetention time.Duration
+	// StalledAfter is how long without an event makes a customer stalled
+	// (GROUNDWORK_STALLED_AFTER).
+	StalledAfter time.Duration
+	// RollupHourlyEvery and RollupDailyEvery are the analytics rollup
+	// schedules' intervals.
+	RollupHourlyEvery, RollupDailyEvery time.Duration
+	LLM                                 LLM
+	Research                            Research
+	Airtable                            Airtable
+	LogLevel                            string
+	LogFormat                           string
 }
 
 // Role says which settings a process needs.
@@ -174,6 +186,11 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", DefaultExportTTL, &errs)
 	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", DefaultExportQuotaBytes, &errs))
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", DefaultCleanupEvery, &errs)
+	c.DatabaseReadURL = getenv("DATABASE_READ_URL")
+	c.EventRetention = durVar(getenv, "GROUNDWORK_EVENT_RETENTION", DefaultEventRetention, &errs)
+	c.StalledAfter = durVar(getenv, "GROUNDWORK_STALLED_AFTER", DefaultStalledAfter, &errs)
+	c.RollupHourlyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_HOURLY_EVERY", DefaultRollupHourlyEvery, &errs)
+	c.RollupDailyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_DAILY_EVERY", DefaultRollupDailyEvery, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)
 	c.Research = loadResearch(getenv, role, &errs)
 	c.Airtable = loadAirtable(getenv, &errs)

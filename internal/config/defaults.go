@@ -175,4 +175,30 @@ const (
 	AirtableHeadroom = 0.96
 	// AirtableSlotTolerance is how late a request may go after its slot.
 	AirtableSlotTolerance = 10 * time.Millisecond
+
+	// DefaultEventRetention keeps tracked events about 13 months
+	// (GROUNDWORK_EVENT_RETENTION); older monthly partitions are dropped.
+	DefaultEventRetention = 395 * 24 * time.Hour
+	// EventPartitionsAhead is how many months of event partitions exist
+	// ahead of the current one.
+	EventPartitionsAhead = 3
+	// DefaultEventPartitionsEvery is how often the EventPartitions schedule runs.
+	DefaultEventPartitionsEvery = 24 * time.Hour
+	// DefaultStalledAfter calls a customer stalled after this long without
+	// an event (GROUNDWORK_STALLED_AFTER).
+	DefaultStalledAfter = 14 * 24 * time.Hour
+	// DefaultRollupHourlyEvery and DefaultRollupDailyEvery are how often
+	// the hourly and daily analytics rollups run
+	// (GROUNDWORK_ROLLUP_HOURLY_EVERY, GROUNDWORK_ROLLUP_DAILY_EVERY).
+	DefaultRollupHourlyEvery = 10 * time.Minute
+	DefaultRollupDailyEvery  = time.Hour
+	// RollupLateness is how far before its watermark a rollup recomputes,
+	// folding in events that arrived late.
+	RollupLateness = 48 * time.Hour
+	// DefaultAssessmentConcurrency bounds the assessments one worker
+	// scores at once (each takes a core for milliseconds).
+	DefaultAssessmentConcurrency = 8
+	// DefaultAnalyticsStreamEvery is the least time between two overviews
+	// pushed on GET /v1/analytics/stream.
+	DefaultAnalyticsStreamEvery = 2 * time.Second
 )

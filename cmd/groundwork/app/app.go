@@ -42,9 +42,11 @@ import (
 
 // App holds the dependencies of one process.
 type App struct {
-	Cfg      config.Config
-	Log      *slog.Logger
-	Pool     *pgxpool.Pool
+	Cfg  config.Config
+	Log  *slog.Logger
+	Pool *pgxpool.Pool
+	// ReadPool is the replica of DATABASE_READ_URL, or Pool without one.
+	ReadPool *pgxpool.Pool
 	Temporal client.Client
 	Bucket   *blob.Bucket
 	Registry *prometheus.Registry
@@ -81,7 +83,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 	if err != nil {
 		return nil, err
 	}
-	a.Pool = pool
+	a.Pool, a.ReadPool = pool, pool
+	if cfg.DatabaseReadURL != "" {
+		if a.ReadPool, err = db.Open(ctx, cfg.DatabaseReadURL, db.PoolConfig{MinConns: 1, MaxConns: cfg.DBMaxConns}); err != nil {
+			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+	}
 
 	exporter, err := otelprom.New(otelprom.WithRegisterer(a.Registry))
 	if err != nil {
@@ -128,6 +135,9 @@ func (a *App) Close() {
 	}
 	if a.Bucket != nil {
 		_ = a.Bucket.Close()
+	}
+	if a.ReadPool != nil && a.ReadPool != a.Pool {
+		a.ReadPool.Close()
 	}
 	if a.Pool != nil {
 		a.Pool.Close()
@@ -190,6 +200,9 @@ func (a *App) APIServer() (*api.Server, error) {
 		AirtableTables:        a.Cfg.Airtable.Tables,
 		AirtableBases:         a.Cfg.Airtable.Bases,
 		Secrets:               secrets,
+		ReadPool:              a.ReadPool,
+		EventRetention:        a.Cfg.EventRetention,
+		StalledAfter:          a.Cfg.StalledAfter,
 	}), nil
 }
 
@@ -269,9 +282,11 @@ func (a *App) WorkerDeps() worker.Deps {
 		ExportTTL:    a.Cfg.ExportTTL,
 		MaxFileBytes: a.Cfg.MaxFileBytes,
 		QuotaBytes:   a.Cfg.QuotaBytes,
-		CleanupEvery: a.Cfg.CleanupEvery,
-		LLM:          a.Cfg.LLM,
-		Research:     a.Cfg.Research,
-		Airtable:     a.Cfg.Airtable,
+		Schedules: worker.Schedules{CleanupEvery: a.Cfg.CleanupEvery,
+			RollupHourlyEvery: a.Cfg.RollupHourlyEvery, RollupDailyEvery: a.Cfg.RollupDailyEvery},
+		EventRetention: a.Cfg.EventRetention,
+		LLM:            a.Cfg.LLM,
+		Research:       a.Cfg.Research,
+		Airtable:       a.Cfg.Airtable,
 	}
 }
