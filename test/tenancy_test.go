@@ -1,6 +1,7 @@
 package test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 )
@@ -97,30 +99,56 @@ func TestRouteWalker(t *testing.T) {
 		VALUES ('walker-admin', 'walker-session', 'walker-ws')`); err != nil {
 		t.Fatal(err)
 	}
+	cust, milestone, assessment := seedWalkerCustomer(t, s, "walker-ws", "walker-admin")
 	ids := map[string]string{
-		"/v1/sessions/{id}":                         "walker-session",
-		"/v1/runs/{id}":                             exp.ID,
-		"/v1/runs/{id}/cancel":                      exp.ID,
-		"/v1/runs/{id}/events":                      exp.ID,
-		"/v1/exports/{id}/download":                 exportID,
-		"/v1/generations/{id}":                      "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/research/{id}":                         "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/research/{id}/pages/{page}/screenshot": "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/airtable/mappings/{id}":                mappingID,
-		"/v1/airtable/mappings/{id}/audit":          mappingID,
-		"/v1/api-keys/{id}":                         fmt.Sprint(key.ID),
+		"/v1/sessions/{id}":                            "walker-session",
+		"/v1/runs/{id}":                                exp.ID,
+		"/v1/runs/{id}/cancel":                         exp.ID,
+		"/v1/runs/{id}/events":                         exp.ID,
+		"/v1/exports/{id}/download":                    exportID,
+		"/v1/generations/{id}":                         "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/research/{id}":                            "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/research/{id}/pages/{page}/screenshot":    "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/airtable/mappings/{id}":                   mappingID,
+		"/v1/airtable/mappings/{id}/audit":             mappingID,
+		"/v1/api-keys/{id}":                            fmt.Sprint(key.ID),
+		"/v1/customers/{id}":                           cust,
+		"/v1/customers/{id}/track":                     cust,
+		"/v1/customers/{id}/milestones":                cust,
+		"/v1/customers/{id}/milestones/{mid}/complete": cust,
+		"/v1/customers/{id}/milestones/{mid}/reopen":   cust,
+		"/v1/customers/{id}/progress":                  cust,
+		"/v1/customers/{id}/insights":                  cust,
+		"/v1/customers/{id}/insights/narrative":        cust,
+		"/v1/analytics/customers/{id}/timeseries":      cust,
+		"/v1/milestones/{id}":                          milestone,
+		"/v1/assessment-definitions/{slug}":            walkerDefinitionSlug,
+		"/v1/assessments/{id}":                         assessment,
 	}
+	// Second path parameters, after the first workspace's ID.
+	second := map[string]string{"{mid}": milestone}
 	// Bodies valid enough to pass validation, so the answer is about who
 	// asks; a new operation with a body needs one here.
+	now := time.Now().UTC().Format(time.RFC3339)
 	bodies := map[string]string{
-		"start-export":            `{"format": "csv", "columns": ["a"], "rows": [["1"]]}`,
-		"start-generation":        `{"template": "company-summary", "inputs": {"company": "Acme"}}`,
-		"start-research":          `{"company": "Acme", "domain": "acme.example"}`,
-		"create-airtable-mapping": walkerMapping,
-		"update-airtable-mapping": walkerMapping,
-		"start-airtable-sync":     `{"mapping_id": "` + mappingID + `"}`,
-		"create-api-key":          `{"name": "k"}`,
+		"start-export":                  `{"format": "csv", "columns": ["a"], "rows": [["1"]]}`,
+		"start-generation":              `{"template": "company-summary", "inputs": {"company": "Acme"}}`,
+		"start-research":                `{"company": "Acme", "domain": "acme.example"}`,
+		"create-airtable-mapping":       walkerMapping,
+		"update-airtable-mapping":       walkerMapping,
+		"start-airtable-sync":           `{"mapping_id": "` + mappingID + `"}`,
+		"create-api-key":                `{"name": "k"}`,
+		"create-customer":               `{"name": "Walker Co"}`,
+		"update-customer":               `{"stage": "adoption"}`,
+		"track-event":                   `{"id": "walk-1", "type": "login", "occurred_at": "` + now + `"}`,
+		"track-events":                  `{"events": [{"id": "walk-2", "customer_id": "` + cust + `", "type": "login", "occurred_at": "` + now + `"}]}`,
+		"create-milestone":              `{"name": "Walked", "position": 1, "rule": {"kind": "manual"}}`,
+		"update-milestone":              `{"name": "Walked", "position": 1, "rule": {"kind": "manual"}}`,
+		"publish-assessment-definition": walkerDefinition,
+		"start-assessment":              `{"customer_id": "` + cust + `", "definition": "` + walkerDefinitionSlug + `", "answers": {"q1": 3, "q2": "yes"}}`,
 	}
+	// Streams that never end by themselves: only their status is read.
+	streams := map[string]bool{"analytics-stream": true}
 	// Queries that make an operation's 403 case apply.
 	queries := map[string]string{"list-runs": "?scope=workspace"}
 	param := regexp.MustCompile(`\{[a-z_]+\}`)
@@ -135,8 +163,13 @@ func TestRouteWalker(t *testing.T) {
 				if !ok {
 					t.Fatalf("no ID of the first workspace for %s: add one to the walker", op.path)
 				}
-				path = strings.Replace(path, "{id}", id, 1)
-				path = param.ReplaceAllString(path, "0")
+				path = param.ReplaceAllStringFunc(path, func(p string) string {
+					if id != "" {
+						p, id = id, ""
+						return p
+					}
+					return cmp.Or(second[p], "0")
+				})
 			}
 			path += queries[op.id]
 			var body []byte
@@ -148,7 +181,12 @@ func TestRouteWalker(t *testing.T) {
 				body = []byte(b)
 			}
 			call := func(c *apiClient) response {
-				r := c.with(t).do(op.method, path, body)
+				var r response
+				if streams[op.id] {
+					r = c.with(t).status(op.method, path)
+				} else {
+					r = c.with(t).do(op.method, path, body)
+				}
 				// Generation is off on this stack: its documented 503.
 				if r.Status >= 500 && !(r.Status == http.StatusServiceUnavailable && strings.HasSuffix(problemType(t, r), "/no_llm_provider")) {
 					t.Errorf("%s %s answered %d: %s", op.method, path, r.Status, r.Body)

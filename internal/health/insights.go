@@ -80,6 +80,17 @@ func Next(ms []Milestone) *Milestone {
 	return nil
 }
 
+// nextUpcoming returns the first milestone neither achieved nor overdue:
+// an overdue one has an insight of its own.
+func nextUpcoming(ms []Milestone, now time.Time) *Milestone {
+	for i := range ms {
+		if ms[i].AchievedAt == nil && (ms[i].DueAt == nil || !now.After(*ms[i].DueAt)) {
+			return &ms[i]
+		}
+	}
+	return nil
+}
+
 // Insights returns the customer's insights, most severe first.
 func Insights(f Facts) []Insight {
 	out := []Insight{}
@@ -118,7 +129,7 @@ func Insights(f Facts) []Insight {
 			Detail:  fmt.Sprintf("%s scored %.1f in the latest %s assessment (overall %.1f).", w.Name, w.Score, a.Definition, a.Overall),
 			Numbers: map[string]any{"assessment_id": a.ID, "category": w.Key, "score": w.Score, "overall": a.Overall}})
 	}
-	if n := Next(f.Milestones); n != nil && n.DueAt != nil && !f.Now.After(*n.DueAt) && n.DueAt.Sub(f.Now) <= AtRiskWithin {
+	if n := nextUpcoming(f.Milestones, f.Now); n != nil && n.DueAt != nil && n.DueAt.Sub(f.Now) <= AtRiskWithin {
 		left := n.DueAt.Sub(f.Now)
 		nums := map[string]any{"milestone_id": n.ID, "due_at": n.DueAt, "days_left": math.Round(left.Hours()/24*10) / 10}
 		detail := fmt.Sprintf("%q is due in %.1f days and not achieved.", n.Name, left.Hours()/24)
