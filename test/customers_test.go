@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/activities"
 )
 
 // walkerDefinitionSlug is the assessment definition the route walker uses.
@@ -677,6 +680,18 @@ func TestAssessmentScoredAndExported(t *testing.T) {
 		t.Errorf("assessment milestone: strong %d, weak %d", achieved(strong.ID), achieved(weak.ID))
 	}
 	id := res["assessment_id"].(string)
+	// A retried score (its worker killed after the commit) finds the
+	// stored result: nothing scored, stored or achieved twice.
+	again, err := (&activities.Assessments{Pool: s.App.Pool}).AssessmentScore(context.Background(), groundwork.RunInput{RunID: id, OwnerID: "as-admin"})
+	if err != nil || again.Overall != overall {
+		t.Errorf("score again: %+v %v", again, err)
+	}
+	var rows, achievedRows int
+	_ = s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM assessments WHERE id = $1`, id).Scan(&rows)
+	_ = s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM customer_milestones WHERE customer_id = $1`, strong.ID).Scan(&achievedRows)
+	if rows != 1 || achievedRows != 1 {
+		t.Errorf("after a retried score: %d assessments, %d milestones", rows, achievedRows)
+	}
 	if r := other.do(http.MethodGet, "/v1/assessments/"+id, nil); r.Status != http.StatusNotFound {
 		t.Errorf("another workspace's assessment: %d", r.Status)
 	}
