@@ -22,7 +22,7 @@ import (
 const testBase = "appTestBase123456"
 
 // airtableFixture is a fake Airtable base with a Customers table and a
-// Postgres customers table, under one stack.
+// Postgres contacts table, under one stack.
 type airtableFixture struct {
 	t    *testing.T
 	fake *airtablefake.Server
@@ -63,7 +63,7 @@ func newAirtableFixtureWith(t *testing.T, fakeOpts func(*airtablefake.Options), 
 		temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(), databaseURL: testenv.DatabaseURL(t),
 		workers: "all", ratePerSec: 10000, ratePerMin: 1000000, airtable: at,
 	}, true)
-	_, err := s.App.Pool.Exec(context.Background(), `CREATE TABLE customers (
+	_, err := s.App.Pool.Exec(context.Background(), `CREATE TABLE contacts (
 		id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		email text NOT NULL UNIQUE,
 		name text,
@@ -95,7 +95,7 @@ func (f *airtableFixture) pgExec(sql string, args ...any) {
 // pgCustomers is the Postgres table by email: name|plan|seats|active.
 func (f *airtableFixture) pgCustomers() map[string][]any {
 	f.t.Helper()
-	rows, err := f.s.App.Pool.Query(context.Background(), `SELECT email, name, plan, seats, active FROM customers`)
+	rows, err := f.s.App.Pool.Query(context.Background(), `SELECT email, name, plan, seats, active FROM contacts`)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -161,20 +161,20 @@ func counts(r run) map[string]any {
 func TestAirtableTwoWaySync(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-alice")
-	f.openTable("public.customers", "airtable-alice")
+	f.openTable("public.contacts", "airtable-alice")
 	bob := f.s.newUser(t, "airtable-bob")
 
 	// Airtable has a and b; Postgres has b (older) and c.
-	f.pgExec(`INSERT INTO customers (email, name, plan, seats, active, updated_at) VALUES
+	f.pgExec(`INSERT INTO contacts (email, name, plan, seats, active, updated_at) VALUES
 		('b@x.example', 'B from Postgres', 'starter', 3, true, now() - interval '1 hour'),
 		('c@x.example', 'C', 'pro', 10, false, now())`)
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "a@x.example", "Name": "A", "Plan": "pro", "Seats": 5, "Active": true})
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "b@x.example", "Name": "B from Airtable", "Plan": "pro"})
 
 	mapping := map[string]any{
-		"name":     "customers",
+		"name":     "contacts",
 		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
-		"postgres": map[string]any{"table": "public.customers", "updated_at": "updated_at"},
+		"postgres": map[string]any{"table": "public.contacts", "updated_at": "updated_at"},
 		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
 		"fields": []map[string]any{
 			{"airtable": "Name", "postgres": "name", "direction": "both"},
@@ -291,13 +291,13 @@ func TestAirtableTwoWaySync(t *testing.T) {
 
 	t.Run("incremental edits and a refused record", func(t *testing.T) {
 		f.fake.Update(testBase, "Customers", f.atID("a@x.example"), map[string]any{"Name": "A renamed"})
-		f.pgExec(`UPDATE customers SET name = 'C renamed', updated_at = now() WHERE email = 'c@x.example'`)
+		f.pgExec(`UPDATE contacts SET name = 'C renamed', updated_at = now() WHERE email = 'c@x.example'`)
 		// Not a choice of the select: Airtable refuses this record alone.
-		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('d@x.example', 'D', 'enterprise')`)
-		f.pgExec(`INSERT INTO customers (email, name, plan) VALUES ('e@x.example', 'E', 'pro')`)
+		f.pgExec(`INSERT INTO contacts (email, name, plan) VALUES ('d@x.example', 'D', 'enterprise')`)
+		f.pgExec(`INSERT INTO contacts (email, name, plan) VALUES ('e@x.example', 'E', 'pro')`)
 		// And Postgres refuses this one alone: the rest of its
 		// transaction is written all the same.
-		f.pgExec(`ALTER TABLE customers ADD CONSTRAINT name_allowed CHECK (name NOT LIKE '%refused%')`)
+		f.pgExec(`ALTER TABLE contacts ADD CONSTRAINT name_allowed CHECK (name NOT LIKE '%refused%')`)
 		f.fake.Insert(testBase, "Customers", map[string]any{"Email": "f@x.example", "Name": "F refused", "Plan": "pro"})
 		f.fake.Insert(testBase, "Customers", map[string]any{"Email": "g@x.example", "Name": "G", "Plan": "pro"})
 		r := c.sync(m.ID, false)
@@ -317,7 +317,7 @@ func TestAirtableTwoWaySync(t *testing.T) {
 		if len(failed) != 2 || failed["d@x.example"] == "" || !strings.Contains(failed["f@x.example"], "name_allowed") {
 			t.Fatalf("failures %+v", r.Result["failures"])
 		}
-		f.pgExec(`ALTER TABLE customers DROP CONSTRAINT name_allowed`)
+		f.pgExec(`ALTER TABLE contacts DROP CONSTRAINT name_allowed`)
 	})
 
 	t.Run("one sync of a mapping at a time", func(t *testing.T) {
@@ -356,7 +356,7 @@ func (f *airtableFixture) createMapping(c *apiClient, name string, fields []map[
 	body := map[string]any{
 		"name":     name,
 		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
-		"postgres": map[string]any{"table": "public.customers"},
+		"postgres": map[string]any{"table": "public.contacts"},
 		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
 		"fields":   fields,
 		"conflict": "latest_wins",
@@ -376,7 +376,7 @@ func (f *airtableFixture) createMapping(c *apiClient, name string, fields []map[
 func TestAirtablePoliciesAndDeletes(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-policies")
-	f.openTable("public.customers", "airtable-policies")
+	f.openTable("public.contacts", "airtable-policies")
 	for i, e := range []string{"p@x.example", "q@x.example", "r@x.example", "s@x.example"} {
 		f.fake.Insert(testBase, "Customers", map[string]any{"Email": e, "Name": "N" + e, "Plan": "starter", "Seats": i})
 	}
@@ -392,13 +392,13 @@ func TestAirtablePoliciesAndDeletes(t *testing.T) {
 
 	// p: both sides change Name and Plan; the per-field policies decide.
 	f.fake.Update(testBase, "Customers", f.atID("p@x.example"), map[string]any{"Name": "P airtable", "Plan": "pro"})
-	f.pgExec(`UPDATE customers SET name = 'P postgres', plan = 'starter', updated_at = now() + interval '1 minute' WHERE email = 'p@x.example'`)
+	f.pgExec(`UPDATE contacts SET name = 'P postgres', plan = 'starter', updated_at = now() + interval '1 minute' WHERE email = 'p@x.example'`)
 	// q: deleted in Airtable; r: deleted in Postgres; s: deleted in
 	// Airtable but edited in Postgres, so the edit wins and s comes back.
 	f.fake.Delete(testBase, "Customers", f.atID("q@x.example"))
-	f.pgExec(`DELETE FROM customers WHERE email = 'r@x.example'`)
+	f.pgExec(`DELETE FROM contacts WHERE email = 'r@x.example'`)
 	f.fake.Delete(testBase, "Customers", f.atID("s@x.example"))
-	f.pgExec(`UPDATE customers SET name = 'S kept', updated_at = now() WHERE email = 's@x.example'`)
+	f.pgExec(`UPDATE contacts SET name = 'S kept', updated_at = now() WHERE email = 's@x.example'`)
 	r := c.sync(id, false)
 
 	pg, at := f.pgCustomers(), f.atCustomers()
@@ -425,9 +425,9 @@ func TestAirtablePoliciesAndDeletes(t *testing.T) {
 func TestAirtableRateLimitStorm(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-storm")
-	f.openTable("public.customers", "airtable-storm")
+	f.openTable("public.contacts", "airtable-storm")
 	for i := range 30 {
-		f.pgExec(`INSERT INTO customers (email, name) VALUES ($1, $2)`, fmt.Sprintf("u%02d@x.example", i), fmt.Sprintf("U%d", i))
+		f.pgExec(`INSERT INTO contacts (email, name) VALUES ($1, $2)`, fmt.Sprintf("u%02d@x.example", i), fmt.Sprintf("U%d", i))
 	}
 	id := f.createMapping(c, "storm", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)
 	// Airtable answers the next requests with 429: the sync waits out the
@@ -485,16 +485,16 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 	s := startStack(t, stackOptions{temporalHostPort: dev.FrontendHostPort(), databaseURL: dbURL,
 		workers: "main", ratePerSec: 10000, ratePerMin: 1000000, airtable: at}, true)
 	f := &airtableFixture{t: t, fake: fake, s: s}
-	f.pgExec(`CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
+	f.pgExec(`CREATE TABLE contacts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE,
 		name text, plan text, seats integer, active boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT now())`)
-	f.pgExec(`INSERT INTO customers (email, name) SELECT 'k' || g || '@x.example', 'K' || g FROM generate_series(1, 400) g`)
+	f.pgExec(`INSERT INTO contacts (email, name) SELECT 'k' || g || '@x.example', 'K' || g FROM generate_series(1, 400) g`)
 
 	proc := startWorkerProcess(t, dev.FrontendHostPort(), dbURL,
 		"AIRTABLE_API_URL="+fake.URL(), "AIRTABLE_TOKEN="+airtablefake.DefaultToken, "GROUNDWORK_AIRTABLE_BASES="+testBase,
 		"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=10", "GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=100", "GROUNDWORK_AIRTABLE_LOCKOUT=1s")
 
 	c := s.newUser(t, "airtable-crash")
-	f.openTable("public.customers", "airtable-crash")
+	f.openTable("public.contacts", "airtable-crash")
 	id := f.createMapping(c, "crash", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, nil)
 	r, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": id})
 	if resp.Status != http.StatusAccepted {
@@ -556,7 +556,7 @@ func TestAirtableSyncSurvivesAKilledWorker(t *testing.T) {
 func TestAirtableSchedule(t *testing.T) {
 	f := newAirtableFixture(t)
 	c := f.s.newUser(t, "airtable-schedule")
-	f.openTable("public.customers", "airtable-schedule")
+	f.openTable("public.contacts", "airtable-schedule")
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "sched@x.example", "Name": "Scheduled"})
 	id := f.createMapping(c, "scheduled", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		map[string]any{"schedule": "1h"})
@@ -593,7 +593,7 @@ func TestAirtableSchedule(t *testing.T) {
 	body := map[string]any{
 		"name":     "scheduled",
 		"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified"},
-		"postgres": map[string]any{"table": "public.customers"},
+		"postgres": map[string]any{"table": "public.contacts"},
 		"key":      map[string]any{"airtable": "Email", "postgres": "email"},
 		"fields":   []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		"conflict": "latest_wins",
@@ -625,7 +625,7 @@ func TestAirtableMappingToken(t *testing.T) {
 		func(o *airtablefake.Options) { o.Tokens = []string{secret} },
 		func(a *config.Airtable) { a.Token = ""; a.EncryptionKey = []byte("0123456789abcdef0123456789abcdef") })
 	c := f.s.newUser(t, "airtable-token")
-	f.openTable("public.customers", "airtable-token")
+	f.openTable("public.contacts", "airtable-token")
 	f.fake.Insert(testBase, "Customers", map[string]any{"Email": "t@x.example", "Name": "T"})
 	id := f.createMapping(c, "token", []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}},
 		map[string]any{"airtable": map[string]any{"base_id": testBase, "table": "Customers", "modified_field": "Last Modified", "token": secret}})

@@ -107,10 +107,10 @@ func (c *apiClient) createCustomer(body map[string]any) customer {
 
 // trackResult mirrors the API's answer to an ingest.
 type trackResult struct {
-	Accepted           int   `json:"accepted"`
-	Stored             int64 `json:"stored"`
-	Duplicates         int64 `json:"duplicates"`
-	Rejected           []struct {
+	Accepted   int   `json:"accepted"`
+	Stored     int64 `json:"stored"`
+	Duplicates int64 `json:"duplicates"`
+	Rejected   []struct {
 		Index int `json:"index"`
 	} `json:"rejected"`
 	MilestonesAchieved []struct {

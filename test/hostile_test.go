@@ -43,6 +43,9 @@ func TestHostileBodiesGet4xx(t *testing.T) {
 			t.Errorf("heap grew from %d to %d MiB over the hostile bodies", before>>20, after>>20)
 		}
 	}()
+	// Routes whose own limit is above 1 MiB: exports carry tables, a
+	// tracking batch a thousand events.
+	largeBodies := map[string]bool{"start-export": true, "track-events": true}
 	for _, op := range servedOperations(t, s) {
 		if op.method != http.MethodPost && op.method != http.MethodPut || !op.hasBody {
 			continue
@@ -62,7 +65,7 @@ func TestHostileBodiesGet4xx(t *testing.T) {
 				if resp.StatusCode < 400 || resp.StatusCode >= 500 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 					t.Errorf("%d %s: %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 				}
-				if strings.HasPrefix(name, "over") && resp.StatusCode != http.StatusRequestEntityTooLarge && !(name == "over 1 MiB" && op.id == "start-export") {
+				if strings.HasPrefix(name, "over") && resp.StatusCode != http.StatusRequestEntityTooLarge && !(name == "over 1 MiB" && largeBodies[op.id]) {
 					t.Errorf("oversized body: %d", resp.StatusCode)
 				}
 			})

@@ -63,9 +63,9 @@ func mappingBody() map[string]any {
 		fs[i] = map[string]any{"airtable": f.AT, "postgres": f.PG, "direction": f.dir}
 	}
 	return map[string]any{
-		"name":     "bench-customers",
+		"name":     "bench-contacts",
 		"airtable": map[string]any{"base_id": baseID, "table": tableName, "modified_field": modField},
-		"postgres": map[string]any{"table": "public.customers", "updated_at": "updated_at"},
+		"postgres": map[string]any{"table": "public.contacts", "updated_at": "updated_at"},
 		"key":      map[string]any{"airtable": keyField, "postgres": "email"},
 		"fields":   fs,
 		"conflict": "latest_wins",

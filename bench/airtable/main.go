@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string) error {
 			"AIRTABLE_API_URL=" + proxy.URL(),
 			"AIRTABLE_TOKEN=" + airtablefake.DefaultToken,
 			"GROUNDWORK_AIRTABLE_BASES=" + baseID,
-			"GROUNDWORK_AIRTABLE_TABLES=public.customers@bench-airtable",
+			"GROUNDWORK_AIRTABLE_TABLES=public.contacts@bench-airtable",
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=" + strconv.Itoa(o.rate),
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=" + strconv.Itoa(10*o.rate),
 			"GROUNDWORK_AIRTABLE_LOCKOUT=" + o.lockout.String(),

@@ -12,7 +12,7 @@ import (
 // createCustomers makes the Postgres side: an identity primary key, the
 // unique key column, the mapped columns and the updated_at the sync reads.
 func createCustomers(ctx context.Context, pool *pgxpool.Pool) error {
-	_, err := pool.Exec(ctx, `CREATE TABLE public.customers (
+	_, err := pool.Exec(ctx, `CREATE TABLE public.contacts (
 		id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		email text NOT NULL UNIQUE,
 		name text,
@@ -22,7 +22,7 @@ func createCustomers(ctx context.Context, pool *pgxpool.Pool) error {
 		region text,
 		updated_at timestamptz NOT NULL DEFAULT now())`)
 	if err != nil {
-		return fmt.Errorf("create public.customers: %w", err)
+		return fmt.Errorf("create public.contacts: %w", err)
 	}
 	return nil
 }
@@ -43,10 +43,10 @@ func seedPostgres(ctx context.Context, pool *pgxpool.Pool, d dataset, m *model) 
 		rows = append(rows, []any{keyOf(i), v["name"], v["plan"], pgInt(v["seats"]), v["active"] == true, v["region"], at})
 		m.rec(keyOf(i)).pg = &sideState{vals: v, mod: at}
 	}
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"public", "customers"},
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"public", "contacts"},
 		[]string{"email", "name", "plan", "seats", "active", "region", "updated_at"}, pgx.CopyFromRows(rows))
 	if err != nil {
-		return fmt.Errorf("seed public.customers: %w", err)
+		return fmt.Errorf("seed public.contacts: %w", err)
 	}
 	return nil
 }
@@ -72,9 +72,9 @@ func pgValue(f field, v any) any {
 
 // postgresState reads the table as canon values by key.
 func postgresState(ctx context.Context, pool *pgxpool.Pool) (map[string]values, error) {
-	rows, err := pool.Query(ctx, `SELECT email, name, plan, seats, active, region FROM public.customers`)
+	rows, err := pool.Query(ctx, `SELECT email, name, plan, seats, active, region FROM public.contacts`)
 	if err != nil {
-		return nil, fmt.Errorf("read public.customers: %w", err)
+		return nil, fmt.Errorf("read public.contacts: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]values{}
@@ -84,7 +84,7 @@ func postgresState(ctx context.Context, pool *pgxpool.Pool) (map[string]values, 
 		var seats *int32
 		var active bool
 		if err := rows.Scan(&email, &name, &plan, &seats, &active, &region); err != nil {
-			return nil, fmt.Errorf("read public.customers: %w", err)
+			return nil, fmt.Errorf("read public.contacts: %w", err)
 		}
 		out[email] = values{
 			"name": canon(typeText, name), "plan": canon(typeSelect, plan), "seats": canon(typeNumber, seats),
@@ -104,9 +104,9 @@ type pgFingerprint struct {
 func postgresFingerprint(ctx context.Context, pool *pgxpool.Pool) (pgFingerprint, error) {
 	var f pgFingerprint
 	err := pool.QueryRow(ctx, `SELECT count(*), coalesce(md5(string_agg(t::text, E'\n' ORDER BY id)), '')
-		FROM public.customers t`).Scan(&f.Rows, &f.Digest)
+		FROM public.contacts t`).Scan(&f.Rows, &f.Digest)
 	if err != nil {
-		return f, fmt.Errorf("fingerprint public.customers: %w", err)
+		return f, fmt.Errorf("fingerprint public.contacts: %w", err)
 	}
 	return f, nil
 }
@@ -123,12 +123,12 @@ func editPostgres(ctx context.Context, pool *pgxpool.Pool, edits []edit) (time.T
 		b := &pgx.Batch{}
 		for _, e := range edits {
 			col := pgx.Identifier{e.field.PG}.Sanitize()
-			b.Queue(fmt.Sprintf(`UPDATE public.customers SET %s = $1, updated_at = now() WHERE email = $2`, col), pgValue(e.field, e.value), e.key)
+			b.Queue(fmt.Sprintf(`UPDATE public.contacts SET %s = $1, updated_at = now() WHERE email = $2`, col), pgValue(e.field, e.value), e.key)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return at, fmt.Errorf("edit public.customers: %w", err)
+		return at, fmt.Errorf("edit public.contacts: %w", err)
 	}
 	return at, nil
 }
