@@ -59,8 +59,10 @@ type overviewOutput struct {
 }
 
 type timeseriesInput struct {
-	ID string `path:"id" maxLength:"64" doc:"Customer ID."`
-	overviewInput
+	ID          string    `path:"id" maxLength:"64" doc:"Customer ID."`
+	From        time.Time `query:"from" doc:"Start (RFC 3339), rounded down to its bucket; default: 7 days (hour: 24 h) before to."`
+	To          time.Time `query:"to" doc:"End (RFC 3339), rounded up to its bucket; default: now."`
+	Granularity string    `query:"granularity" enum:"hour,day,week" default:"day"`
 }
 
 // CustomerBucket is one bucket of a customer's activity.
@@ -258,7 +260,7 @@ func (s *Server) registerAnalytics() {
 			return nil, err
 		}
 		g := cmp.Or(in.Granularity, "day")
-		from, to, err := s.analyticsRange(in.overviewInput)
+		from, to, err := s.analyticsRange(overviewInput{From: in.From, To: in.To, Granularity: g})
 		if err != nil {
 			return nil, err
 		}

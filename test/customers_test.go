@@ -519,6 +519,28 @@ func TestProgressAndInsights(t *testing.T) {
 		t.Errorf("engagement: %+v (want score %d)", e, engagementScore(10, 30))
 	}
 
+	// The same events over time: a day bucket each, weighted as the score weighs them.
+	var ts struct {
+		Series []struct {
+			Events       int64            `json:"events"`
+			Weighted     float64          `json:"weighted"`
+			EventsByType map[string]int64 `json:"events_by_type"`
+		} `json:"series"`
+	}
+	r = c.do(http.MethodGet, "/v1/analytics/customers/"+cu.ID+"/timeseries?granularity=day&from="+now.AddDate(0, 0, -14).Format(time.RFC3339), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("timeseries: %d %s", r.Status, r.Body)
+	}
+	r.json(t, &ts)
+	var events, meetings int64
+	var weighted float64
+	for _, b := range ts.Series {
+		events, weighted, meetings = events+b.Events, weighted+b.Weighted, meetings+b.EventsByType["meeting"]
+	}
+	if events != 12 || weighted != 30 || meetings != 2 || len(ts.Series) < 3 {
+		t.Errorf("timeseries: %s", r.Body)
+	}
+
 	kinds := func(id string) []string {
 		t.Helper()
 		var out struct {
