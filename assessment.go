@@ -203,7 +203,7 @@ func (q AssessmentQuestion) Score(answer any) (float64, error) {
 type AssessmentRequest struct {
 	CustomerID string         `json:"customer_id" minLength:"1" maxLength:"64"`
 	Definition string         `json:"definition" minLength:"1" maxLength:"64" doc:"The definition's slug." example:"sales-maturity"`
-	Version    int            `json:"version,omitempty" minimum:"0" doc:"The definition version; its latest by default. The stored request always names it."`
+	Version    int            `json:"version,omitempty" minimum:"0" maximum:"1000000" doc:"The definition version; its latest by default. The stored request always names it."`
 	Answers    map[string]any `json:"answers" doc:"Question key to answer: a whole number on a scale question, an option's value otherwise."`
 }
 

@@ -92,6 +92,9 @@ func (a *Assessments) AssessmentScore(ctx context.Context, in groundwork.RunInpu
 	out := groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: res.Overall, Level: res.Level}
 	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
+		if err := q.MilestoneRulesShare(ctx, job.workspace); err != nil {
+			return fmt.Errorf("lock milestone rules: %w", err)
+		}
 		if _, err := q.CustomerGet(ctx, sqlc.CustomerGetParams{ID: job.req.CustomerID, WorkspaceID: job.workspace}); db.IsNotFound(err) {
 			return temporal.NewNonRetryableApplicationError("the customer was deleted", groundwork.ErrTypeNotFound, nil)
 		} else if err != nil {

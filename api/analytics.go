@@ -148,6 +148,35 @@ func bucketNext(t time.Time, g string) time.Time {
 	}
 }
 
+// beforeAll stands for "no rollup yet": earlier than any fact.
+var beforeAll = time.Unix(0, 0).UTC()
+
+// overviewTiers splits the time line for AnalyticsSeries: daily rollups
+// before t1, hourly ones in [t1, t2), raw facts from t2. Each tier stops a
+// bucket short of its watermark (a day, an hour), so a fact committed just
+// after a rollup ran, with a time just before its watermark (a late
+// event, a transaction that started earlier), is read raw instead of
+// missing until the next rollup.
+func overviewTiers(marks []sqlc.AnalyticsWatermark, g string) (t1, t2 time.Time) {
+	t1, t2 = beforeAll, beforeAll
+	for _, m := range marks {
+		switch {
+		case m.Granularity == groundwork.GranularityDay && g != groundwork.GranularityHour:
+			t1 = maxTime(t1, m.Through.AddDate(0, 0, -1))
+		case m.Granularity == groundwork.GranularityHour:
+			t2 = m.Through.Add(-time.Hour)
+		}
+	}
+	return t1, maxTime(t1, t2)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 func newFigures() Figures {
 	return Figures{EventsByType: map[string]int64{}, Runs: map[string]int64{}}
 }
@@ -187,7 +216,12 @@ func (f *Figures) finish() {
 // rows for the buckets the rollups have not reached, on the read pool.
 func (s *Server) overview(ctx context.Context, workspace string, from, to time.Time, g string) (Overview, error) {
 	q := sqlc.New(s.d.ReadPool)
-	rows, err := q.AnalyticsSeries(ctx, sqlc.AnalyticsSeriesParams{Granularity: g, WorkspaceID: workspace, FromAt: from, ToAt: to})
+	marks, err := q.AnalyticsWatermarks(ctx)
+	if err != nil {
+		return Overview{}, dependencyError("postgres", err)
+	}
+	t1, t2 := overviewTiers(marks, g)
+	rows, err := q.AnalyticsSeries(ctx, sqlc.AnalyticsSeriesParams{Granularity: g, WorkspaceID: workspace, FromAt: from, ToAt: to, T1: t1, T2: t2})
 	if err != nil {
 		return Overview{}, dependencyError("postgres", err)
 	}

@@ -29,7 +29,7 @@ type definitionInput struct {
 
 type definitionGetInput struct {
 	Slug    string `path:"slug" maxLength:"64" doc:"The definition's slug."`
-	Version int    `query:"version" minimum:"0" doc:"A version; the latest by default."`
+	Version int    `query:"version" minimum:"0" maximum:"1000000" doc:"A version; the latest by default."`
 }
 
 type definitionOutput struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/groundwork-dev/groundwork"
@@ -33,12 +34,18 @@ func bodyLimit(r *http.Request) int64 {
 	return maxBody
 }
 
-// guardBody reads a request's body up to its route's limit before any
+// guardBody refuses a path or query holding NUL, then reads a request's body up to its route's limit before any
 // handler: an oversized body answers a readable 413 (the rest is drained,
 // up to maxDrain), a body that is not UTF-8 a 400, and a JSON string holding NUL (which Postgres text
 // refuses) answers 422 instead of reaching the database.
 func guardBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Postgres text refuses NUL: an ID or a filter holding one is a bad
+		// request, not a query that fails.
+		if strings.ContainsRune(r.URL.Path, 0) || strings.Contains(strings.ToLower(r.URL.RawQuery), "%00") {
+			writeProblem(w, problem(http.StatusBadRequest, groundwork.SlugMalformed, "the path or query holds the NUL character"))
+			return
+		}
 		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
 			return

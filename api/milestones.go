@@ -217,6 +217,11 @@ func (s *Server) saveMilestone(ctx context.Context, workspace, id string, spec g
 	var m sqlc.Milestone
 	err := db.InTx(ctx, s.d.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
+		// Exclusive: batches in flight commit first, so the check below
+		// sees their counts, and later ones see this rule.
+		if err := q.MilestoneRulesLock(ctx, workspace); err != nil {
+			return err
+		}
 		var err error
 		var due, minEvents *int32
 		if spec.DueDays != nil {

@@ -85,7 +85,7 @@ func (s *Server) registerTracking() {
 		OperationID: "track-events", Method: http.MethodPost, Path: "/v1/track",
 		Summary: "Track a batch of events", Tags: []string{"tracking"},
 		Description: "Up to 1,000 events across your workspace's customers (body up to 8 MiB), stored in one transaction. An invalid event (or an unknown customer) refuses the whole batch with 422 naming each bad index, unless ?partial=true.",
-		Errors:      []int{400, 401, 413, 422, 429, 503},
+		Errors:      []int{400, 401, 404, 413, 422, 429, 503},
 		// Huma's own limit; guardBody enforces the same before parsing.
 		MaxBodyBytes: maxTrackBody,
 	}, func(ctx context.Context, in *trackBatchInput) (*trackOutput, error) {
@@ -141,7 +141,11 @@ func (s *Server) ingest(ctx context.Context, workspace string, events []groundwo
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23503" {
 		// A customer was deleted between the check and the insert.
-		return TrackResult{}, problem(http.StatusConflict, groundwork.SlugNotFound, "a customer of the batch was deleted meanwhile; nothing was stored")
+		return TrackResult{}, problem(http.StatusNotFound, groundwork.SlugNotFound, "a customer of the batch was deleted meanwhile; nothing was stored")
+	}
+	if errors.As(err, &pe) && pe.Code == "40P01" {
+		// Deadlocked again after every retry: contention, not a bug.
+		return TrackResult{}, problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, "the events are contended right now; nothing was stored, retry")
 	}
 	if err != nil {
 		return TrackResult{}, dependencyError("postgres", err)

@@ -43,6 +43,9 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*pgxpool.Pool, error)
 		cfg.MinConns = min(pc.MinConns, cfg.MaxConns)
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "groundwork"
+	// Days and months (events, rollups, partitions) are UTC ones; a server
+	// whose default zone is another must not shift them.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)

@@ -56,6 +56,10 @@ func IngestEvents(ctx context.Context, pool *pgxpool.Pool, workspace string, ret
 	for attempt := 0; attempt < 5; attempt++ {
 		err = InTx(ctx, pool, func(tx pgx.Tx) error {
 			q := sqlc.New(tx)
+			// Shared with other batches; a change of the rules waits.
+			if err := q.MilestoneRulesShare(ctx, workspace); err != nil {
+				return fmt.Errorf("lock milestone rules: %w", err)
+			}
 			stored, err := q.EventsIngest(ctx, p)
 			if err != nil {
 				return fmt.Errorf("store events: %w", err)

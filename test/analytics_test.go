@@ -297,4 +297,30 @@ func TestEventPartitionsFollowRetention(t *testing.T) {
 	if r, err := db.EnsureEventPartitions(ctx, pool, 60*24*time.Hour); err != nil || r.Created != 0 || r.Dropped != 0 {
 		t.Errorf("again: %+v %v", r, err)
 	}
+
+	// Months are UTC months whatever the session's time zone.
+	ahead := first.AddDate(0, 3, 0)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var bound string
+	for _, sql := range []string{
+		`DROP TABLE ` + month(ahead),
+		`SET timezone = 'America/New_York'`,
+		`SELECT event_partitions(3, interval '60 days')`,
+		`SET timezone = 'UTC'`,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = $1`, month(ahead)).Scan(&bound); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("FOR VALUES FROM ('%s 00:00:00+00') TO ('%s 00:00:00+00')", ahead.Format("2006-01-02"), ahead.AddDate(0, 1, 0).Format("2006-01-02"))
+	if bound != want {
+		t.Errorf("recreated in New York time: %s, want %s", bound, want)
+	}
 }

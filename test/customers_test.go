@@ -246,6 +246,11 @@ func TestCustomersCRUDAndList(t *testing.T) {
 			t.Errorf("patch of another workspace's customer: %d", r.Status)
 		}
 	}
+	for _, path := range []string{"/v1/customers/%00", "/v1/customers?q=a%00b", "/v1/customers?cursor=%00"} {
+		if r := admin.do(http.MethodGet, path, nil); r.Status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+		}
+	}
 	if r := admin.do(http.MethodGet, "/v1/customers/cus_nope", nil); r.Status != http.StatusNotFound {
 		t.Errorf("unknown customer: %d", r.Status)
 	}

@@ -203,13 +203,13 @@ CREATE INDEX llm_calls_started_idx ON llm_calls (started_at);
 -- event_partitions creates the monthly partitions of events from the month
 -- retention ago to ahead_months ahead and drops those wholly older than
 -- retention; event_keys and rollups past retention are deleted with them.
--- It returns
--- how many partitions it created and dropped.
+-- It returns how many partitions it created and dropped. Months are UTC
+-- months whatever the session's time zone: the function runs in UTC.
 CREATE FUNCTION event_partitions(ahead_months integer, retention interval, OUT created integer, OUT dropped integer)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET timezone = 'UTC' AS $$
 DECLARE
-    m      date := date_trunc('month', now() - retention, 'UTC')::date;
-    last   date := (date_trunc('month', now(), 'UTC') + make_interval(months => ahead_months))::date;
+    m      date := (date_trunc('month', now() - retention, 'UTC') AT TIME ZONE 'UTC')::date;
+    last   date := ((date_trunc('month', now(), 'UTC') AT TIME ZONE 'UTC')::date + make_interval(months => ahead_months))::date;
     part   record;
     cutoff timestamptz := now() - retention;
 BEGIN

@@ -25,43 +25,40 @@ ON CONFLICT (granularity) DO UPDATE SET through = excluded.through;
 
 -- name: AnalyticsSeries :many
 -- AnalyticsSeries returns a workspace's figures in buckets of @granularity
--- (hour, day or week) over [from, to): daily rollups up to the daily
--- watermark, hourly rollups up to the hourly one, raw facts after it, so
--- every fact is counted once and the last bucket is fresh. Active
--- customers come only at hour granularity (see AnalyticsActiveByDay).
-WITH marks AS (
-    SELECT CASE WHEN @granularity::text = 'hour' THEN '-infinity'::timestamptz
-                ELSE coalesce((SELECT through FROM analytics_watermarks WHERE granularity = 'day'), '-infinity') END AS t1,
-           coalesce((SELECT through FROM analytics_watermarks WHERE granularity = 'hour'), '-infinity') AS hour_wm
-), tiers AS (
-    SELECT t1, greatest(t1, hour_wm) AS t2 FROM marks
-), facts AS (
+-- (hour, day or week) over [from, to): daily rollups before @t1, hourly
+-- rollups in [@t1, @t2), raw facts from @t2, so every fact is counted once
+-- (the caller sets the tiers from the watermarks). Active customers come
+-- only at hour granularity (see AnalyticsActiveByDay).
+WITH facts AS (
     SELECT r.bucket AS at, r.metric, r.dim, r.value
-    FROM analytics_rollups r, tiers
+    FROM analytics_rollups r
     WHERE r.workspace_id = @workspace_id AND r.granularity = 'day'
-      AND r.bucket >= @from_at::timestamptz AND r.bucket < least(@to_at::timestamptz, tiers.t1)
+      AND r.bucket >= @from_at::timestamptz AND r.bucket < least(@to_at::timestamptz, @t1::timestamptz)
       AND r.metric <> 'active_customers'
     UNION ALL
     SELECT r.bucket, r.metric, r.dim, r.value
-    FROM analytics_rollups r, tiers
+    FROM analytics_rollups r
     WHERE r.workspace_id = @workspace_id AND r.granularity = 'hour'
-      AND r.bucket >= greatest(@from_at::timestamptz, tiers.t1) AND r.bucket < least(@to_at::timestamptz, tiers.t2)
+      AND r.bucket >= greatest(@from_at::timestamptz, @t1::timestamptz) AND r.bucket < least(@to_at::timestamptz, @t2::timestamptz)
       AND (r.metric <> 'active_customers' OR @granularity::text = 'hour')
     UNION ALL
     SELECT f.at, f.metric, f.dim, f.value
-    FROM analytics_facts f, tiers
-    WHERE f.workspace_id = @workspace_id AND f.at >= greatest(@from_at::timestamptz, tiers.t2) AND f.at < @to_at::timestamptz
+    FROM analytics_facts f
+    WHERE f.workspace_id = @workspace_id AND f.at >= greatest(@from_at::timestamptz, @t2::timestamptz) AND f.at < @to_at::timestamptz
     UNION ALL
     SELECT date_trunc('hour', e.occurred_at, 'UTC'), 'active_customers', '', count(DISTINCT e.customer_id)
-    FROM events e, tiers
+    FROM events e
     WHERE @granularity::text = 'hour' AND e.workspace_id = @workspace_id
-      AND e.occurred_at >= greatest(@from_at::timestamptz, tiers.t2) AND e.occurred_at < @to_at::timestamptz
+      AND e.occurred_at >= greatest(@from_at::timestamptz, @t2::timestamptz) AND e.occurred_at < @to_at::timestamptz
     GROUP BY 1
 )
 SELECT date_trunc(@granularity::text, at, 'UTC')::timestamptz AS bucket, metric, dim, sum(value)::double precision AS value
 FROM facts
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3;
+
+-- name: AnalyticsWatermarks :many
+SELECT granularity, through FROM analytics_watermarks;
 
 -- name: AnalyticsActiveByDay :many
 -- AnalyticsActiveByDay counts a workspace's distinct active customers per

@@ -50,5 +50,6 @@ UPDATE assessments SET recommendations = @recommendations WHERE id = @id;
 
 -- name: AssessmentDelete :exec
 -- AssessmentDelete removes what a failed or canceled run stored.
-WITH gone AS (DELETE FROM assessments WHERE id = @id RETURNING id)
-DELETE FROM customer_milestones WHERE achieved_by = 'assessment:' || @id::text;
+WITH gone AS (DELETE FROM assessments WHERE id = @id RETURNING id, customer_id)
+DELETE FROM customer_milestones cm USING gone
+WHERE cm.customer_id = gone.customer_id AND cm.achieved_by = 'assessment:' || gone.id;

@@ -88,3 +88,12 @@ WHERE m.id = @milestone_id AND m.workspace_id = @workspace_id AND m.rule_kind = 
   AND coalesce(CASE WHEN coalesce(m.category, '') = '' THEN a.overall ELSE (a.categories ->> m.category)::double precision END, -1) >= m.min_score
 ORDER BY a.customer_id, a.scored_at
 ON CONFLICT DO NOTHING;
+
+-- name: MilestoneRulesLock :exec
+-- MilestoneRulesLock is taken exclusively by a change of the workspace's
+-- milestone rules and shared by every ingest or scoring that checks them,
+-- so a rule never misses counts committed while it was being written.
+SELECT pg_advisory_xact_lock(hashtext('milestones:' || @workspace_id::text));
+
+-- name: MilestoneRulesShare :exec
+SELECT pg_advisory_xact_lock_shared(hashtext('milestones:' || @workspace_id::text));

@@ -131,33 +131,27 @@ func (q *Queries) AnalyticsRollupLock(ctx context.Context, granularity string) e
 }
 
 const analyticsSeries = `-- name: AnalyticsSeries :many
-WITH marks AS (
-    SELECT CASE WHEN $1::text = 'hour' THEN '-infinity'::timestamptz
-                ELSE coalesce((SELECT through FROM analytics_watermarks WHERE granularity = 'day'), '-infinity') END AS t1,
-           coalesce((SELECT through FROM analytics_watermarks WHERE granularity = 'hour'), '-infinity') AS hour_wm
-), tiers AS (
-    SELECT t1, greatest(t1, hour_wm) AS t2 FROM marks
-), facts AS (
+WITH facts AS (
     SELECT r.bucket AS at, r.metric, r.dim, r.value
-    FROM analytics_rollups r, tiers
+    FROM analytics_rollups r
     WHERE r.workspace_id = $2 AND r.granularity = 'day'
-      AND r.bucket >= $3::timestamptz AND r.bucket < least($4::timestamptz, tiers.t1)
+      AND r.bucket >= $3::timestamptz AND r.bucket < least($4::timestamptz, $5::timestamptz)
       AND r.metric <> 'active_customers'
     UNION ALL
     SELECT r.bucket, r.metric, r.dim, r.value
-    FROM analytics_rollups r, tiers
+    FROM analytics_rollups r
     WHERE r.workspace_id = $2 AND r.granularity = 'hour'
-      AND r.bucket >= greatest($3::timestamptz, tiers.t1) AND r.bucket < least($4::timestamptz, tiers.t2)
+      AND r.bucket >= greatest($3::timestamptz, $5::timestamptz) AND r.bucket < least($4::timestamptz, $6::timestamptz)
       AND (r.metric <> 'active_customers' OR $1::text = 'hour')
     UNION ALL
     SELECT f.at, f.metric, f.dim, f.value
-    FROM analytics_facts f, tiers
-    WHERE f.workspace_id = $2 AND f.at >= greatest($3::timestamptz, tiers.t2) AND f.at < $4::timestamptz
+    FROM analytics_facts f
+    WHERE f.workspace_id = $2 AND f.at >= greatest($3::timestamptz, $6::timestamptz) AND f.at < $4::timestamptz
     UNION ALL
     SELECT date_trunc('hour', e.occurred_at, 'UTC'), 'active_customers', '', count(DISTINCT e.customer_id)
-    FROM events e, tiers
+    FROM events e
     WHERE $1::text = 'hour' AND e.workspace_id = $2
-      AND e.occurred_at >= greatest($3::timestamptz, tiers.t2) AND e.occurred_at < $4::timestamptz
+      AND e.occurred_at >= greatest($3::timestamptz, $6::timestamptz) AND e.occurred_at < $4::timestamptz
     GROUP BY 1
 )
 SELECT date_trunc($1::text, at, 'UTC')::timestamptz AS bucket, metric, dim, sum(value)::double precision AS value
@@ -171,6 +165,8 @@ type AnalyticsSeriesParams struct {
 	WorkspaceID string    `json:"workspace_id"`
 	FromAt      time.Time `json:"from_at"`
 	ToAt        time.Time `json:"to_at"`
+	T1          time.Time `json:"t1"`
+	T2          time.Time `json:"t2"`
 }
 
 type AnalyticsSeriesRow struct {
@@ -181,16 +177,18 @@ type AnalyticsSeriesRow struct {
 }
 
 // AnalyticsSeries returns a workspace's figures in buckets of @granularity
-// (hour, day or week) over [from, to): daily rollups up to the daily
-// watermark, hourly rollups up to the hourly one, raw facts after it, so
-// every fact is counted once and the last bucket is fresh. Active
-// customers come only at hour granularity (see AnalyticsActiveByDay).
+// (hour, day or week) over [from, to): daily rollups before @t1, hourly
+// rollups in [@t1, @t2), raw facts from @t2, so every fact is counted once
+// (the caller sets the tiers from the watermarks). Active customers come
+// only at hour granularity (see AnalyticsActiveByDay).
 func (q *Queries) AnalyticsSeries(ctx context.Context, arg AnalyticsSeriesParams) ([]AnalyticsSeriesRow, error) {
 	rows, err := q.db.Query(ctx, analyticsSeries,
 		arg.Granularity,
 		arg.WorkspaceID,
 		arg.FromAt,
 		arg.ToAt,
+		arg.T1,
+		arg.T2,
 	)
 	if err != nil {
 		return nil, err
@@ -239,4 +237,28 @@ type AnalyticsWatermarkSetParams struct {
 func (q *Queries) AnalyticsWatermarkSet(ctx context.Context, arg AnalyticsWatermarkSetParams) error {
 	_, err := q.db.Exec(ctx, analyticsWatermarkSet, arg.Granularity, arg.Through)
 	return err
+}
+
+const analyticsWatermarks = `-- name: AnalyticsWatermarks :many
+SELECT granularity, through FROM analytics_watermarks
+`
+
+func (q *Queries) AnalyticsWatermarks(ctx context.Context) ([]AnalyticsWatermark, error) {
+	rows, err := q.db.Query(ctx, analyticsWatermarks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AnalyticsWatermark
+	for rows.Next() {
+		var i AnalyticsWatermark
+		if err := rows.Scan(&i.Granularity, &i.Through); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

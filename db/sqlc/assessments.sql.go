@@ -167,8 +167,9 @@ func (q *Queries) AssessmentDefinitionList(ctx context.Context, workspaceID stri
 }
 
 const assessmentDelete = `-- name: AssessmentDelete :exec
-WITH gone AS (DELETE FROM assessments WHERE id = $1 RETURNING id)
-DELETE FROM customer_milestones WHERE achieved_by = 'assessment:' || $1::text
+WITH gone AS (DELETE FROM assessments WHERE id = $1 RETURNING id, customer_id)
+DELETE FROM customer_milestones cm USING gone
+WHERE cm.customer_id = gone.customer_id AND cm.achieved_by = 'assessment:' || gone.id
 `
 
 // AssessmentDelete removes what a failed or canceled run stored.

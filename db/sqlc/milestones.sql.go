@@ -315,6 +315,27 @@ func (q *Queries) MilestoneReopen(ctx context.Context, arg MilestoneReopenParams
 	return result.RowsAffected(), nil
 }
 
+const milestoneRulesLock = `-- name: MilestoneRulesLock :exec
+SELECT pg_advisory_xact_lock(hashtext('milestones:' || $1::text))
+`
+
+// MilestoneRulesLock is taken exclusively by a change of the workspace's
+// milestone rules and shared by every ingest or scoring that checks them,
+// so a rule never misses counts committed while it was being written.
+func (q *Queries) MilestoneRulesLock(ctx context.Context, workspaceID string) error {
+	_, err := q.db.Exec(ctx, milestoneRulesLock, workspaceID)
+	return err
+}
+
+const milestoneRulesShare = `-- name: MilestoneRulesShare :exec
+SELECT pg_advisory_xact_lock_shared(hashtext('milestones:' || $1::text))
+`
+
+func (q *Queries) MilestoneRulesShare(ctx context.Context, workspaceID string) error {
+	_, err := q.db.Exec(ctx, milestoneRulesShare, workspaceID)
+	return err
+}
+
 const milestoneUpdate = `-- name: MilestoneUpdate :one
 UPDATE milestones SET name = $1, position = $2, due_days = $3, rule_kind = $4,
     event_type = $5, min_events = $6, definition = $7,
