@@ -245,6 +245,10 @@ type AssessmentScoreOutput struct {
 	Level        string  `json:"level"`
 	// Milestones counts the milestones the score achieved.
 	Milestones int `json:"milestones"`
+	// Recommend says an LLM provider is configured, so AssessmentRecommend
+	// has something to ask; without one the rules' recommendations stand
+	// and the run skips the llm queue (and its rate limit) altogether.
+	Recommend bool `json:"recommend"`
 }
 
 // AssessmentRecommendOutput is what AssessmentRecommend reports.

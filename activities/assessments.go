@@ -18,6 +18,8 @@ import (
 // Assessments scores assessments and records their runs.
 type Assessments struct {
 	Pool *pgxpool.Pool
+	// LLM says an LLM provider is configured on the workers.
+	LLM bool
 }
 
 // assessmentJob is an Assessment run's request with what it is scored
@@ -61,7 +63,7 @@ func loadAssessment(ctx context.Context, pool *pgxpool.Pool, runID string) (asse
 func (a *Assessments) AssessmentScore(ctx context.Context, in groundwork.RunInput) (groundwork.AssessmentScoreOutput, error) {
 	q := sqlc.New(a.Pool)
 	if row, err := q.AssessmentGet(ctx, in.RunID); err == nil {
-		return groundwork.AssessmentScoreOutput{AssessmentID: row.ID, Overall: row.Overall, Level: row.Level}, nil
+		return groundwork.AssessmentScoreOutput{AssessmentID: row.ID, Overall: row.Overall, Level: row.Level, Recommend: a.LLM}, nil
 	} else if !db.IsNotFound(err) {
 		return groundwork.AssessmentScoreOutput{}, fmt.Errorf("load assessment: %w", err)
 	}
@@ -89,7 +91,7 @@ func (a *Assessments) AssessmentScore(ctx context.Context, in groundwork.RunInpu
 	if err != nil {
 		return groundwork.AssessmentScoreOutput{}, fmt.Errorf("marshal recommendations: %w", err)
 	}
-	out := groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: res.Overall, Level: res.Level}
+	out := groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: res.Overall, Level: res.Level, Recommend: a.LLM}
 	err = db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.MilestoneRulesShare(ctx, job.workspace); err != nil {

@@ -153,7 +153,7 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	main.RegisterActivityWithOptions(res.ResearchReport, activity.RegisterOptions{Name: groundwork.ActivityResearchReport})
 	main.RegisterActivityWithOptions(res.ResearchRecord, activity.RegisterOptions{Name: groundwork.ActivityResearchRecord})
 	main.RegisterActivityWithOptions(res.ResearchDiscard, activity.RegisterOptions{Name: groundwork.ActivityResearchDiscard})
-	as := &activities.Assessments{Pool: d.Pool}
+	as := &activities.Assessments{Pool: d.Pool, LLM: len(gen.Providers) > 0}
 	main.RegisterActivityWithOptions(as.AssessmentRecord, activity.RegisterOptions{Name: groundwork.ActivityAssessmentRecord})
 	main.RegisterActivityWithOptions(as.AssessmentDiscard, activity.RegisterOptions{Name: groundwork.ActivityAssessmentDiscard})
 	an := &activities.Analytics{Pool: d.Pool, EventRetention: d.EventRetention, Now: d.Now}

@@ -42,7 +42,7 @@ func newAssessmentEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 func TestAssessmentKeepsRulesWhenTheLLMFails(t *testing.T) {
 	env := newAssessmentEnv(t)
 	in := groundwork.RunInput{RunID: "assessment-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
-	score := groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: 72.5, Level: "Developing", Milestones: 1}
+	score := groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: 72.5, Level: "Developing", Milestones: 1, Recommend: true}
 	var during groundwork.Progress
 	env.OnActivity(groundwork.ActivityAssessmentScore, ctxAny, in).Return(func(context.Context, groundwork.RunInput) (groundwork.AssessmentScoreOutput, error) {
 		during = queryProgress(t, env)
@@ -96,4 +96,18 @@ func TestAssessmentInvalidAnswersFailTheRun(t *testing.T) {
 	if discarded.Status != groundwork.RunFailed || discarded.Error == nil || discarded.Error.Type != groundwork.ErrTypeInvalidInput {
 		t.Errorf("discarded %+v", discarded)
 	}
+}
+
+// TestAssessmentWithoutProviderSkipsTheLLMQueue: with no provider the
+// run never schedules AssessmentRecommend.
+func TestAssessmentWithoutProviderSkipsTheLLMQueue(t *testing.T) {
+	env := newAssessmentEnv(t)
+	in := groundwork.RunInput{RunID: "assessment-01JD4X7Q2W6ZC5D3V9N8K1M2P3", OwnerID: "u1"}
+	env.OnActivity(groundwork.ActivityAssessmentScore, ctxAny, in).Return(groundwork.AssessmentScoreOutput{AssessmentID: in.RunID, Overall: 10, Level: "Starting"}, nil)
+	env.OnActivity(groundwork.ActivityAssessmentRecord, ctxAny, anyArg).Return(nil)
+	env.ExecuteWorkflow(Assessment, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	env.AssertNotCalled(t, "AssessmentRecommend", ctxAny, anyArg)
 }
