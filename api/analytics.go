@@ -242,17 +242,21 @@ func (s *Server) overview(ctx context.Context, workspace string, from, to time.T
 		}
 	}
 	fromDay, toDay := bucketFloor(from, "day"), bucketFloor(to.Add(-time.Nanosecond), "day").AddDate(0, 0, 1)
-	if g != groundwork.GranularityHour {
-		active, err := q.AnalyticsActiveByDay(ctx, sqlc.AnalyticsActiveByDayParams{Granularity: g, WorkspaceID: workspace, FromDay: fromDay, ToDay: toDay})
-		if err != nil {
-			return Overview{}, dependencyError("postgres", err)
-		}
-		for _, a := range active {
+	daily := g
+	if g == groundwork.GranularityHour {
+		daily = groundwork.GranularityDay // the buckets are not used, only the total
+	}
+	active, err := q.AnalyticsActive(ctx, sqlc.AnalyticsActiveParams{Granularity: daily, WorkspaceID: workspace, FromDay: fromDay, ToDay: toDay})
+	if err != nil {
+		return Overview{}, dependencyError("postgres", err)
+	}
+	for _, a := range active {
+		switch {
+		case a.Total:
+			out.Totals.ActiveCustomers = a.Customers
+		case g != groundwork.GranularityHour:
 			at(a.Bucket).ActiveCustomers = a.Customers
 		}
-	}
-	if out.Totals.ActiveCustomers, err = q.AnalyticsActiveTotal(ctx, sqlc.AnalyticsActiveTotalParams{WorkspaceID: workspace, FromDay: fromDay, ToDay: toDay}); err != nil {
-		return Overview{}, dependencyError("postgres", err)
 	}
 	out.Series = make([]Bucket, 0, len(buckets))
 	for _, b := range buckets {

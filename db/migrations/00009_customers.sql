@@ -80,7 +80,8 @@ CREATE TABLE customer_activity_daily (
     events       integer NOT NULL,
     PRIMARY KEY (customer_id, day, type)
 );
-CREATE INDEX customer_activity_daily_workspace_idx ON customer_activity_daily (workspace_id, day);
+-- customer_id included: active customers are counted from the index alone.
+CREATE INDEX customer_activity_daily_workspace_idx ON customer_activity_daily (workspace_id, day) INCLUDE (customer_id);
 
 -- milestones are a workspace's milestone definitions, in position order.
 CREATE TABLE milestones (

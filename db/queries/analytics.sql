@@ -60,17 +60,16 @@ ORDER BY 1, 2, 3;
 -- name: AnalyticsWatermarks :many
 SELECT granularity, through FROM analytics_watermarks;
 
--- name: AnalyticsActiveByDay :many
--- AnalyticsActiveByDay counts a workspace's distinct active customers per
--- day or week bucket from the maintained daily activity (always fresh).
-SELECT (date_trunc(@granularity::text, day::timestamp) AT TIME ZONE 'UTC')::timestamptz AS bucket, count(DISTINCT customer_id)::bigint AS customers
+-- name: AnalyticsActive :many
+-- AnalyticsActive counts a workspace's distinct active customers per day or
+-- week bucket and over the whole range (the row with total set), in one
+-- scan of the maintained daily activity (always fresh).
+SELECT coalesce((date_trunc(@granularity::text, day::timestamp) AT TIME ZONE 'UTC')::timestamptz, 'epoch')::timestamptz AS bucket,
+       (grouping(date_trunc(@granularity::text, day::timestamp)) = 1)::boolean AS total,
+       count(DISTINCT customer_id)::bigint AS customers
 FROM customer_activity_daily
 WHERE workspace_id = @workspace_id AND day >= @from_day::date AND day < @to_day::date
-GROUP BY 1 ORDER BY 1;
-
--- name: AnalyticsActiveTotal :one
-SELECT count(DISTINCT customer_id)::bigint FROM customer_activity_daily
-WHERE workspace_id = @workspace_id AND day >= @from_day::date AND day < @to_day::date;
+GROUP BY GROUPING SETS ((date_trunc(@granularity::text, day::timestamp)), ());
 
 -- name: AnalyticsRollupLock :exec
 -- AnalyticsRollupLock holds one granularity's rollup for the transaction,

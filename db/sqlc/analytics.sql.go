@@ -10,29 +10,33 @@ import (
 	"time"
 )
 
-const analyticsActiveByDay = `-- name: AnalyticsActiveByDay :many
-SELECT (date_trunc($1::text, day::timestamp) AT TIME ZONE 'UTC')::timestamptz AS bucket, count(DISTINCT customer_id)::bigint AS customers
+const analyticsActive = `-- name: AnalyticsActive :many
+SELECT coalesce((date_trunc($1::text, day::timestamp) AT TIME ZONE 'UTC')::timestamptz, 'epoch')::timestamptz AS bucket,
+       (grouping(date_trunc($1::text, day::timestamp)) = 1)::boolean AS total,
+       count(DISTINCT customer_id)::bigint AS customers
 FROM customer_activity_daily
 WHERE workspace_id = $2 AND day >= $3::date AND day < $4::date
-GROUP BY 1 ORDER BY 1
+GROUP BY GROUPING SETS ((date_trunc($1::text, day::timestamp)), ())
 `
 
-type AnalyticsActiveByDayParams struct {
+type AnalyticsActiveParams struct {
 	Granularity string    `json:"granularity"`
 	WorkspaceID string    `json:"workspace_id"`
 	FromDay     time.Time `json:"from_day"`
 	ToDay       time.Time `json:"to_day"`
 }
 
-type AnalyticsActiveByDayRow struct {
+type AnalyticsActiveRow struct {
 	Bucket    time.Time `json:"bucket"`
+	Total     bool      `json:"total"`
 	Customers int64     `json:"customers"`
 }
 
-// AnalyticsActiveByDay counts a workspace's distinct active customers per
-// day or week bucket from the maintained daily activity (always fresh).
-func (q *Queries) AnalyticsActiveByDay(ctx context.Context, arg AnalyticsActiveByDayParams) ([]AnalyticsActiveByDayRow, error) {
-	rows, err := q.db.Query(ctx, analyticsActiveByDay,
+// AnalyticsActive counts a workspace's distinct active customers per day or
+// week bucket and over the whole range (the row with total set), in one
+// scan of the maintained daily activity (always fresh).
+func (q *Queries) AnalyticsActive(ctx context.Context, arg AnalyticsActiveParams) ([]AnalyticsActiveRow, error) {
+	rows, err := q.db.Query(ctx, analyticsActive,
 		arg.Granularity,
 		arg.WorkspaceID,
 		arg.FromDay,
@@ -42,10 +46,10 @@ func (q *Queries) AnalyticsActiveByDay(ctx context.Context, arg AnalyticsActiveB
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AnalyticsActiveByDayRow
+	var items []AnalyticsActiveRow
 	for rows.Next() {
-		var i AnalyticsActiveByDayRow
-		if err := rows.Scan(&i.Bucket, &i.Customers); err != nil {
+		var i AnalyticsActiveRow
+		if err := rows.Scan(&i.Bucket, &i.Total, &i.Customers); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -54,24 +58,6 @@ func (q *Queries) AnalyticsActiveByDay(ctx context.Context, arg AnalyticsActiveB
 		return nil, err
 	}
 	return items, nil
-}
-
-const analyticsActiveTotal = `-- name: AnalyticsActiveTotal :one
-SELECT count(DISTINCT customer_id)::bigint FROM customer_activity_daily
-WHERE workspace_id = $1 AND day >= $2::date AND day < $3::date
-`
-
-type AnalyticsActiveTotalParams struct {
-	WorkspaceID string    `json:"workspace_id"`
-	FromDay     time.Time `json:"from_day"`
-	ToDay       time.Time `json:"to_day"`
-}
-
-func (q *Queries) AnalyticsActiveTotal(ctx context.Context, arg AnalyticsActiveTotalParams) (int64, error) {
-	row := q.db.QueryRow(ctx, analyticsActiveTotal, arg.WorkspaceID, arg.FromDay, arg.ToDay)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const analyticsRollupDelete = `-- name: AnalyticsRollupDelete :exec
