@@ -1,6 +1,9 @@
 package groundwork
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Task queues, one per kind of limited resource. Which activity runs on
 // which queue is in workflows/policy.go; how many run at once on a worker
@@ -18,6 +21,8 @@ const (
 	TaskQueueAirtable = "airtable"
 	// TaskQueueAssessment carries CPU-bound assessment scoring.
 	TaskQueueAssessment = "assessment"
+	// TaskQueueDelivery carries outbound webhook deliveries (and e-mail).
+	TaskQueueDelivery = "delivery"
 )
 
 // Workflow type names as registered with Temporal. They are wire
@@ -43,6 +48,8 @@ const (
 	// WorkflowEventPartitions creates the events table's partitions ahead
 	// and drops those past retention (scheduled).
 	WorkflowEventPartitions = "EventPartitions"
+	// WorkflowWebhookDelivery delivers one outbound webhook message with retries.
+	WorkflowWebhookDelivery = "WebhookDelivery"
 )
 
 // Activity type names as registered with Temporal, grouped by workflow.
@@ -110,7 +117,18 @@ const (
 	ActivityAnalyticsRollup = "AnalyticsRollup"
 	// ActivityEventPartitions creates and drops the events table's partitions.
 	ActivityEventPartitions = "EventPartitions"
+
+	// ActivityWebhookAttempt makes one delivery attempt (delivery queue).
+	ActivityWebhookAttempt = "WebhookAttempt"
+	// ActivityWebhookExhausted dead-letters a message out of attempts (local activity).
+	ActivityWebhookExhausted = "WebhookExhausted"
 )
+
+// WebhookWorkflowID names the delivery workflow of a message's generation
+// (each resend is a generation).
+func WebhookWorkflowID(messageID string, generation int32) string {
+	return fmt.Sprintf("webhook-%s-%d", messageID, generation)
+}
 
 // QueryProgress is the query every workflow answers with its Progress.
 const QueryProgress = "progress"

@@ -112,6 +112,10 @@ const (
 	SlugNotManual = "milestone_not_manual"
 	// SlugNameTaken: another resource of the workspace has this name.
 	SlugNameTaken = "name_taken"
+	// SlugStillDelivering: the webhook message is still being delivered.
+	SlugStillDelivering = "still_delivering"
+	// SlugAlreadyReplayed: the dead letter was replayed already.
+	SlugAlreadyReplayed = "already_replayed"
 )
 
 // FieldError names one invalid field of a request, JSON-path style

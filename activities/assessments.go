@@ -116,6 +116,11 @@ func (a *Assessments) AssessmentScore(ctx context.Context, in groundwork.RunInpu
 		if err != nil {
 			return fmt.Errorf("achieve milestones: %w", err)
 		}
+		for _, m := range achieved {
+			if err := db.MilestoneAchieved(ctx, q, job.workspace, m.CustomerID, m.MilestoneID, m.AchievedAt, "assessment:"+in.RunID); err != nil {
+				return err
+			}
+		}
 		out.Milestones = len(achieved)
 		return nil
 	})

@@ -34,8 +34,9 @@ func loadRunInput[T any](ctx context.Context, pool *pgxpool.Pool, runID, what st
 	return req, nil
 }
 
-// finishSucceededRun records a run's result and final progress; a run that
-// already closed keeps its first outcome.
+// finishSucceededRun records a run's result and final progress, and the
+// webhook events of its close; a run that already closed keeps its first
+// outcome.
 func finishSucceededRun(ctx context.Context, q *sqlc.Queries, runID string, result any, progress groundwork.Progress) error {
 	body, err := json.Marshal(result)
 	if err != nil {
@@ -45,14 +46,19 @@ func finishSucceededRun(ctx context.Context, q *sqlc.Queries, runID string, resu
 	if err != nil {
 		return fmt.Errorf("marshal progress: %w", err)
 	}
-	if _, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: runID, Status: sqlc.RunStatusSucceeded, Result: body, Progress: prog}); err != nil && !db.IsNotFound(err) {
+	run, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: runID, Status: sqlc.RunStatusSucceeded, Result: body, Progress: prog})
+	if db.IsNotFound(err) {
+		return nil // closed before: its events went then
+	}
+	if err != nil {
 		return fmt.Errorf("finish run: %w", err)
 	}
-	return nil
+	return db.RunClosed(ctx, q, run, nil)
 }
 
 // finishFailedRun drops a run's input and records its final status, error
-// and progress; a run that already closed keeps its first outcome.
+// and progress, the webhook events of its close and, for a failure, a dead
+// letter; a run that already closed keeps its first outcome.
 func finishFailedRun(ctx context.Context, q *sqlc.Queries, in groundwork.RunDiscardInput) error {
 	var errJSON json.RawMessage
 	if in.Error != nil {
@@ -66,12 +72,24 @@ func finishFailedRun(ctx context.Context, q *sqlc.Queries, in groundwork.RunDisc
 	if err != nil {
 		return fmt.Errorf("marshal progress: %w", err)
 	}
+	run, err := q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatus(in.Status), Error: errJSON, Progress: prog})
+	switch {
+	case db.IsNotFound(err):
+		// Closed before: its events and dead letter went then.
+	case err != nil:
+		return fmt.Errorf("finish run: %w", err)
+	default:
+		// The dead letter keeps the request, so a replay can start it again.
+		input, err := q.RunInputGet(ctx, in.RunID)
+		if err != nil && !db.IsNotFound(err) {
+			return fmt.Errorf("load run input: %w", err)
+		}
+		if err := db.RunClosed(ctx, q, run, input); err != nil {
+			return err
+		}
+	}
 	if err := q.RunInputDelete(ctx, in.RunID); err != nil {
 		return fmt.Errorf("delete run input: %w", err)
-	}
-	_, err = q.RunFinish(ctx, sqlc.RunFinishParams{ID: in.RunID, Status: sqlc.RunStatus(in.Status), Error: errJSON, Progress: prog})
-	if err != nil && !db.IsNotFound(err) {
-		return fmt.Errorf("finish run: %w", err)
 	}
 	return nil
 }

@@ -97,6 +97,9 @@ type Deps struct {
 	// AnalyticsStreamEvery is the least time between two overviews pushed
 	// on the analytics stream (0: config.DefaultAnalyticsStreamEvery).
 	AnalyticsStreamEvery time.Duration
+	// TemporalUIURL and TemporalNamespace build dead letters' links to the
+	// Temporal Web UI.
+	TemporalUIURL, TemporalNamespace string
 	// ProgressPoll is how often an SSE stream re-reads an open run.
 	ProgressPoll time.Duration
 	// Now is the clock; tests replace it.
@@ -132,6 +135,8 @@ func New(d Deps) *Server {
 	d.EventRetention = cmp.Or(max(d.EventRetention, 0), config.DefaultEventRetention)
 	d.StalledAfter = cmp.Or(max(d.StalledAfter, 0), config.DefaultStalledAfter)
 	d.AnalyticsStreamEvery = cmp.Or(max(d.AnalyticsStreamEvery, 0), config.DefaultAnalyticsStreamEvery)
+	d.TemporalUIURL = cmp.Or(d.TemporalUIURL, config.DefaultTemporalUIURL)
+	d.TemporalNamespace = cmp.Or(d.TemporalNamespace, "default")
 	if d.ReadPool == nil {
 		d.ReadPool = d.Pool
 	}
@@ -212,6 +217,8 @@ func New(d Deps) *Server {
 		s.registerProgress()
 		s.registerAssessments()
 		s.registerAnalytics()
+		s.registerWebhooks()
+		s.registerDeadLetters()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,8 @@ type startRequest struct {
 	idempotencyKey string
 	// body is the validated request, stored for the workflow to load.
 	body []byte
+	// id is the run's ID when the caller chose it (a replay); else a new one.
+	id string
 }
 
 // startOutput starts a run of kind for the caller and answers 202 with it.
@@ -76,7 +79,7 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	}
 	created := true
 	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
-		ID:             groundwork.NewRunID(req.kind, s.d.Now()),
+		ID:             cmp.Or(req.id, groundwork.NewRunID(req.kind, s.d.Now())),
 		OwnerID:        req.owner,
 		WorkspaceID:    req.workspace,
 		Kind:           string(req.kind),

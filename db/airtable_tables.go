@@ -143,6 +143,7 @@ var InternalTables = []string{
 	"events", "event_keys", "customer_event_totals", "customer_activity", "customer_activity_daily",
 	"milestones", "customer_milestones", "assessment_definitions", "assessments",
 	"analytics_rollups", "analytics_watermarks",
+	"webhook_endpoints", "webhook_messages", "webhook_attempts", "dead_letters",
 }
 
 // SyncableTables are Groundwork's own tables shaped for Airtable sync (one

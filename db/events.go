@@ -73,6 +73,11 @@ func IngestEvents(ctx context.Context, pool *pgxpool.Pool, workspace string, ret
 			if err != nil {
 				return fmt.Errorf("achieve milestones: %w", err)
 			}
+			for _, a := range out.Achieved {
+				if err := MilestoneAchieved(ctx, q, workspace, a.CustomerID, a.MilestoneID, a.AchievedAt, "events"); err != nil {
+					return err
+				}
+			}
 			return nil
 		})
 		var pe *pgconn.PgError
@@ -104,4 +109,10 @@ func EnsureEventPartitions(ctx context.Context, pool *pgxpool.Pool, retention ti
 		return r, fmt.Errorf("event partitions: %w", err)
 	}
 	return r, nil
+}
+
+// MilestoneAchieved writes the milestone.achieved event of an achievement.
+func MilestoneAchieved(ctx context.Context, q *sqlc.Queries, workspace, customer, milestone string, at time.Time, by string) error {
+	return EnqueueEvent(ctx, q, workspace, customer+":"+milestone+":"+at.UTC().Format(time.RFC3339Nano), groundwork.EventMilestoneAchieved,
+		map[string]any{"customer_id": customer, "milestone_id": milestone, "achieved_at": at, "achieved_by": by})
 }

@@ -51,6 +51,29 @@ func seedWalkerCustomer(t *testing.T, s *stack, workspace, user string) (custome
 	return customer, milestone, assessment
 }
 
+// seedWalkerWebhook stores an endpoint with one dead message and its dead
+// letter in workspace, straight in Postgres.
+func seedWalkerWebhook(t *testing.T, s *stack, workspace, user string) (endpoint, message, deadLetter string) {
+	t.Helper()
+	endpoint, message, deadLetter = "wep_walker_"+workspace, "msg_walker_"+workspace, "dl_walker_"+workspace
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO webhook_endpoints (id, workspace_id, url, event_types, rate_per_second, secret_ciphertext, created_by)
+		  VALUES ($1, $2, 'https://hooks.example/x', '{run.succeeded}', 10, '\x00', $3)`, []any{endpoint, workspace, user}},
+		{`INSERT INTO webhook_messages (id, endpoint_id, workspace_id, event_key, event_type, payload, status, dispatched_at)
+		  VALUES ($1, $2, $3, 'k', 'run.succeeded', '{}', 'dead', now())`, []any{message, endpoint, workspace}},
+		{`INSERT INTO dead_letters (id, workspace_id, owner_id, kind, message_id, generation, endpoint_id, error_type, error)
+		  VALUES ($1, $2, $3, 'webhook', $4, 0, $5, 'delivery_failed', 'walker')`, []any{deadLetter, workspace, user, message, endpoint}},
+	} {
+		if _, err := s.App.Pool.Exec(context.Background(), q.sql, q.args...); err != nil {
+			t.Fatalf("%s: %v", q.sql, err)
+		}
+	}
+	return endpoint, message, deadLetter
+}
+
 // status sends a request and returns once the answer's headers arrived,
 // for streams that do not end by themselves.
 func (c *apiClient) status(method, path string) response {

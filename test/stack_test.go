@@ -76,6 +76,8 @@ type stackOptions struct {
 	// authentications per IP and minute before 429 (0: no limit).
 	trusted      []netip.Prefix
 	authFailures int
+	// webhookScale divides the webhook retry schedule (0: real time).
+	webhookScale int
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -132,6 +134,11 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 	blobDir, err := os.MkdirTemp("", "gw-blobs-")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.airtable.EncryptionKey == nil {
+		// Seals Airtable tokens and webhook secrets.
+		o.airtable.EncryptionKey = make([]byte, 32)
+		_, _ = rand.Read(o.airtable.EncryptionKey)
 	}
 	cfg := config.Config{
 		DatabaseURL: o.databaseURL,
@@ -201,6 +208,8 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 				t.Fatal(err)
 			}
 		}
+		deps.WebhookScale, deps.WebhookDispatchEvery = o.webhookScale, 50*time.Millisecond
+		go worker.DispatchWebhooks(ctx, deps)
 	}
 	ml, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

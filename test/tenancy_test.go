@@ -100,33 +100,44 @@ func TestRouteWalker(t *testing.T) {
 		t.Fatal(err)
 	}
 	cust, milestone, assessment := seedWalkerCustomer(t, s, "walker-ws", "walker-admin")
+	endpoint, message, deadLetter := seedWalkerWebhook(t, s, "walker-ws", "walker-admin")
 	ids := map[string]string{
-		"/v1/sessions/{id}":                            "walker-session",
-		"/v1/runs/{id}":                                exp.ID,
-		"/v1/runs/{id}/cancel":                         exp.ID,
-		"/v1/runs/{id}/events":                         exp.ID,
-		"/v1/exports/{id}/download":                    exportID,
-		"/v1/generations/{id}":                         "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/research/{id}":                            "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/research/{id}/pages/{page}/screenshot":    "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
-		"/v1/airtable/mappings/{id}":                   mappingID,
-		"/v1/airtable/mappings/{id}/audit":             mappingID,
-		"/v1/api-keys/{id}":                            fmt.Sprint(key.ID),
-		"/v1/customers/{id}":                           cust,
-		"/v1/customers/{id}/track":                     cust,
-		"/v1/customers/{id}/milestones":                cust,
-		"/v1/customers/{id}/milestones/{mid}/complete": cust,
-		"/v1/customers/{id}/milestones/{mid}/reopen":   cust,
-		"/v1/customers/{id}/progress":                  cust,
-		"/v1/customers/{id}/insights":                  cust,
-		"/v1/customers/{id}/insights/narrative":        cust,
-		"/v1/analytics/customers/{id}/timeseries":      cust,
-		"/v1/milestones/{id}":                          milestone,
-		"/v1/assessment-definitions/{slug}":            walkerDefinitionSlug,
-		"/v1/assessments/{id}":                         assessment,
+		"/v1/sessions/{id}":                                  "walker-session",
+		"/v1/runs/{id}":                                      exp.ID,
+		"/v1/runs/{id}/cancel":                               exp.ID,
+		"/v1/runs/{id}/events":                               exp.ID,
+		"/v1/exports/{id}/download":                          exportID,
+		"/v1/generations/{id}":                               "generation-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/research/{id}":                                  "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/research/{id}/pages/{page}/screenshot":          "research-01JD4X7Q2W6ZC5D3V9N8K1M2P3",
+		"/v1/airtable/mappings/{id}":                         mappingID,
+		"/v1/airtable/mappings/{id}/audit":                   mappingID,
+		"/v1/api-keys/{id}":                                  fmt.Sprint(key.ID),
+		"/v1/customers/{id}":                                 cust,
+		"/v1/customers/{id}/track":                           cust,
+		"/v1/customers/{id}/milestones":                      cust,
+		"/v1/customers/{id}/milestones/{mid}/complete":       cust,
+		"/v1/customers/{id}/milestones/{mid}/reopen":         cust,
+		"/v1/customers/{id}/progress":                        cust,
+		"/v1/customers/{id}/insights":                        cust,
+		"/v1/customers/{id}/insights/narrative":              cust,
+		"/v1/analytics/customers/{id}/timeseries":            cust,
+		"/v1/milestones/{id}":                                milestone,
+		"/v1/assessment-definitions/{slug}":                  walkerDefinitionSlug,
+		"/v1/assessments/{id}":                               assessment,
+		"/v1/webhook-endpoints/{id}":                         endpoint,
+		"/v1/webhook-endpoints/{id}/messages":                endpoint,
+		"/v1/webhook-endpoints/{id}/messages/{mid}/attempts": endpoint,
+		"/v1/webhook-endpoints/{id}/messages/{mid}/resend":   endpoint,
+		"/v1/dead-letters/{id}/replay":                       deadLetter,
 	}
 	// Second path parameters, after the first workspace's ID.
-	second := map[string]string{"{mid}": milestone}
+	second := map[string]string{
+		"/v1/customers/{id}/milestones/{mid}/complete":       milestone,
+		"/v1/customers/{id}/milestones/{mid}/reopen":         milestone,
+		"/v1/webhook-endpoints/{id}/messages/{mid}/attempts": message,
+		"/v1/webhook-endpoints/{id}/messages/{mid}/resend":   message,
+	}
 	// Bodies valid enough to pass validation, so the answer is about who
 	// asks; a new operation with a body needs one here.
 	now := time.Now().UTC().Format(time.RFC3339)
@@ -146,6 +157,9 @@ func TestRouteWalker(t *testing.T) {
 		"update-milestone":              `{"name": "Walked", "position": 1, "rule": {"kind": "manual"}}`,
 		"publish-assessment-definition": walkerDefinition,
 		"start-assessment":              `{"customer_id": "` + cust + `", "definition": "` + walkerDefinitionSlug + `", "answers": {"q1": 3, "q2": "yes"}}`,
+		"create-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
+		"update-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
+		"replay-dead-letters":           `{"kind": "webhook"}`,
 	}
 	// Streams that never end by themselves: only their status is read.
 	streams := map[string]bool{"analytics-stream": true}
@@ -168,7 +182,7 @@ func TestRouteWalker(t *testing.T) {
 						p, id = id, ""
 						return p
 					}
-					return cmp.Or(second[p], "0")
+					return cmp.Or(second[op.path], "0")
 				})
 			}
 			path += queries[op.id]

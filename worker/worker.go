@@ -48,6 +48,10 @@ type Deps struct {
 	Schedules Schedules
 	// EventRetention is how long tracked events are kept.
 	EventRetention time.Duration
+	// WebhookScale divides the webhook retry schedule (tests); 0 is real time.
+	WebhookScale int
+	// WebhookDispatchEvery is how often the outbox is read (0: the default).
+	WebhookDispatchEvery time.Duration
 	// LLM configures generation: providers, limits, prices.
 	LLM config.LLM
 	// LLMHTTPClient, when set, is the providers' HTTP client.
@@ -85,6 +89,9 @@ func Run(ctx context.Context, d Deps) error {
 	if err := EnsureSchedules(ctx, d.Client, d.Schedules); err != nil {
 		return err
 	}
+	dctx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	go DispatchWebhooks(dctx, d)
 	for i, w := range workers {
 		if err := w.Start(); err != nil {
 			for _, started := range workers[:i] {
@@ -93,7 +100,7 @@ func Run(ctx context.Context, d Deps) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	queues := []string{groundwork.TaskQueueDefault, groundwork.TaskQueueRender, groundwork.TaskQueueLLM, groundwork.TaskQueueAirtable, groundwork.TaskQueueAssessment}
+	queues := []string{groundwork.TaskQueueDefault, groundwork.TaskQueueRender, groundwork.TaskQueueLLM, groundwork.TaskQueueAirtable, groundwork.TaskQueueAssessment, groundwork.TaskQueueDelivery}
 	if d.Browser != nil {
 		queues = append(queues, groundwork.TaskQueueBrowser)
 	}
@@ -191,7 +198,15 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	llmQueue.RegisterActivityWithOptions(gen.LLMGenerate, activity.RegisterOptions{Name: groundwork.ActivityLLMGenerate})
 	llmQueue.RegisterActivityWithOptions(gen.ResearchSummarize, activity.RegisterOptions{Name: groundwork.ActivityResearchSummarize})
 	llmQueue.RegisterActivityWithOptions(gen.AssessmentRecommend, activity.RegisterOptions{Name: groundwork.ActivityAssessmentRecommend})
-	workers := []sdkworker.Worker{main, render, llmQueue, assessQueue}
+	wh := newWebhooks(d)
+	main.RegisterActivityWithOptions(wh.WebhookExhausted, activity.RegisterOptions{Name: groundwork.ActivityWebhookExhausted})
+	deliveryQueue := sdkworker.New(d.Client, groundwork.TaskQueueDelivery, sdkworker.Options{
+		MaxConcurrentActivityTaskPollers:   pollers,
+		MaxConcurrentActivityExecutionSize: config.DefaultDeliveryConcurrency,
+		WorkerStopTimeout:                  config.WorkerStopTimeout,
+	})
+	deliveryQueue.RegisterActivityWithOptions(wh.WebhookAttempt, activity.RegisterOptions{Name: groundwork.ActivityWebhookAttempt})
+	workers := []sdkworker.Worker{main, render, llmQueue, assessQueue, deliveryQueue}
 
 	at := newAirtable(d)
 	main.RegisterActivityWithOptions(at.AirtablePrepare, activity.RegisterOptions{Name: groundwork.ActivityAirtablePrepare})

@@ -11,7 +11,7 @@ import (
 )
 
 // This file is the one place a step's task queue, timeouts and retry
-// policy are set, for every activity of the nine workflows. A whole run's
+// policy are set, for every activity of the ten workflows. A whole run's
 // execution timeout is not here: the API sets it when it starts the run,
 // from the root package's table of kinds (groundwork.Kind.Spec, in
 // kinds.go), and the schedules from groundwork.ExportsCleanupTimeout and
@@ -50,6 +50,7 @@ var localActivities = map[string]bool{
 	groundwork.ActivityAirtableLaunch:    true,
 	groundwork.ActivityAssessmentRecord:  true,
 	groundwork.ActivityAssessmentDiscard: true,
+	groundwork.ActivityWebhookExhausted:  true,
 }
 
 // Retry policies shared by several activities.
@@ -215,6 +216,18 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 			// outage should not hold the result.
 			MaximumAttempts:        4,
 			NonRetryableErrorTypes: generateRetry.NonRetryableErrorTypes,
+		},
+	},
+
+	// WebhookDelivery: an HTTP failure is the attempt's answer, not an
+	// error; these retries only cover our own failures (Postgres).
+	groundwork.ActivityWebhookAttempt: {
+		TaskQueue: groundwork.TaskQueueDelivery,
+		// The 15 s request plus the wait for the endpoint's rate limit.
+		StartToCloseTimeout: 3 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+			NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput, groundwork.ErrTypeNotFound},
 		},
 	},
 

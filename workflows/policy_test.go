@@ -50,6 +50,7 @@ func activityNames(t *testing.T) []string {
 		groundwork.ActivityAirtableFinish, groundwork.ActivityAirtableDiscard, groundwork.ActivityAirtableLaunch,
 		groundwork.ActivityAssessmentScore, groundwork.ActivityAssessmentRecommend, groundwork.ActivityAssessmentRecord,
 		groundwork.ActivityAssessmentDiscard, groundwork.ActivityAnalyticsRollup, groundwork.ActivityEventPartitions,
+		groundwork.ActivityWebhookAttempt, groundwork.ActivityWebhookExhausted,
 	}
 }
 

@@ -28,6 +28,7 @@ func RegisterAll(r Registry) {
 		{groundwork.WorkflowAssessment, Assessment},
 		{groundwork.WorkflowAnalyticsRollup, AnalyticsRollup},
 		{groundwork.WorkflowEventPartitions, EventPartitions},
+		{groundwork.WorkflowWebhookDelivery, WebhookDelivery},
 	} {
 		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
 	}

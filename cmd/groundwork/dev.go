@@ -87,6 +87,14 @@ func devCmd(ctx context.Context, args []string) error {
 		}
 		_ = os.Setenv("GROUNDWORK_SIGNING_KEY", key)
 	}
+	if os.Getenv("GROUNDWORK_ENCRYPTION_KEY") == "" {
+		// Seals Airtable tokens and webhook secrets kept in Postgres.
+		key, err := persistentSecret(filepath.Join(abs, "encryption.key"))
+		if err != nil {
+			return err
+		}
+		_ = os.Setenv("GROUNDWORK_ENCRYPTION_KEY", key)
+	}
 	if os.Getenv("GROUNDWORK_BLOB_URL") == "" {
 		_ = os.Setenv("GROUNDWORK_BLOB_URL", "file://"+filepath.Join(abs, "blobs"))
 	}

@@ -256,6 +256,24 @@ type CustomerMilestone struct {
 	AchievedBy  string    `json:"achieved_by"`
 }
 
+type DeadLetter struct {
+	ID          string     `json:"id"`
+	WorkspaceID string     `json:"workspace_id"`
+	OwnerID     string     `json:"owner_id"`
+	Kind        string     `json:"kind"`
+	RunID       *string    `json:"run_id"`
+	MessageID   *string    `json:"message_id"`
+	Generation  *int32     `json:"generation"`
+	EndpointID  *string    `json:"endpoint_id"`
+	ErrorType   string     `json:"error_type"`
+	Error       string     `json:"error"`
+	Attempts    int32      `json:"attempts"`
+	Body        []byte     `json:"body"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ReplayedAt  *time.Time `json:"replayed_at"`
+	ReplayedAs  *string    `json:"replayed_as"`
+}
+
 type Event struct {
 	WorkspaceID string          `json:"workspace_id"`
 	CustomerID  string          `json:"customer_id"`
@@ -459,6 +477,50 @@ type Session struct {
 type User struct {
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+type WebhookAttempt struct {
+	ID          int64     `json:"id"`
+	MessageID   string    `json:"message_id"`
+	Generation  int32     `json:"generation"`
+	Attempt     int32     `json:"attempt"`
+	StatusCode  *int32    `json:"status_code"`
+	Error       *string   `json:"error"`
+	LatencyMs   int32     `json:"latency_ms"`
+	Response    *string   `json:"response"`
+	AttemptedAt time.Time `json:"attempted_at"`
+}
+
+type WebhookEndpoint struct {
+	ID               string          `json:"id"`
+	WorkspaceID      string          `json:"workspace_id"`
+	Url              string          `json:"url"`
+	Description      string          `json:"description"`
+	EventTypes       []string        `json:"event_types"`
+	Headers          json.RawMessage `json:"headers"`
+	RatePerSecond    int32           `json:"rate_per_second"`
+	SecretCiphertext []byte          `json:"secret_ciphertext"`
+	DisabledAt       *time.Time      `json:"disabled_at"`
+	DisabledReason   *string         `json:"disabled_reason"`
+	FailingSince     *time.Time      `json:"failing_since"`
+	CreatedBy        string          `json:"created_by"`
+	CreatedAt        time.Time       `json:"created_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
+}
+
+type WebhookMessage struct {
+	ID           string          `json:"id"`
+	EndpointID   string          `json:"endpoint_id"`
+	WorkspaceID  string          `json:"workspace_id"`
+	EventKey     string          `json:"event_key"`
+	EventType    string          `json:"event_type"`
+	Payload      json.RawMessage `json:"payload"`
+	Status       string          `json:"status"`
+	Attempts     int32           `json:"attempts"`
+	Generation   int32           `json:"generation"`
+	DispatchedAt *time.Time      `json:"dispatched_at"`
+	DeliveredAt  *time.Time      `json:"delivered_at"`
+	CreatedAt    time.Time       `json:"created_at"`
 }
 
 type Workspace struct {

@@ -67,6 +67,10 @@ type Config struct {
 	MaxFileBytes   int64
 	QuotaBytes     int64
 	CleanupEvery   time.Duration
+	// TemporalUIURL is the Temporal Web UI dead letters link to
+	// (GROUNDWORK_TEMPORAL_UI_URL); TemporalNamespace the namespace
+	// (TEMPORAL_NAMESPACE).
+	TemporalUIURL, TemporalNamespace string
 	// DatabaseReadURL is a read replica analytics reads go to
 	// (DATABASE_READ_URL); empty: the primary.
 	DatabaseReadURL string
@@ -187,6 +191,8 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.QuotaBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_QUOTA_BYTES", DefaultExportQuotaBytes, &errs))
 	c.CleanupEvery = durVar(getenv, "GROUNDWORK_EXPORT_CLEANUP_EVERY", DefaultCleanupEvery, &errs)
 	c.DatabaseReadURL = getenv("DATABASE_READ_URL")
+	c.TemporalUIURL = or(getenv("GROUNDWORK_TEMPORAL_UI_URL"), DefaultTemporalUIURL)
+	c.TemporalNamespace = or(getenv("TEMPORAL_NAMESPACE"), "default")
 	c.EventRetention = durVar(getenv, "GROUNDWORK_EVENT_RETENTION", DefaultEventRetention, &errs)
 	c.StalledAfter = durVar(getenv, "GROUNDWORK_STALLED_AFTER", DefaultStalledAfter, &errs)
 	c.RollupHourlyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_HOURLY_EVERY", DefaultRollupHourlyEvery, &errs)

@@ -195,6 +195,15 @@ const (
 	// RollupLateness is how far before its watermark a rollup recomputes,
 	// folding in events that arrived late.
 	RollupLateness = 48 * time.Hour
+	// DefaultTemporalUIURL is the Temporal Web UI dead letters link to
+	// (GROUNDWORK_TEMPORAL_UI_URL).
+	DefaultTemporalUIURL = "http://localhost:8233"
+	// DefaultWebhookDispatchEvery is how often each worker reads the
+	// webhook outbox for messages to start delivering.
+	DefaultWebhookDispatchEvery = time.Second
+	// DefaultDeliveryConcurrency bounds the webhook deliveries one worker
+	// makes at once.
+	DefaultDeliveryConcurrency = 50
 	// DefaultAssessmentConcurrency bounds the assessments one worker
 	// scores at once (each takes a core for milliseconds).
 	DefaultAssessmentConcurrency = 8

@@ -203,6 +203,8 @@ func (a *App) APIServer() (*api.Server, error) {
 		ReadPool:              a.ReadPool,
 		EventRetention:        a.Cfg.EventRetention,
 		StalledAfter:          a.Cfg.StalledAfter,
+		TemporalUIURL:         a.Cfg.TemporalUIURL,
+		TemporalNamespace:     a.Cfg.TemporalNamespace,
 	}), nil
 }
 
