@@ -27,8 +27,8 @@ $(BIN)/staticcheck: tools/go.mod tools/go.sum
 # Debian packages the tests use: pdftotext/pdftoppm (poppler-utils), qpdf,
 # LibreOffice to open every DOCX, fallback fonts for CJK and emoji, and Chromium
 # for the headless-browser tests (internal/browser).
-TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola chromium
-TEST_COMMANDS := pdftotext qpdf soffice chromium
+TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola chromium nodejs npm
+TEST_COMMANDS := pdftotext qpdf soffice chromium node npm
 
 ## test-deps: install the Debian packages the tests need, when missing
 test-deps:
@@ -39,6 +39,8 @@ test-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; \
 	fi
+	@# The Standard Webhooks reference implementation, which checks our signatures.
+	@[ -d internal/testkit/whverify/node_modules/standardwebhooks ] || npm ci --prefix internal/testkit/whverify --no-audit --no-fund --silent
 
 ## generate: regenerate db/sqlc from db/queries and db/migrations
 generate: $(BIN)/sqlc

@@ -1,11 +1,15 @@
 package test
 
 import (
+	"bytes"
 	"encoding/json"
 	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,20 +24,24 @@ import (
 // with the endpoint's secret and fails on purpose: by each message's id,
 // some attempts get a 500, a 429 with Retry-After, or no answer in time.
 type receiver struct {
-	t      *testing.T
-	srv    *httptest.Server
-	flaky  bool
-	down   atomic.Bool
-	mu     sync.Mutex
-	keys   [][]byte
-	tries  map[string]int
-	got    map[string]int // accepted deliveries per webhook-id
-	events map[string]string
-	bad    int
+	t     *testing.T
+	srv   *httptest.Server
+	flaky bool
+	down  atomic.Bool
+	mu    sync.Mutex
+	keys  [][]byte
+	// secrets are the endpoints' whsec_ secrets, by key; raw every
+	// verified message, for the reference implementation's check.
+	secrets map[string]string
+	raw     []rawMessage
+	tries   map[string]int
+	got     map[string]int // accepted deliveries per webhook-id
+	events  map[string]string
+	bad     int
 }
 
 func newReceiver(t *testing.T, flaky bool) *receiver {
-	r := &receiver{t: t, flaky: flaky, tries: map[string]int{}, got: map[string]int{}, events: map[string]string{}}
+	r := &receiver{t: t, flaky: flaky, tries: map[string]int{}, got: map[string]int{}, events: map[string]string{}, secrets: map[string]string{}}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
 	return r
@@ -52,6 +60,15 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
+	r.mu.Lock()
+	for _, k := range keys {
+		if _, err := stdwebhook.Verify(req.Header, body, [][]byte{k}, time.Now(), 5*time.Minute); err == nil {
+			r.raw = append(r.raw, rawMessage{Secret: r.secrets[string(k)], Body: string(body), Headers: map[string]string{
+				"webhook-id": req.Header.Get("webhook-id"), "webhook-timestamp": req.Header.Get("webhook-timestamp"),
+				"webhook-signature": req.Header.Get("webhook-signature")}})
+		}
+	}
+	r.mu.Unlock()
 	if r.down.Load() {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
@@ -104,6 +121,43 @@ func (r *receiver) count() (unique, total int) {
 	return unique, total
 }
 
+// rawMessage is a received message as the reference verifier reads it.
+type rawMessage struct {
+	Secret  string            `json:"secret"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+// verifyWithReference checks every message with the npm standardwebhooks
+// package (installed by make test-deps into internal/testkit/whverify).
+func verifyWithReference(t *testing.T, msgs []rawMessage) {
+	t.Helper()
+	dir := filepath.Join(testenv.RepoRoot(), "internal", "testkit", "whverify")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); err != nil {
+		t.Fatalf("the reference verifier is not installed: run make test-deps (npm ci in %s)", dir)
+	}
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	for _, m := range msgs {
+		_ = enc.Encode(m)
+	}
+	cmd := exec.Command("node", "verify.mjs")
+	cmd.Dir, cmd.Stdin = dir, &in
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node verify.mjs: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(msgs) == 0 || len(lines) != len(msgs) {
+		t.Fatalf("verified %d of %d messages: %s", len(lines), len(msgs), out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "ok ") {
+			t.Errorf("standardwebhooks: %s", l)
+		}
+	}
+}
+
 // TestWebhooksDeliveredOnceThroughFailures sends every run's events to a
 // flaky endpoint: each message arrives, verified, once by its webhook-id.
 // An endpoint that is down has its messages dead-lettered after the
@@ -137,6 +191,7 @@ func TestWebhooksDeliveredOnceThroughFailures(t *testing.T) {
 		}
 		r.mu.Lock()
 		r.keys = append(r.keys, key)
+		r.secrets[string(key)] = e.Secret
 		r.mu.Unlock()
 		return e.ID
 	}
@@ -187,6 +242,8 @@ func TestWebhooksDeliveredOnceThroughFailures(t *testing.T) {
 	if len(msgs.Messages) != 2*runs || retried == 0 {
 		t.Errorf("%d messages, %d retried", len(msgs.Messages), retried)
 	}
+	// Not only our own verifier: the spec's reference implementation too.
+	verifyWithReference(t, flaky.raw)
 
 	// A run that fails: the file passes the 4 KiB cap.
 	rows := make([][]any, 500)
