@@ -1,8 +1,12 @@
 package groundwork
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // Task queues, one per kind of limited resource. Which activity runs on
@@ -50,6 +54,8 @@ const (
 	WorkflowEventPartitions = "EventPartitions"
 	// WorkflowWebhookDelivery delivers one outbound webhook message with retries.
 	WorkflowWebhookDelivery = "WebhookDelivery"
+	// WorkflowWebhookInbound carries out one inbound webhook message's action.
+	WorkflowWebhookInbound = "WebhookInbound"
 )
 
 // Activity type names as registered with Temporal, grouped by workflow.
@@ -122,7 +128,29 @@ const (
 	ActivityWebhookAttempt = "WebhookAttempt"
 	// ActivityWebhookExhausted dead-letters a message out of attempts (local activity).
 	ActivityWebhookExhausted = "WebhookExhausted"
+	// ActivityInboundPrepare turns an inbound message into its action (default queue).
+	ActivityInboundPrepare = "InboundPrepare"
+	// ActivityInboundFinish records how the action ended (local activity).
+	ActivityInboundFinish = "InboundFinish"
 )
+
+// InboundWorkflowID names the action workflow of an inbound message: from
+// its source and webhook-id, so a re-delivered message never starts twice.
+func InboundWorkflowID(sourceID, webhookID string) string {
+	sum := sha256.Sum256([]byte(sourceID + "\x00" + webhookID))
+	return "hook-" + sourceID + "-" + hex.EncodeToString(sum[:12])
+}
+
+// InboundRunID is the ID of the run an inbound message starts, derived
+// from its source and webhook-id like its workflow's: a valid run ID
+// (kind and ULID) whose ULID is the hash's, with the time of receipt.
+func InboundRunID(kind Kind, sourceID, webhookID string, received time.Time) string {
+	sum := sha256.Sum256([]byte("run\x00" + sourceID + "\x00" + webhookID))
+	var id ulid.ULID
+	copy(id[6:], sum[:10])
+	_ = id.SetTime(ulid.Timestamp(received))
+	return string(kind) + "-" + id.String()
+}
 
 // WebhookWorkflowID names the delivery workflow of a message's generation
 // (each resend is a generation).

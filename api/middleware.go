@@ -130,6 +130,9 @@ type httpMetrics struct {
 	// progressQueries counts workflow queries actually sent; with many
 	// pollers per open run it stays far below the request count.
 	progressQueries *prometheus.CounterVec
+	// hookRejected counts inbound webhook messages refused, by reason;
+	// nothing else of them is kept.
+	hookRejected *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -155,6 +158,10 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "groundwork_progress_queries_total",
 			Help: "Progress queries sent to Temporal, by outcome (answered, closed, missing, timeout, error).",
 		}, []string{"outcome"})),
+		hookRejected: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "groundwork_webhook_rejected_total",
+			Help: "Inbound webhook messages refused, by reason (bad_signature, stale, bad_token, no_id).",
+		}, []string{"reason"})),
 	}
 }
 

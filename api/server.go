@@ -218,9 +218,12 @@ func New(d Deps) *Server {
 		s.registerAssessments()
 		s.registerAnalytics()
 		s.registerWebhooks()
+		s.registerWebhookSources()
 		s.registerDeadLetters()
 	})
 	r.Get("/openapi.json", s.openAPI)
+	// Public: a message is taken only when signed by the source's secret.
+	r.With(s.preLimitIP).Post("/hooks/{source_id}", s.receiveHook)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, problem(http.StatusNotFound, groundwork.SlugNotFound, "no such route"))
 	})

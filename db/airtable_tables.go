@@ -144,6 +144,7 @@ var InternalTables = []string{
 	"milestones", "customer_milestones", "assessment_definitions", "assessments",
 	"analytics_rollups", "analytics_watermarks",
 	"webhook_endpoints", "webhook_messages", "webhook_attempts", "dead_letters",
+	"webhook_sources", "webhook_source_secrets", "webhook_inbox",
 }
 
 // SyncableTables are Groundwork's own tables shaped for Airtable sync (one

@@ -66,6 +66,8 @@ func seedWalkerWebhook(t *testing.T, s *stack, workspace, user string) (endpoint
 		  VALUES ($1, $2, $3, 'k', 'run.succeeded', '{}', 'dead', now())`, []any{message, endpoint, workspace}},
 		{`INSERT INTO dead_letters (id, workspace_id, owner_id, kind, message_id, generation, endpoint_id, error_type, error)
 		  VALUES ($1, $2, $3, 'webhook', $4, 0, $5, 'delivery_failed', 'walker')`, []any{deadLetter, workspace, user, message, endpoint}},
+		{`INSERT INTO webhook_sources (id, workspace_id, owner_id, name, mode, action) VALUES ($1, $2, $3, 'walker', 'signature', '{"type": "track"}')`,
+			[]any{walkerSource(workspace), workspace, user}},
 	} {
 		if _, err := s.App.Pool.Exec(context.Background(), q.sql, q.args...); err != nil {
 			t.Fatalf("%s: %v", q.sql, err)
@@ -73,6 +75,9 @@ func seedWalkerWebhook(t *testing.T, s *stack, workspace, user string) (endpoint
 	}
 	return endpoint, message, deadLetter
 }
+
+// walkerSource is the ID of the webhook source seedWalkerWebhook stores.
+func walkerSource(workspace string) string { return "src_walker_" + workspace }
 
 // status sends a request and returns once the answer's headers arrived,
 // for streams that do not end by themselves.

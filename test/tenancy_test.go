@@ -130,6 +130,9 @@ func TestRouteWalker(t *testing.T) {
 		"/v1/webhook-endpoints/{id}/messages/{mid}/attempts": endpoint,
 		"/v1/webhook-endpoints/{id}/messages/{mid}/resend":   endpoint,
 		"/v1/dead-letters/{id}/replay":                       deadLetter,
+		"/v1/webhook-sources/{id}":                           walkerSource("walker-ws"),
+		"/v1/webhook-sources/{id}/messages":                  walkerSource("walker-ws"),
+		"/v1/webhook-sources/{id}/rotate-secret":             walkerSource("walker-ws"),
 	}
 	// Second path parameters, after the first workspace's ID.
 	second := map[string]string{
@@ -160,6 +163,9 @@ func TestRouteWalker(t *testing.T) {
 		"create-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
 		"update-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
 		"replay-dead-letters":           `{"kind": "webhook"}`,
+		"create-webhook-source":         `{"name": "walker", "action": {"type": "track"}}`,
+		"update-webhook-source":         `{"name": "walker", "action": {"type": "track"}}`,
+		"rotate-webhook-source-secret":  `{}`,
 	}
 	// Streams that never end by themselves: only their status is read.
 	streams := map[string]bool{"analytics-stream": true}

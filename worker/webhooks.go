@@ -95,6 +95,26 @@ func dispatchOnce(ctx context.Context, c client.Client, pool *pgxpool.Pool, scal
 			}
 			n++
 		}
+		// Inbound messages the API stored but could not start.
+		inbox, err := q.WebhookInboxUnstarted(ctx, dispatchBatch)
+		if err != nil {
+			return fmt.Errorf("claim inbound messages: %w", err)
+		}
+		for _, m := range inbox {
+			_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:                       groundwork.InboundWorkflowID(m.SourceID, m.WebhookID),
+				TaskQueue:                groundwork.TaskQueueDefault,
+				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+				WorkflowExecutionTimeout: time.Hour,
+			}, groundwork.WorkflowWebhookInbound, groundwork.InboundInput{SourceID: m.SourceID, WebhookID: m.WebhookID})
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if err != nil && !errors.As(err, &started) {
+				return fmt.Errorf("start inbound action of %s: %w", m.WebhookID, err)
+			}
+			if err := q.WebhookInboxStarted(ctx, sqlc.WebhookInboxStartedParams{SourceID: m.SourceID, WebhookID: m.WebhookID}); err != nil {
+				return fmt.Errorf("mark started: %w", err)
+			}
+		}
 		return nil
 	})
 	return n, err

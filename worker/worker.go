@@ -200,6 +200,9 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	llmQueue.RegisterActivityWithOptions(gen.AssessmentRecommend, activity.RegisterOptions{Name: groundwork.ActivityAssessmentRecommend})
 	wh := newWebhooks(d)
 	main.RegisterActivityWithOptions(wh.WebhookExhausted, activity.RegisterOptions{Name: groundwork.ActivityWebhookExhausted})
+	inbound := &activities.Inbound{Pool: d.Pool, EventRetention: d.EventRetention, Now: d.Now}
+	main.RegisterActivityWithOptions(inbound.InboundPrepare, activity.RegisterOptions{Name: groundwork.ActivityInboundPrepare})
+	main.RegisterActivityWithOptions(inbound.InboundFinish, activity.RegisterOptions{Name: groundwork.ActivityInboundFinish})
 	deliveryQueue := sdkworker.New(d.Client, groundwork.TaskQueueDelivery, sdkworker.Options{
 		MaxConcurrentActivityTaskPollers:   pollers,
 		MaxConcurrentActivityExecutionSize: config.DefaultDeliveryConcurrency,

@@ -11,7 +11,7 @@ import (
 )
 
 // This file is the one place a step's task queue, timeouts and retry
-// policy are set, for every activity of the ten workflows. A whole run's
+// policy are set, for every activity of the eleven workflows. A whole run's
 // execution timeout is not here: the API sets it when it starts the run,
 // from the root package's table of kinds (groundwork.Kind.Spec, in
 // kinds.go), and the schedules from groundwork.ExportsCleanupTimeout and
@@ -51,6 +51,7 @@ var localActivities = map[string]bool{
 	groundwork.ActivityAssessmentRecord:  true,
 	groundwork.ActivityAssessmentDiscard: true,
 	groundwork.ActivityWebhookExhausted:  true,
+	groundwork.ActivityInboundFinish:     true,
 }
 
 // Retry policies shared by several activities.
@@ -227,6 +228,16 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 		StartToCloseTimeout: 3 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+			NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput, groundwork.ErrTypeNotFound},
+		},
+	},
+
+	// WebhookInbound
+	groundwork.ActivityInboundPrepare: {
+		TaskQueue:           groundwork.TaskQueueDefault,
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
 			NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput, groundwork.ErrTypeNotFound},
 		},
 	},

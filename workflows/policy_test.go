@@ -51,6 +51,7 @@ func activityNames(t *testing.T) []string {
 		groundwork.ActivityAssessmentScore, groundwork.ActivityAssessmentRecommend, groundwork.ActivityAssessmentRecord,
 		groundwork.ActivityAssessmentDiscard, groundwork.ActivityAnalyticsRollup, groundwork.ActivityEventPartitions,
 		groundwork.ActivityWebhookAttempt, groundwork.ActivityWebhookExhausted,
+		groundwork.ActivityInboundPrepare, groundwork.ActivityInboundFinish,
 	}
 }
 

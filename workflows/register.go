@@ -29,6 +29,7 @@ func RegisterAll(r Registry) {
 		{groundwork.WorkflowAnalyticsRollup, AnalyticsRollup},
 		{groundwork.WorkflowEventPartitions, EventPartitions},
 		{groundwork.WorkflowWebhookDelivery, WebhookDelivery},
+		{groundwork.WorkflowWebhookInbound, WebhookInbound},
 	} {
 		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
 	}

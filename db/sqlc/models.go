@@ -508,6 +508,19 @@ type WebhookEndpoint struct {
 	UpdatedAt        time.Time       `json:"updated_at"`
 }
 
+type WebhookInbox struct {
+	SourceID    string     `json:"source_id"`
+	WebhookID   string     `json:"webhook_id"`
+	WorkspaceID string     `json:"workspace_id"`
+	Body        []byte     `json:"body"`
+	Scenario    *string    `json:"scenario"`
+	Status      string     `json:"status"`
+	RunID       *string    `json:"run_id"`
+	Error       *string    `json:"error"`
+	StartedAt   *time.Time `json:"started_at"`
+	ReceivedAt  time.Time  `json:"received_at"`
+}
+
 type WebhookMessage struct {
 	ID           string          `json:"id"`
 	EndpointID   string          `json:"endpoint_id"`
@@ -521,6 +534,27 @@ type WebhookMessage struct {
 	DispatchedAt *time.Time      `json:"dispatched_at"`
 	DeliveredAt  *time.Time      `json:"delivered_at"`
 	CreatedAt    time.Time       `json:"created_at"`
+}
+
+type WebhookSource struct {
+	ID             string          `json:"id"`
+	WorkspaceID    string          `json:"workspace_id"`
+	OwnerID        string          `json:"owner_id"`
+	Name           string          `json:"name"`
+	Mode           string          `json:"mode"`
+	Action         json.RawMessage `json:"action"`
+	ScenarioHeader string          `json:"scenario_header"`
+	DisabledAt     *time.Time      `json:"disabled_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+type WebhookSourceSecret struct {
+	ID         int64      `json:"id"`
+	SourceID   string     `json:"source_id"`
+	Ciphertext []byte     `json:"ciphertext"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
 
 type Workspace struct {
