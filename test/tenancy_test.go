@@ -183,10 +183,13 @@ func TestRouteWalker(t *testing.T) {
 				if !ok {
 					t.Fatalf("no ID of the first workspace for %s: add one to the walker", op.path)
 				}
-				path = param.ReplaceAllStringFunc(path, func(p string) string {
-					if id != "" {
-						p, id = id, ""
-						return p
+				// The first parameter is the first workspace's ID, any
+				// second one the ID under it.
+				first := true
+				path = param.ReplaceAllStringFunc(path, func(string) string {
+					if first {
+						first = false
+						return id
 					}
 					return cmp.Or(second[op.path], "0")
 				})

@@ -90,7 +90,7 @@ func dispatchOnce(ctx context.Context, c client.Client, pool *pgxpool.Pool, scal
 			if err != nil && !errors.As(err, &started) {
 				return fmt.Errorf("start delivery of %s: %w", r.ID, err)
 			}
-			if err := q.WebhookDispatched(ctx, sqlc.WebhookDispatchedParams{ID: r.ID, Generation: r.Generation}); err != nil {
+			if err := q.WebhookDispatched(ctx, sqlc.WebhookDispatchedParams(r)); err != nil {
 				return fmt.Errorf("mark dispatched: %w", err)
 			}
 			n++
@@ -111,7 +111,7 @@ func dispatchOnce(ctx context.Context, c client.Client, pool *pgxpool.Pool, scal
 			if err != nil && !errors.As(err, &started) {
 				return fmt.Errorf("start inbound action of %s: %w", m.WebhookID, err)
 			}
-			if err := q.WebhookInboxStarted(ctx, sqlc.WebhookInboxStartedParams{SourceID: m.SourceID, WebhookID: m.WebhookID}); err != nil {
+			if err := q.WebhookInboxStarted(ctx, sqlc.WebhookInboxStartedParams(m)); err != nil {
 				return fmt.Errorf("mark started: %w", err)
 			}
 		}
