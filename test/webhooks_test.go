@@ -165,8 +165,10 @@ func verifyWithReference(t *testing.T, msgs []rawMessage) {
 // failed run is a dead letter too, replayed as a new run exactly once.
 func TestWebhooksDeliveredOnceThroughFailures(t *testing.T) {
 	testenv.SkipShort(t, "Postgres and Temporal")
-	s := startStack(t, stackOptions{workers: "all", ratePerSec: 10000, ratePerMin: 1000000, research: testResearch(),
-		webhookScale: 20000, maxFile: 4096}, true)
+	// A Temporal of its own: the shared stack's workers poll the shared
+	// server's queues with another database.
+	s := startStack(t, stackOptions{temporalHostPort: testenv.StartTemporal(t).FrontendHostPort(), workers: "all", ratePerSec: 10000,
+		ratePerMin: 1000000, research: testResearch(), webhookScale: 20000, maxFile: 4096}, true)
 	admin := s.client(t, "wh-admin", "wh-ws", "admin")
 	member := s.client(t, "wh-member", "wh-ws", "member")
 
