@@ -26,6 +26,9 @@ type bench struct {
 	c    *client
 	pool *pgxpool.Pool
 	rep  *report
+	// pgPID is the postmaster's, whose processes' CPU counts as the
+	// benchmark's (0: unknown).
+	pgPID int
 	// ds is the generated data set; its customers carry their API IDs
 	// once created.
 	ds *dataset

@@ -5,7 +5,8 @@
 // seeding is not what is measured) and some assessments, then measures
 //
 //   - ingest through POST /v1/track: 1,000-event batches from concurrent
-//     clients, events/s sustained and the latency of a batch;
+//     clients back to back (events/s sustained, the latency of a batch),
+//     then the latency at the goal's rate of 5,000 events/s;
 //   - reads at that volume, after the hourly and daily rollups ran:
 //     progress, insights and the analytics overview;
 //   - assessments: POST /v1/assessments, each polled until it succeeded,
@@ -52,10 +53,12 @@ type options struct {
 	seedBatch   int
 	seedWorkers int
 	seed        uint64
+	vacuum      bool
 
 	ingestBatches int
 	ingestBatch   int
 	ingestClients int
+	ingestRate    float64
 
 	reads       int
 	readClients int
@@ -74,6 +77,7 @@ type options struct {
 	groundwork string
 	serverEnv  []string
 	timeout    time.Duration
+	quietWait  time.Duration
 }
 
 // errGoalMissed makes the exit status 1 after the report was printed.
@@ -103,9 +107,11 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.seedBatch, "seed-batch", 5000, "events per db.IngestEvents call while seeding")
 	fs.IntVar(&o.seedWorkers, "seed-workers", 4, "concurrent db.IngestEvents calls while seeding")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated data")
+	fs.BoolVar(&o.vacuum, "vacuum", true, "VACUUM (ANALYZE) the database after seeding, as autovacuum would have by then")
 	fs.IntVar(&o.ingestBatches, "ingest-batches", 300, "ingest benchmark: POST /v1/track batches")
 	fs.IntVar(&o.ingestBatch, "ingest-batch", 1000, "ingest benchmark: events per batch (the API takes at most 1000)")
-	fs.IntVar(&o.ingestClients, "ingest-clients", 4, "ingest benchmark: concurrent clients")
+	fs.IntVar(&o.ingestClients, "ingest-clients", 4, "ingest benchmark: concurrent clients of the closed-loop run")
+	fs.Float64Var(&o.ingestRate, "ingest-rate", goalIngestPerSecond, "ingest benchmark: events/s of the paced run that follows the closed-loop one (0: none)")
 	fs.IntVar(&o.reads, "reads", 500, "read benchmark: requests per endpoint")
 	fs.IntVar(&o.readClients, "read-clients", 4, "read benchmark: concurrent clients")
 	fs.IntVar(&o.assessBench, "assessments-bench", 10000, "assessment benchmark: assessments posted and waited for")
@@ -126,6 +132,7 @@ func parseFlags(args []string) (options, error) {
 		return nil
 	})
 	fs.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 5*time.Minute, "before each measured phase, wait up to this long for other work on the machine to stop (0: don't)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -153,6 +160,8 @@ func (o options) validate() error {
 		return errors.New("--ingest-batch: want 1..1000")
 	case o.ingestClients < 1 || o.ingestClients > maxClients:
 		return fmt.Errorf("--ingest-clients: want 1..%d", maxClients)
+	case o.ingestRate < 0 || o.ingestRate > 1_000_000:
+		return errors.New("--ingest-rate: want 0..1000000 events/s")
 	case o.reads < 1 || o.reads > 100_000:
 		return errors.New("--reads: want 1..100000")
 	case o.readClients < 1 || o.readClients > maxClients:
@@ -163,6 +172,8 @@ func (o options) validate() error {
 		return fmt.Errorf("--assessment-concurrency: want 1..%d", maxClients)
 	case o.poll < time.Millisecond || o.poll > 10*time.Second:
 		return errors.New("--poll: want 1ms..10s")
+	case o.quietWait < 0:
+		return errors.New("--quiet-wait must not be negative")
 	case o.timeout <= 0:
 		return errors.New("--timeout must be positive")
 	}
@@ -212,7 +223,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create bench API key: %w", err)
 	}
-	b := &bench{o: o, c: newClient(st.APIURL, token, max(o.ingestClients, o.readClients, o.assessConcurrency, 32)), pool: pool, rep: rep}
+	b := &bench{o: o, c: newClient(st.APIURL, token, max(o.ingestClients, o.readClients, o.assessConcurrency, 32)), pool: pool, rep: rep, pgPID: st.PostgresPID()}
 
 	// Whatever the phases got to is reported, also when one stopped on an
 	// error of the bench itself.

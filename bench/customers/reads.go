@@ -132,7 +132,10 @@ func (b *bench) readBench(ctx context.Context) error {
 	}
 	logf("read benchmark: %d requests per endpoint from %d clients…", b.o.reads, b.o.readClients)
 	for i, ep := range endpoints {
+		b.waitQuiet(ctx, ep.name)
+		done := b.phaseCPU(ep.name)
 		s, wall := b.readOne(ctx, ep.name, ep.path, uint64(10+i))
+		done()
 		sum := s.summary(wall)
 		b.rep.Reads = append(b.rep.Reads, sum)
 		logf("  %s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors", ep.name, sum.P50ms, sum.P95ms, sum.P99ms, sum.Errors)
