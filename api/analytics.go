@@ -351,11 +351,7 @@ func (s *Server) registerAnalytics() {
 		Summary: "Stream your workspace's analytics (Server-Sent Events)", Tags: []string{"analytics"},
 		Description: "An `overview` event (data: the overview of the last `window`, default 7 days at day granularity) at once and whenever it changes, at most once every 2 s. Comments every 15 s keep proxies from closing the stream.",
 		Errors:      []int{401, 422, 429, 503},
-		Responses: map[string]*huma.Response{
-			"200": {Description: "An event stream.", Content: map[string]*huma.MediaType{
-				"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
-			}},
-		},
+		Responses:   eventStreamResponses(),
 	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
 		p, _ := PrincipalFrom(ctx)
 		g := cmp.Or(in.Granularity, "day")

@@ -18,6 +18,15 @@ import (
 // connections (nginx defaults to 60 s).
 const sseHeartbeat = 15 * time.Second
 
+// eventStreamResponses documents a Server-Sent Events answer.
+func eventStreamResponses() map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"200": {Description: "An event stream.", Content: map[string]*huma.MediaType{
+			"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
+		}},
+	}
+}
+
 type eventsInput struct {
 	ID          string `path:"id" maxLength:"100"`
 	LastEventID string `header:"Last-Event-ID" doc:"Resume: events up to this progress version are not sent again."`
@@ -32,11 +41,7 @@ func (s *Server) registerEvents() {
 		Description: "One `progress` event (data: the run) per change, `id` = progress version; a final `done` event when the run closed. Comments every 15 s keep proxies from closing the stream.",
 		Tags:        []string{"runs"},
 		Errors:      []int{401, 404, 429, 503},
-		Responses: map[string]*huma.Response{
-			"200": {Description: "An event stream.", Content: map[string]*huma.MediaType{
-				"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
-			}},
-		},
+		Responses:   eventStreamResponses(),
 	}, func(ctx context.Context, in *eventsInput) (*huma.StreamResponse, error) {
 		p, _ := PrincipalFrom(ctx)
 		if _, err := s.ownedRun(ctx, p.UserID, in.ID); err != nil {
