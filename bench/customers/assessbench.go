@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -24,6 +26,16 @@ type assessmentFigures struct {
 	Server     Summary  `json:"server_completion"`
 	Polls      int      `json:"polls"`
 	Errors     []string `json:"error_samples,omitempty"`
+	// Slowest are the runs that took longest to be seen closed, for a
+	// look at their workflow history (with --keep).
+	Slowest []slowRun `json:"slowest"`
+}
+
+// slowRun is one of the slowest assessments.
+type slowRun struct {
+	RunID   string  `json:"run_id"`
+	Seconds float64 `json:"seconds"`
+	Status  string  `json:"status"`
 }
 
 // assessmentBench posts --assessments-bench assessments with at most
@@ -60,6 +72,10 @@ func (b *bench) assessmentBench(ctx context.Context) error {
 	wall := last.Sub(start)
 	if wall <= 0 {
 		wall = time.Since(start)
+	}
+	slices.SortFunc(outs, func(a, b assessOutcome) int { return cmp.Compare(b.Done, a.Done) })
+	for _, a := range outs[:min(5, len(outs))] {
+		f.Slowest = append(f.Slowest, slowRun{RunID: a.RunID, Seconds: secs(a.Done), Status: a.Status})
 	}
 	f.Seconds = secs(wall)
 	f.RunsPerSec = round1(float64(f.Succeeded) / wall.Seconds())

@@ -4,11 +4,12 @@
 // million tracked events (straight into Postgres with db.IngestEvents, as
 // seeding is not what is measured) and some assessments, then measures
 //
-//   - ingest through POST /v1/track: 1,000-event batches from concurrent
-//     clients back to back (events/s sustained, the latency of a batch),
-//     then the latency at the goal's rate of 5,000 events/s;
 //   - reads at that volume, after the hourly and daily rollups ran:
 //     progress, insights and the analytics overview;
+//   - ingest through POST /v1/track: 1,000-event batches from concurrent
+//     clients back to back (events/s sustained, the latency of a batch),
+//     then the latency at the goal's rate of 5,000 events/s, and the same
+//     pace through db.IngestEvents in process as a baseline;
 //   - assessments: POST /v1/assessments, each polled until it succeeded,
 //     runs/s and POST → succeeded.
 //
@@ -59,6 +60,7 @@ type options struct {
 	ingestBatch   int
 	ingestClients int
 	ingestRate    float64
+	ingestRaw     bool
 
 	reads       int
 	readClients int
@@ -112,6 +114,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ingestBatch, "ingest-batch", 1000, "ingest benchmark: events per batch (the API takes at most 1000)")
 	fs.IntVar(&o.ingestClients, "ingest-clients", 4, "ingest benchmark: concurrent clients of the closed-loop run")
 	fs.Float64Var(&o.ingestRate, "ingest-rate", goalIngestPerSecond, "ingest benchmark: events/s of the paced run that follows the closed-loop one (0: none)")
+	fs.BoolVar(&o.ingestRaw, "ingest-raw", true, "ingest benchmark: after the paced run, the same pace through db.IngestEvents in process (the transaction alone)")
 	fs.IntVar(&o.reads, "reads", 500, "read benchmark: requests per endpoint")
 	fs.IntVar(&o.readClients, "read-clients", 4, "read benchmark: concurrent clients")
 	fs.IntVar(&o.assessBench, "assessments-bench", 10000, "assessment benchmark: assessments posted and waited for")

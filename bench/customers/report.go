@@ -160,7 +160,7 @@ func (r *report) print(w io.Writer) {
 		printSummaries(w, r.Reads)
 	}
 	for _, f := range r.Ingest {
-		fmt.Fprintf(w, "\ningest through POST /v1/track, %s: %d batches of %d events (%.0f KiB each)\n", f.Mode, f.Batches, f.BatchSize, float64(f.BodyBytes)/1024)
+		fmt.Fprintf(w, "\ningest, %s: %d batches of %d events (%.0f KiB each as JSON)\n", f.Mode, f.Batches, f.BatchSize, float64(f.BodyBytes)/1024)
 		printSummaries(w, []Summary{f.Latency})
 		fmt.Fprintf(w, "  %d events stored in %.1f s = %.0f events/s; %d duplicates; %d milestones achieved\n", f.Stored, f.Seconds, f.EventsPerSecond, f.Duplicates, f.MilestonesAchieved)
 	}
@@ -170,6 +170,11 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "  %d succeeded, %d failed in %.1f s = %.1f runs/s; %d polls\n", f.Succeeded, f.Failed, f.Seconds, f.RunsPerSec, f.Polls)
 		for _, e := range f.Errors {
 			fmt.Fprintf(w, "  error: %s\n", e)
+		}
+		if len(f.Slowest) > 0 && f.Slowest[0].Seconds > 10 {
+			for _, s := range f.Slowest {
+				fmt.Fprintf(w, "  slow: %s %s after %.1f s\n", s.RunID, s.Status, s.Seconds)
+			}
 		}
 	}
 
