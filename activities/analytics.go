@@ -31,15 +31,6 @@ func (a *Analytics) retention() time.Duration {
 	return config.DefaultEventRetention
 }
 
-// BucketStart truncates t to the start of its UTC hour or day.
-func BucketStart(t time.Time, granularity string) time.Time {
-	t = t.UTC()
-	if granularity == groundwork.GranularityDay {
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	}
-	return t.Truncate(time.Hour)
-}
-
 // AnalyticsRollup recomputes the rollups of one granularity for every
 // bucket from config.RollupLateness before the watermark (the retention's
 // start the first time) to the last complete bucket, replacing what was
@@ -54,16 +45,16 @@ func (a *Analytics) AnalyticsRollup(ctx context.Context, in groundwork.RollupInp
 	if a.Now != nil {
 		now = a.Now()
 	}
-	to := BucketStart(now, g)
+	to := groundwork.BucketStart(now, g)
 	var res groundwork.RollupResult
 	err := db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.AnalyticsRollupLock(ctx, g); err != nil {
 			return fmt.Errorf("lock rollup: %w", err)
 		}
-		from := BucketStart(now.Add(-a.retention()), g)
+		from := groundwork.BucketStart(now.Add(-a.retention()), g)
 		if wm, err := q.AnalyticsWatermark(ctx, g); err == nil {
-			from = BucketStart(wm.Add(-config.RollupLateness), g)
+			from = groundwork.BucketStart(wm.Add(-config.RollupLateness), g)
 		} else if !db.IsNotFound(err) {
 			return fmt.Errorf("load watermark: %w", err)
 		}

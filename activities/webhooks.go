@@ -115,7 +115,7 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 			return q.WebhookEndpointSucceeded(ctx, ep.ID)
 		case code == http.StatusGone:
 			out.Stop = true
-			return q.WebhookEndpointDisable(ctx, sqlc.WebhookEndpointDisableParams{ID: ep.ID, Reason: strPtr("the endpoint answered 410 Gone")})
+			return q.WebhookEndpointDisable(ctx, sqlc.WebhookEndpointDisableParams{ID: ep.ID, Reason: "the endpoint answered 410 Gone"})
 		default:
 			since, err := q.WebhookEndpointFailed(ctx, ep.ID)
 			if err != nil {
@@ -124,7 +124,7 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 			if w.now().Sub(since) >= groundwork.EndpointFailingFor {
 				out.Stop = true
 				return q.WebhookEndpointDisable(ctx, sqlc.WebhookEndpointDisableParams{ID: ep.ID,
-					Reason: strPtr(fmt.Sprintf("every delivery failed since %s", since.UTC().Format(time.RFC3339)))})
+					Reason: fmt.Sprintf("every delivery failed since %s", since.UTC().Format(time.RFC3339))})
 			}
 			return nil
 		}
@@ -231,5 +231,3 @@ func (w *Webhooks) WebhookExhausted(ctx context.Context, in groundwork.WebhookEx
 			Error: in.Error, Attempts: int32(in.Attempts)})
 	})
 }
-
-func strPtr(s string) *string { return &s }

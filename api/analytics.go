@@ -103,8 +103,8 @@ func (s *Server) analyticsRange(in overviewInput) (time.Time, time.Time, error) 
 			from = to.Add(-24 * time.Hour)
 		}
 	}
-	from = bucketFloor(from, g)
-	if end := bucketFloor(to, g); end.Before(to) {
+	from = groundwork.BucketStart(from, g)
+	if end := groundwork.BucketStart(to, g); end.Before(to) {
 		to = bucketNext(end, g) // round up: the bucket holding to is included
 	} else {
 		to = end
@@ -124,24 +124,11 @@ func (s *Server) analyticsRange(in overviewInput) (time.Time, time.Time, error) 
 	return from, to, nil
 }
 
-func bucketFloor(t time.Time, g string) time.Time {
-	t = t.UTC()
-	switch g {
-	case groundwork.GranularityHour:
-		return t.Truncate(time.Hour)
-	case "week":
-		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) // Monday, like Postgres
-	default:
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	}
-}
-
 func bucketNext(t time.Time, g string) time.Time {
 	switch g {
 	case groundwork.GranularityHour:
 		return t.Add(time.Hour)
-	case "week":
+	case groundwork.GranularityWeek:
 		return t.AddDate(0, 0, 7)
 	default:
 		return t.AddDate(0, 0, 1)
@@ -241,7 +228,7 @@ func (s *Server) overview(ctx context.Context, workspace string, from, to time.T
 			out.Totals.add(r.Metric, r.Dim, r.Value)
 		}
 	}
-	fromDay, toDay := bucketFloor(from, "day"), bucketFloor(to.Add(-time.Nanosecond), "day").AddDate(0, 0, 1)
+	fromDay, toDay := groundwork.BucketStart(from, "day"), groundwork.BucketStart(to.Add(-time.Nanosecond), "day").AddDate(0, 0, 1)
 	daily := g
 	if g == groundwork.GranularityHour {
 		daily = groundwork.GranularityDay // the buckets are not used, only the total
@@ -305,7 +292,7 @@ func (s *Server) registerAnalytics() {
 		q := sqlc.New(s.d.ReadPool)
 		buckets := map[time.Time]*CustomerBucket{}
 		add := func(t time.Time, typ string, n int64) {
-			t = bucketFloor(t, g)
+			t = groundwork.BucketStart(t, g)
 			if t.Before(from) || !t.Before(to) {
 				return
 			}

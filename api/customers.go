@@ -149,11 +149,10 @@ func (s *Server) registerCustomers() {
 		out.Body.Customers = make([]Customer, 0, min(len(rows), in.Limit))
 		for i, r := range rows {
 			if i == in.Limit {
-				out.Body.NextCursor = rows[i-1].ID
+				out.Body.NextCursor = rows[i-1].Customer.ID
 				break
 			}
-			c := customerView(sqlc.Customer{ID: r.ID, WorkspaceID: r.WorkspaceID, ExternalID: r.ExternalID, Name: r.Name, Domain: r.Domain,
-				Stage: r.Stage, OwnerUserID: r.OwnerUserID, CustomFields: r.CustomFields, StartedAt: r.StartedAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+			c := customerView(r.Customer)
 			c.LastActivityAt, c.Events = r.LastActivityAt, r.Events
 			if c.Events == nil {
 				zero := int64(0)

@@ -280,17 +280,15 @@ func (s *Server) customerMilestones(ctx context.Context, q *sqlc.Queries, c sqlc
 	now := s.d.Now()
 	out := make([]CustomerMilestone, 0, len(rows))
 	for _, r := range rows {
-		cm := CustomerMilestone{Milestone: milestoneView(sqlc.Milestone{ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Position: r.Position,
-			DueDays: r.DueDays, RuleKind: r.RuleKind, EventType: r.EventType, MinEvents: r.MinEvents, Definition: r.Definition,
-			Category: r.Category, MinScore: r.MinScore, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}),
-			AchievedAt: r.AchievedAt, Achieved: r.AchievedAt != nil, AchievedBy: deref(r.AchievedBy)}
-		if r.DueDays != nil {
-			due := c.StartedAt.Add(time.Duration(*r.DueDays) * 24 * time.Hour)
+		m := r.Milestone
+		cm := CustomerMilestone{Milestone: milestoneView(m), AchievedAt: r.AchievedAt, Achieved: r.AchievedAt != nil, AchievedBy: deref(r.AchievedBy)}
+		if m.DueDays != nil {
+			due := c.StartedAt.Add(time.Duration(*m.DueDays) * 24 * time.Hour)
 			cm.DueAt = &due
 			cm.Overdue = !cm.Achieved && now.After(due)
 		}
-		if r.RuleKind == groundwork.RuleEvents && r.EventType != nil {
-			n := counts[*r.EventType]
+		if m.RuleKind == groundwork.RuleEvents && m.EventType != nil {
+			n := counts[*m.EventType]
 			cm.Current = &n
 		}
 		out = append(out, cm)

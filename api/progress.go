@@ -80,6 +80,8 @@ type customerState struct {
 	milestones []CustomerMilestone
 	activity   *sqlc.CustomerActivity
 	days       []health.Day
+	// engagement is computed once from days, for every answer.
+	engagement health.Engagement
 	assessment *sqlc.Assessment
 }
 
@@ -109,7 +111,7 @@ func (s *Server) registerProgress() {
 		}
 		out := &insightsOutput{}
 		out.Body.CustomerID = st.customer.ID
-		out.Body.Engagement = health.Compute(st.days, s.d.Now())
+		out.Body.Engagement = st.engagement
 		if out.Body.Insights, err = s.insightsOf(ctx, st); err != nil {
 			return nil, err
 		}
@@ -131,7 +133,7 @@ func (s *Server) registerProgress() {
 			return nil, err
 		}
 		req := groundwork.GenerateRequest{Template: "customer-insights", Inputs: map[string]any{
-			"customer": st.customer.Name, "facts": insightFacts(st.customer, health.Compute(st.days, s.d.Now()), insights)}}
+			"customer": st.customer.Name, "facts": insightFacts(st.customer, st.engagement, insights)}}
 		if errs := req.Validate(prompts.Catalog, s.d.LLMProviders); len(errs) > 0 {
 			return nil, problem(http.StatusUnprocessableEntity, groundwork.SlugValidation, "the customer's facts do not fit the template", errs...)
 		}
@@ -181,6 +183,7 @@ func (s *Server) customerState(ctx context.Context, id string) (customerState, e
 	for _, r := range rows {
 		st.days = append(st.days, health.Day{Day: r.Day, Type: r.Type, Events: int64(r.Events)})
 	}
+	st.engagement = health.Compute(st.days, s.d.Now())
 	if a, err := s.q.AssessmentLatestForCustomer(ctx, sqlc.AssessmentLatestForCustomerParams{CustomerID: c.ID, WorkspaceID: c.WorkspaceID}); err == nil {
 		st.assessment = &a
 	} else if !db.IsNotFound(err) {
@@ -191,7 +194,7 @@ func (s *Server) customerState(ctx context.Context, id string) (customerState, e
 
 func (s *Server) progressOf(st customerState) CustomerProgress {
 	p := CustomerProgress{CustomerID: st.customer.ID, Stage: st.customer.Stage, StartedAt: st.customer.StartedAt,
-		Engagement: health.Compute(st.days, s.d.Now())}
+		Engagement: st.engagement}
 	p.Milestones.Total = len(st.milestones)
 	for _, m := range st.milestones {
 		switch {
@@ -217,7 +220,7 @@ func (s *Server) progressOf(st customerState) CustomerProgress {
 // insightsOf draws the insights from a customer's state.
 func (s *Server) insightsOf(ctx context.Context, st customerState) ([]health.Insight, error) {
 	now := s.d.Now()
-	f := health.Facts{Now: now, StartedAt: st.customer.StartedAt, StalledAfter: s.d.StalledAfter, Engagement: health.Compute(st.days, now)}
+	f := health.Facts{Now: now, StartedAt: st.customer.StartedAt, StalledAfter: s.d.StalledAfter, Engagement: st.engagement}
 	if st.customer.Stage == groundwork.StageChurned {
 		f.StalledAfter = 0 // a churned customer is not stalled
 	}

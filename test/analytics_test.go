@@ -110,7 +110,7 @@ func TestRollupsEqualRawEvents(t *testing.T) {
 	}
 	check := func(what string) {
 		t.Helper()
-		hourEnd, dayEnd := now.Truncate(time.Hour), activities.BucketStart(now, groundwork.GranularityDay)
+		hourEnd, dayEnd := now.Truncate(time.Hour), groundwork.BucketStart(now, groundwork.GranularityDay)
 		start := now.Add(-6 * 24 * time.Hour).Truncate(time.Hour)
 		for range 20 {
 			a := start.Add(time.Duration(rng.IntN(int(hourEnd.Sub(start).Hours()))) * time.Hour)
@@ -119,7 +119,7 @@ func TestRollupsEqualRawEvents(t *testing.T) {
 				t.Errorf("%s: hourly rollups of [%s, %s) = %v, raw events %v", what, a, b, got, want)
 			}
 		}
-		dayStart := activities.BucketStart(start, groundwork.GranularityDay)
+		dayStart := groundwork.BucketStart(start, groundwork.GranularityDay)
 		for range 5 {
 			a := dayStart.AddDate(0, 0, rng.IntN(int(dayEnd.Sub(dayStart).Hours()/24)))
 			b := a.AddDate(0, 0, 1+rng.IntN(int(dayEnd.Sub(a).Hours()/24)))

@@ -29,7 +29,7 @@ DELETE FROM customers WHERE id = @id AND workspace_id = @workspace_id;
 -- CustomerList pages through a workspace's customers, newest first, with
 -- optional filters: stage, owner, a text search in name, domain and
 -- external ID, and stalled (no event since @stalled_before).
-SELECT c.*, a.last_activity_at, a.events
+SELECT sqlc.embed(c), a.last_activity_at, a.events
 FROM customers c
 LEFT JOIN customer_activity a ON a.customer_id = c.id
 WHERE c.workspace_id = @workspace_id

@@ -23,7 +23,7 @@ DELETE FROM milestones WHERE id = @id AND workspace_id = @workspace_id;
 -- name: CustomerMilestones :many
 -- CustomerMilestones lists the workspace's milestones with the customer's
 -- achievement of each, in order.
-SELECT m.*, cm.achieved_at, cm.achieved_by
+SELECT sqlc.embed(m), cm.achieved_at, cm.achieved_by
 FROM milestones m
 LEFT JOIN customer_milestones cm ON cm.milestone_id = m.id AND cm.customer_id = @customer_id
 WHERE m.workspace_id = @workspace_id

@@ -29,7 +29,7 @@ SELECT * FROM webhook_endpoints WHERE workspace_id = @workspace_id ORDER BY id D
 DELETE FROM webhook_endpoints WHERE id = @id AND workspace_id = @workspace_id;
 
 -- name: WebhookEndpointDisable :exec
-UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, @reason), updated_at = now()
+UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, @reason::text), updated_at = now()
 WHERE id = @id;
 
 -- name: WebhookEndpointSucceeded :exec

@@ -172,19 +172,9 @@ type CustomerListParams struct {
 }
 
 type CustomerListRow struct {
-	ID             string          `json:"id"`
-	WorkspaceID    string          `json:"workspace_id"`
-	ExternalID     *string         `json:"external_id"`
-	Name           string          `json:"name"`
-	Domain         *string         `json:"domain"`
-	Stage          string          `json:"stage"`
-	OwnerUserID    *string         `json:"owner_user_id"`
-	CustomFields   json.RawMessage `json:"custom_fields"`
-	StartedAt      time.Time       `json:"started_at"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	LastActivityAt *time.Time      `json:"last_activity_at"`
-	Events         *int64          `json:"events"`
+	Customer       Customer   `json:"customer"`
+	LastActivityAt *time.Time `json:"last_activity_at"`
+	Events         *int64     `json:"events"`
 }
 
 // CustomerList pages through a workspace's customers, newest first, with
@@ -208,17 +198,17 @@ func (q *Queries) CustomerList(ctx context.Context, arg CustomerListParams) ([]C
 	for rows.Next() {
 		var i CustomerListRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.WorkspaceID,
-			&i.ExternalID,
-			&i.Name,
-			&i.Domain,
-			&i.Stage,
-			&i.OwnerUserID,
-			&i.CustomFields,
-			&i.StartedAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Customer.ID,
+			&i.Customer.WorkspaceID,
+			&i.Customer.ExternalID,
+			&i.Customer.Name,
+			&i.Customer.Domain,
+			&i.Customer.Stage,
+			&i.Customer.OwnerUserID,
+			&i.Customer.CustomFields,
+			&i.Customer.StartedAt,
+			&i.Customer.CreatedAt,
+			&i.Customer.UpdatedAt,
 			&i.LastActivityAt,
 			&i.Events,
 		); err != nil {

@@ -25,21 +25,9 @@ type CustomerMilestonesParams struct {
 }
 
 type CustomerMilestonesRow struct {
-	ID          string     `json:"id"`
-	WorkspaceID string     `json:"workspace_id"`
-	Name        string     `json:"name"`
-	Position    int32      `json:"position"`
-	DueDays     *int32     `json:"due_days"`
-	RuleKind    string     `json:"rule_kind"`
-	EventType   *string    `json:"event_type"`
-	MinEvents   *int32     `json:"min_events"`
-	Definition  *string    `json:"definition"`
-	Category    *string    `json:"category"`
-	MinScore    *float64   `json:"min_score"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	AchievedAt  *time.Time `json:"achieved_at"`
-	AchievedBy  *string    `json:"achieved_by"`
+	Milestone  Milestone  `json:"milestone"`
+	AchievedAt *time.Time `json:"achieved_at"`
+	AchievedBy *string    `json:"achieved_by"`
 }
 
 // CustomerMilestones lists the workspace's milestones with the customer's
@@ -54,19 +42,19 @@ func (q *Queries) CustomerMilestones(ctx context.Context, arg CustomerMilestones
 	for rows.Next() {
 		var i CustomerMilestonesRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.WorkspaceID,
-			&i.Name,
-			&i.Position,
-			&i.DueDays,
-			&i.RuleKind,
-			&i.EventType,
-			&i.MinEvents,
-			&i.Definition,
-			&i.Category,
-			&i.MinScore,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.Milestone.ID,
+			&i.Milestone.WorkspaceID,
+			&i.Milestone.Name,
+			&i.Milestone.Position,
+			&i.Milestone.DueDays,
+			&i.Milestone.RuleKind,
+			&i.Milestone.EventType,
+			&i.Milestone.MinEvents,
+			&i.Milestone.Definition,
+			&i.Milestone.Category,
+			&i.Milestone.MinScore,
+			&i.Milestone.CreatedAt,
+			&i.Milestone.UpdatedAt,
 			&i.AchievedAt,
 			&i.AchievedBy,
 		); err != nil {

@@ -132,13 +132,13 @@ func (q *Queries) WebhookEndpointDelete(ctx context.Context, arg WebhookEndpoint
 }
 
 const webhookEndpointDisable = `-- name: WebhookEndpointDisable :exec
-UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, $1), updated_at = now()
+UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, $1::text), updated_at = now()
 WHERE id = $2
 `
 
 type WebhookEndpointDisableParams struct {
-	Reason *string `json:"reason"`
-	ID     string  `json:"id"`
+	Reason string `json:"reason"`
+	ID     string `json:"id"`
 }
 
 func (q *Queries) WebhookEndpointDisable(ctx context.Context, arg WebhookEndpointDisableParams) error {

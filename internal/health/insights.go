@@ -70,16 +70,6 @@ type Facts struct {
 	Assessment *Assessment
 }
 
-// Next returns the first milestone not achieved, or nil.
-func Next(ms []Milestone) *Milestone {
-	for i := range ms {
-		if ms[i].AchievedAt == nil {
-			return &ms[i]
-		}
-	}
-	return nil
-}
-
 // nextUpcoming returns the first milestone neither achieved nor overdue:
 // an overdue one has an insight of its own.
 func nextUpcoming(ms []Milestone, now time.Time) *Milestone {
