@@ -56,6 +56,12 @@ const (
 	WorkflowWebhookDelivery = "WebhookDelivery"
 	// WorkflowWebhookInbound carries out one inbound webhook message's action.
 	WorkflowWebhookInbound = "WebhookInbound"
+	// WorkflowEmailSend sends one outbox e-mail with retries.
+	WorkflowEmailSend = "EmailSend"
+	// WorkflowEmailDigest writes the daily or weekly digests (scheduled).
+	WorkflowEmailDigest = "EmailDigest"
+	// WorkflowStalledCustomers sends customer.stalled for new stalls (scheduled).
+	WorkflowStalledCustomers = "StalledCustomers"
 )
 
 // Activity type names as registered with Temporal, grouped by workflow.
@@ -132,6 +138,15 @@ const (
 	ActivityInboundPrepare = "InboundPrepare"
 	// ActivityInboundFinish records how the action ended (local activity).
 	ActivityInboundFinish = "InboundFinish"
+
+	// ActivityEmailSend renders and sends one outbox e-mail (delivery queue).
+	ActivityEmailSend = "EmailSend"
+	// ActivityEmailFailed records a send that ran out of retries (local activity).
+	ActivityEmailFailed = "EmailFailed"
+	// ActivityEmailDigest gathers notifications into digest e-mails.
+	ActivityEmailDigest = "EmailDigest"
+	// ActivityStalledCustomers finds customers newly stalled and records their events.
+	ActivityStalledCustomers = "StalledCustomers"
 )
 
 // InboundWorkflowID names the action workflow of an inbound message: from
@@ -186,6 +201,13 @@ const (
 	// ScheduleEventPartitions is the ID of the Temporal Schedule that runs
 	// EventPartitions.
 	ScheduleEventPartitions = "event-partitions"
+	// ScheduleDailyDigest and ScheduleWeeklyDigest are the IDs of the
+	// Temporal Schedules that run EmailDigest.
+	ScheduleDailyDigest  = "email-digest-daily"
+	ScheduleWeeklyDigest = "email-digest-weekly"
+	// ScheduleStalledCustomers is the ID of the Temporal Schedule that runs
+	// StalledCustomers.
+	ScheduleStalledCustomers = "customers-stalled"
 	// SearchAttrKindAirtableSchedule is the GroundworkKind of a mapping's
 	// scheduled launcher runs, which are not runs a user sees.
 	SearchAttrKindAirtableSchedule = "airtable-schedule"

@@ -80,6 +80,10 @@ const (
 	StageRollingUp = "rolling_up"
 	// StagePartitioning creates and drops event partitions.
 	StagePartitioning = "partitioning"
+	// StageDigesting gathers notifications into digest e-mails.
+	StageDigesting = "digesting"
+	// StageDetecting looks for customers newly stalled.
+	StageDetecting = "detecting"
 )
 
 // Progress is the answer to the "progress" query of every workflow.

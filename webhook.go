@@ -19,11 +19,12 @@ const (
 	EventAirtableSyncCompleted = "airtable.sync.completed"
 	EventAssessmentScored      = "assessment.scored"
 	EventMilestoneAchieved     = "milestone.achieved"
+	EventCustomerStalled       = "customer.stalled"
 )
 
 // EventTypes lists every event an endpoint may subscribe to.
 var EventTypes = []string{EventRunSucceeded, EventRunFailed, EventExportReady, EventResearchCompleted,
-	EventGenerationCompleted, EventAirtableSyncCompleted, EventAssessmentScored, EventMilestoneAchieved}
+	EventGenerationCompleted, EventAirtableSyncCompleted, EventAssessmentScored, EventMilestoneAchieved, EventCustomerStalled}
 
 // KindEvents is the event a succeeded run of a kind also sends, besides
 // run.succeeded.
@@ -58,7 +59,7 @@ const (
 type WebhookEndpointSpec struct {
 	URL         string            `json:"url" minLength:"1" maxLength:"2000" doc:"Where messages are POSTed: https (or http), checked against the same address policy as research when saved and at every dial." example:"https://hook.eu1.make.com/abc123"`
 	Description string            `json:"description,omitempty" maxLength:"500"`
-	EventTypes  []string          `json:"event_types" minItems:"1" maxItems:"20" doc:"The events to send (run.succeeded, run.failed, export.ready, research.completed, generation.completed, airtable.sync.completed, assessment.scored, milestone.achieved)."`
+	EventTypes  []string          `json:"event_types" minItems:"1" maxItems:"20" doc:"The events to send (run.succeeded, run.failed, export.ready, research.completed, generation.completed, airtable.sync.completed, assessment.scored, milestone.achieved, customer.stalled)."`
 	Headers     map[string]string `json:"headers,omitempty" doc:"Extra headers sent with every message (e.g. a Make.com API key header)."`
 	RatePerSec  int               `json:"rate_per_second,omitempty" minimum:"0" maximum:"1000" doc:"Most deliveries a second to this endpoint, across workers; 0: 10."`
 	Disabled    bool              `json:"disabled,omitempty" doc:"Stop delivering; messages wait until re-enabled."`

@@ -115,7 +115,7 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 			return q.WebhookEndpointSucceeded(ctx, ep.ID)
 		case code == http.StatusGone:
 			out.Stop = true
-			return q.WebhookEndpointDisable(ctx, sqlc.WebhookEndpointDisableParams{ID: ep.ID, Reason: "the endpoint answered 410 Gone"})
+			return db.DisableEndpoint(ctx, q, ep, "the endpoint answered 410 Gone")
 		default:
 			since, err := q.WebhookEndpointFailed(ctx, ep.ID)
 			if err != nil {
@@ -123,8 +123,7 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 			}
 			if w.now().Sub(since) >= groundwork.EndpointFailingFor {
 				out.Stop = true
-				return q.WebhookEndpointDisable(ctx, sqlc.WebhookEndpointDisableParams{ID: ep.ID,
-					Reason: fmt.Sprintf("every delivery failed since %s", since.UTC().Format(time.RFC3339))})
+				return db.DisableEndpoint(ctx, q, ep, fmt.Sprintf("every delivery failed since %s", since.UTC().Format(time.RFC3339)))
 			}
 			return nil
 		}

@@ -220,10 +220,14 @@ func New(d Deps) *Server {
 		s.registerWebhooks()
 		s.registerWebhookSources()
 		s.registerDeadLetters()
+		s.registerNotifications()
 	})
 	r.Get("/openapi.json", s.openAPI)
 	// Public: a message is taken only when signed by the source's secret.
 	r.With(s.preLimitIP).Post("/hooks/{source_id}", s.receiveHook)
+	// Public: only with the signature of an e-mail's link.
+	r.With(s.preLimitIP).Get("/unsubscribe/{user}", s.unsubscribe)
+	r.With(s.preLimitIP).Post("/unsubscribe/{user}", s.unsubscribe)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, problem(http.StatusNotFound, groundwork.SlugNotFound, "no such route"))
 	})

@@ -44,13 +44,23 @@ type RunEventData struct {
 	Error  *groundwork.RunError `json:"error,omitempty"`
 }
 
-// RunClosed records what a run's close sends and keeps: run.succeeded and
-// its kind's event, or run.failed and, for a failure (not a
-// cancellation), a dead letter holding the run's request (input).
+// RunClosed records what a run's close sends and keeps: its owner's
+// e-mail notification, run.succeeded and its kind's event, or run.failed
+// and, for a failure (not a cancellation), a dead letter holding the
+// run's request (input).
 func RunClosed(ctx context.Context, q *sqlc.Queries, run sqlc.Run, input []byte) error {
 	data := RunEventData{RunID: run.ID, Kind: run.Kind, Status: string(run.Status)}
+	var re groundwork.RunError
 	if run.Status == sqlc.RunStatusSucceeded {
 		data.Result = run.Result
+	} else if len(run.Error) > 0 {
+		_ = json.Unmarshal(run.Error, &re)
+		data.Error = &re
+	}
+	if err := Notify(ctx, q, run.OwnerID, run.WorkspaceID, "run:"+run.ID, runNotificationTypes(run), data); err != nil {
+		return err
+	}
+	if run.Status == sqlc.RunStatusSucceeded {
 		if err := EnqueueEvent(ctx, q, run.WorkspaceID, run.ID, groundwork.EventRunSucceeded, data); err != nil {
 			return err
 		}
@@ -58,11 +68,6 @@ func RunClosed(ctx context.Context, q *sqlc.Queries, run sqlc.Run, input []byte)
 			return EnqueueEvent(ctx, q, run.WorkspaceID, run.ID, ev, data)
 		}
 		return nil
-	}
-	var re groundwork.RunError
-	if len(run.Error) > 0 {
-		_ = json.Unmarshal(run.Error, &re)
-		data.Error = &re
 	}
 	if err := EnqueueEvent(ctx, q, run.WorkspaceID, run.ID, groundwork.EventRunFailed, data); err != nil {
 		return err

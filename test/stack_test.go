@@ -29,6 +29,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/notify"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 	"github.com/groundwork-dev/groundwork/worker"
 )
@@ -76,8 +77,10 @@ type stackOptions struct {
 	// authentications per IP and minute before 429 (0: no limit).
 	trusted      []netip.Prefix
 	authFailures int
-	// webhookScale divides the webhook retry schedule (0: real time).
+	// webhookScale divides the webhook and e-mail retry schedules (0: real time).
 	webhookScale int
+	// smtp is the mail server (nil: e-mails are suppressed).
+	smtp *notify.SMTP
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -172,6 +175,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		LLM:                o.llm,
 		Research:           o.research,
 		Airtable:           o.airtable,
+		SMTP:               o.smtp,
 		LogLevel:           "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -209,7 +213,7 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 			}
 		}
 		deps.WebhookScale, deps.WebhookDispatchEvery = o.webhookScale, 50*time.Millisecond
-		go worker.DispatchWebhooks(ctx, deps)
+		go worker.DispatchOutbox(ctx, deps)
 	}
 	ml, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

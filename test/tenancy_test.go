@@ -162,6 +162,7 @@ func TestRouteWalker(t *testing.T) {
 		"start-assessment":              `{"customer_id": "` + cust + `", "definition": "` + walkerDefinitionSlug + `", "answers": {"q1": 3, "q2": "yes"}}`,
 		"create-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
 		"update-webhook-endpoint":       `{"url": "https://hooks.example/walker", "event_types": ["run.succeeded"]}`,
+		"put-notification-preferences":  `{"email": "walker@example.com", "events": ["run.failed"]}`,
 		"replay-dead-letters":           `{"kind": "webhook"}`,
 		"create-webhook-source":         `{"name": "walker", "action": {"type": "track"}}`,
 		"update-webhook-source":         `{"name": "walker", "action": {"type": "track"}}`,

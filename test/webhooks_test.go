@@ -105,6 +105,19 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// addSecret makes the receiver accept messages signed with an endpoint's secret.
+func (r *receiver) addSecret(t *testing.T, secret string) {
+	t.Helper()
+	key, err := stdwebhook.Key(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.keys = append(r.keys, key)
+	r.secrets[string(key)] = secret
+	r.mu.Unlock()
+}
+
 func (r *receiver) count() (unique, total int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -181,14 +194,7 @@ func TestWebhooksDeliveredOnceThroughFailures(t *testing.T) {
 			Secret string `json:"secret"`
 		}
 		resp.json(t, &e)
-		key, err := stdwebhook.Key(e.Secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.mu.Lock()
-		r.keys = append(r.keys, key)
-		r.secrets[string(key)] = e.Secret
-		r.mu.Unlock()
+		r.addSecret(t, e.Secret)
 		return e.ID
 	}
 	flakyID := create(flaky, "run.succeeded", "export.ready")

@@ -27,14 +27,30 @@ type Schedules struct {
 	RollupHourlyEvery, RollupDailyEvery time.Duration
 	// PartitionsEvery runs EventPartitions.
 	PartitionsEvery time.Duration
+	// StalledEvery runs StalledCustomers.
+	StalledEvery time.Duration
 }
+
+// Digest times: the daily digest at 08:00 UTC, the weekly one on Mondays.
+var (
+	dailyDigestAt = client.ScheduleCalendarSpec{
+		Hour: []client.ScheduleRange{{Start: 8}}, DayOfWeek: []client.ScheduleRange{{Start: 0, End: 6}},
+		Comment: "08:00 UTC daily",
+	}
+	weeklyDigestAt = client.ScheduleCalendarSpec{
+		Hour: []client.ScheduleRange{{Start: 8}}, DayOfWeek: []client.ScheduleRange{{Start: 1}},
+		Comment: "08:00 UTC on Mondays",
+	}
+)
 
 // schedule is one Temporal Schedule Groundwork relies on.
 type schedule struct {
 	id, workflow string
-	every        time.Duration
-	timeout      time.Duration
-	args         []any
+	// every or at: an interval or a calendar time.
+	every   time.Duration
+	at      *client.ScheduleCalendarSpec
+	timeout time.Duration
+	args    []any
 }
 
 // EnsureSchedules creates the Temporal Schedules Groundwork relies on, or
@@ -51,6 +67,12 @@ func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 			args: []any{groundwork.RollupInput{Granularity: groundwork.GranularityDay}}},
 		{id: groundwork.ScheduleEventPartitions, workflow: groundwork.WorkflowEventPartitions,
 			every: cmp.Or(s.PartitionsEvery, config.DefaultEventPartitionsEvery), timeout: groundwork.MaintenanceTimeout},
+		{id: groundwork.ScheduleStalledCustomers, workflow: groundwork.WorkflowStalledCustomers,
+			every: cmp.Or(s.StalledEvery, config.DefaultStalledEvery), timeout: groundwork.MaintenanceTimeout},
+		{id: groundwork.ScheduleDailyDigest, workflow: groundwork.WorkflowEmailDigest, at: &dailyDigestAt,
+			timeout: groundwork.MaintenanceTimeout, args: []any{groundwork.DigestInput{Kind: groundwork.DigestDaily}}},
+		{id: groundwork.ScheduleWeeklyDigest, workflow: groundwork.WorkflowEmailDigest, at: &weeklyDigestAt,
+			timeout: groundwork.MaintenanceTimeout, args: []any{groundwork.DigestInput{Kind: groundwork.DigestWeekly}}},
 	}
 	for _, sc := range all {
 		if err := ensureSchedule(ctx, c, sc); err != nil {
@@ -62,6 +84,9 @@ func EnsureSchedules(ctx context.Context, c client.Client, s Schedules) error {
 
 func ensureSchedule(ctx context.Context, c client.Client, sc schedule) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: sc.every}}}
+	if sc.at != nil {
+		spec = client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{*sc.at}}
+	}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      sc.id,
 		Spec:    spec,

@@ -41,12 +41,12 @@ func newWebhooks(d Deps) *activities.Webhooks {
 	return &activities.Webhooks{Pool: d.Pool, Secrets: secrets, HTTP: hc, Log: d.Log, Now: d.Now}
 }
 
-// DispatchWebhooks starts the delivery workflow of every message in the
-// outbox that has none yet, every d.WebhookDispatchEvery until ctx ends.
-// Every worker runs it; claims skip each other's rows and the workflow ID
-// (message and generation) makes a second start of the same delivery a
-// no-op.
-func DispatchWebhooks(ctx context.Context, d Deps) {
+// DispatchOutbox starts the workflow of every webhook message, inbound
+// message and e-mail in the outboxes that has none yet, every
+// d.WebhookDispatchEvery until ctx ends. Every worker runs it; claims
+// skip each other's rows and the workflow IDs (derived from the rows)
+// make a second start of the same workflow a no-op.
+func DispatchOutbox(ctx context.Context, d Deps) {
 	dispatchWebhooks(ctx, d.Client, d.Pool, cmp.Or(d.WebhookDispatchEvery, config.DefaultWebhookDispatchEvery), d.WebhookScale, d.Log)
 }
 
@@ -56,7 +56,7 @@ func dispatchWebhooks(ctx context.Context, c client.Client, pool *pgxpool.Pool, 
 	for {
 		if n, err := dispatchOnce(ctx, c, pool, scale); err != nil && ctx.Err() == nil {
 			log.Warn("dispatch webhooks", "error", err)
-		} else if n == dispatchBatch {
+		} else if n >= dispatchBatch {
 			continue // more are waiting
 		}
 		select {
@@ -95,6 +95,27 @@ func dispatchOnce(ctx context.Context, c client.Client, pool *pgxpool.Pool, scal
 			}
 			n++
 		}
+		emails, err := q.EmailUndispatched(ctx, dispatchBatch)
+		if err != nil {
+			return fmt.Errorf("claim e-mails: %w", err)
+		}
+		for _, id := range emails {
+			_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID:                    groundwork.EmailWorkflowID(id),
+				TaskQueue:             groundwork.TaskQueueDefault,
+				WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+				// The send's retries last about a day.
+				WorkflowExecutionTimeout: 48 * time.Hour,
+			}, groundwork.WorkflowEmailSend, groundwork.EmailSendInput{EmailID: id, Scale: scale})
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if err != nil && !errors.As(err, &started) {
+				return fmt.Errorf("start send of %s: %w", id, err)
+			}
+			if err := q.EmailDispatched(ctx, id); err != nil {
+				return fmt.Errorf("mark dispatched: %w", err)
+			}
+		}
+		n += len(emails)
 		// Inbound messages the API stored but could not start.
 		inbox, err := q.WebhookInboxUnstarted(ctx, dispatchBatch)
 		if err != nil {

@@ -23,8 +23,10 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/notify"
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
+	"github.com/groundwork-dev/groundwork/internal/signedurl"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
@@ -52,6 +54,15 @@ type Deps struct {
 	WebhookScale int
 	// WebhookDispatchEvery is how often the outbox is read (0: the default).
 	WebhookDispatchEvery time.Duration
+	// SMTP is the mail server e-mails go through; nil: none are sent
+	// (each is recorded as suppressed).
+	SMTP *notify.SMTP
+	// Signer signs the links in e-mails (downloads, unsubscribe); nil: none.
+	Signer *signedurl.Signer
+	// PublicURL is the API's address e-mail links start with.
+	PublicURL string
+	// StalledAfter is how long without an event makes a customer stalled.
+	StalledAfter time.Duration
 	// LLM configures generation: providers, limits, prices.
 	LLM config.LLM
 	// LLMHTTPClient, when set, is the providers' HTTP client.
@@ -91,7 +102,7 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	dctx, stopDispatch := context.WithCancel(ctx)
 	defer stopDispatch()
-	go DispatchWebhooks(dctx, d)
+	go DispatchOutbox(dctx, d)
 	for i, w := range workers {
 		if err := w.Start(); err != nil {
 			for _, started := range workers[:i] {
@@ -104,7 +115,7 @@ func Run(ctx context.Context, d Deps) error {
 	if d.Browser != nil {
 		queues = append(queues, groundwork.TaskQueueBrowser)
 	}
-	d.Log.Info("worker started", "task_queues", queues, "pollers", d.Pollers, "llm_providers", d.LLM.Names())
+	d.Log.Info("worker started", "task_queues", queues, "pollers", d.Pollers, "llm_providers", d.LLM.Names(), "email", d.SMTP != nil)
 	<-ctx.Done()
 	d.Log.Info("worker stopping")
 	for _, w := range workers {
@@ -209,6 +220,12 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 		WorkerStopTimeout:                  config.WorkerStopTimeout,
 	})
 	deliveryQueue.RegisterActivityWithOptions(wh.WebhookAttempt, activity.RegisterOptions{Name: groundwork.ActivityWebhookAttempt})
+	mail := &activities.Email{Pool: d.Pool, SMTP: d.SMTP, Signer: d.Signer, PublicURL: d.PublicURL,
+		StalledAfter: cmp.Or(d.StalledAfter, config.DefaultStalledAfter), Log: d.Log, Now: d.Now}
+	deliveryQueue.RegisterActivityWithOptions(mail.EmailSend, activity.RegisterOptions{Name: groundwork.ActivityEmailSend})
+	main.RegisterActivityWithOptions(mail.EmailFailed, activity.RegisterOptions{Name: groundwork.ActivityEmailFailed})
+	main.RegisterActivityWithOptions(mail.EmailDigest, activity.RegisterOptions{Name: groundwork.ActivityEmailDigest})
+	main.RegisterActivityWithOptions(mail.StalledCustomers, activity.RegisterOptions{Name: groundwork.ActivityStalledCustomers})
 	workers := []sdkworker.Worker{main, render, llmQueue, assessQueue, deliveryQueue}
 
 	at := newAirtable(d)

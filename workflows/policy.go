@@ -52,6 +52,7 @@ var localActivities = map[string]bool{
 	groundwork.ActivityAssessmentDiscard: true,
 	groundwork.ActivityWebhookExhausted:  true,
 	groundwork.ActivityInboundFinish:     true,
+	groundwork.ActivityEmailFailed:       true,
 }
 
 // Retry policies shared by several activities.
@@ -242,9 +243,37 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 		},
 	},
 
-	// AnalyticsRollup and EventPartitions
-	groundwork.ActivityAnalyticsRollup: maintenanceOptions,
-	groundwork.ActivityEventPartitions: maintenanceOptions,
+	// EmailSend: emailSendOptions scales the retry policy in tests.
+	groundwork.ActivityEmailSend: {
+		TaskQueue: groundwork.TaskQueueDelivery,
+		// The SMTP session is bounded at 30 s (internal/notify).
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         emailSendRetry(1),
+	},
+
+	// AnalyticsRollup, EventPartitions, EmailDigest and StalledCustomers
+	groundwork.ActivityAnalyticsRollup:  maintenanceOptions,
+	groundwork.ActivityEventPartitions:  maintenanceOptions,
+	groundwork.ActivityEmailDigest:      maintenanceOptions,
+	groundwork.ActivityStalledCustomers: maintenanceOptions,
+}
+
+// emailSendOptions are EmailSend's options with groundwork.EmailSendRetry
+// divided by scale: a mail server that is down is retried for about a
+// day; one that refuses a message for good fails it at once.
+func emailSendOptions(ctx workflow.Context, scale int) workflow.Context {
+	opts := activityPolicy[groundwork.ActivityEmailSend]
+	opts.RetryPolicy = emailSendRetry(scale)
+	return workflow.WithActivityOptions(ctx, opts)
+}
+
+func emailSendRetry(scale int) *temporal.RetryPolicy {
+	r := groundwork.EmailSendRetry
+	return &temporal.RetryPolicy{
+		InitialInterval: r.Initial / time.Duration(scale), BackoffCoefficient: 2,
+		MaximumInterval: r.Max / time.Duration(scale), MaximumAttempts: r.Attempts,
+		NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput},
+	}
 }
 
 // maintenanceOptions suit a scheduled Postgres job: minutes at most,

@@ -52,6 +52,7 @@ func activityNames(t *testing.T) []string {
 		groundwork.ActivityAssessmentDiscard, groundwork.ActivityAnalyticsRollup, groundwork.ActivityEventPartitions,
 		groundwork.ActivityWebhookAttempt, groundwork.ActivityWebhookExhausted,
 		groundwork.ActivityInboundPrepare, groundwork.ActivityInboundFinish,
+		groundwork.ActivityEmailSend, groundwork.ActivityEmailFailed, groundwork.ActivityEmailDigest, groundwork.ActivityStalledCustomers,
 	}
 }
 

@@ -30,6 +30,9 @@ func RegisterAll(r Registry) {
 		{groundwork.WorkflowEventPartitions, EventPartitions},
 		{groundwork.WorkflowWebhookDelivery, WebhookDelivery},
 		{groundwork.WorkflowWebhookInbound, WebhookInbound},
+		{groundwork.WorkflowEmailSend, EmailSend},
+		{groundwork.WorkflowEmailDigest, EmailDigest},
+		{groundwork.WorkflowStalledCustomers, StalledCustomers},
 	} {
 		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
 	}

@@ -28,9 +28,11 @@ SELECT * FROM webhook_endpoints WHERE workspace_id = @workspace_id ORDER BY id D
 -- name: WebhookEndpointDelete :execrows
 DELETE FROM webhook_endpoints WHERE id = @id AND workspace_id = @workspace_id;
 
--- name: WebhookEndpointDisable :exec
-UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, @reason::text), updated_at = now()
-WHERE id = @id;
+-- name: WebhookEndpointDisable :execrows
+-- WebhookEndpointDisable disables an enabled endpoint; 0 rows: it was
+-- disabled already.
+UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = @reason::text, updated_at = now()
+WHERE id = @id AND disabled_at IS NULL;
 
 -- name: WebhookEndpointSucceeded :exec
 UPDATE webhook_endpoints SET failing_since = NULL WHERE id = @id AND failing_since IS NOT NULL;

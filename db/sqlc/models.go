@@ -256,6 +256,12 @@ type CustomerMilestone struct {
 	AchievedBy  string    `json:"achieved_by"`
 }
 
+type CustomerStalled struct {
+	CustomerID string    `json:"customer_id"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	DetectedAt time.Time `json:"detected_at"`
+}
+
 type DeadLetter struct {
 	ID          string     `json:"id"`
 	WorkspaceID string     `json:"workspace_id"`
@@ -272,6 +278,22 @@ type DeadLetter struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	ReplayedAt  *time.Time `json:"replayed_at"`
 	ReplayedAs  *string    `json:"replayed_as"`
+}
+
+type EmailMessage struct {
+	ID           string          `json:"id"`
+	UserID       string          `json:"user_id"`
+	WorkspaceID  string          `json:"workspace_id"`
+	EventType    string          `json:"event_type"`
+	Template     string          `json:"template"`
+	Data         json.RawMessage `json:"data"`
+	Digest       bool            `json:"digest"`
+	Status       string          `json:"status"`
+	Attempts     int32           `json:"attempts"`
+	Error        *string         `json:"error"`
+	DispatchedAt *time.Time      `json:"dispatched_at"`
+	SentAt       *time.Time      `json:"sent_at"`
+	CreatedAt    time.Time       `json:"created_at"`
 }
 
 type Event struct {
@@ -370,6 +392,16 @@ type Milestone struct {
 	MinScore    *float64  `json:"min_score"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type NotificationPreference struct {
+	UserID         string     `json:"user_id"`
+	Email          string     `json:"email"`
+	Events         []string   `json:"events"`
+	Delivery       string     `json:"delivery"`
+	WeeklyDigest   bool       `json:"weekly_digest"`
+	UnsubscribedAt *time.Time `json:"unsubscribed_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 type RateBucket struct {

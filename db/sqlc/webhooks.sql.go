@@ -131,9 +131,9 @@ func (q *Queries) WebhookEndpointDelete(ctx context.Context, arg WebhookEndpoint
 	return result.RowsAffected(), nil
 }
 
-const webhookEndpointDisable = `-- name: WebhookEndpointDisable :exec
-UPDATE webhook_endpoints SET disabled_at = coalesce(disabled_at, now()), disabled_reason = coalesce(disabled_reason, $1::text), updated_at = now()
-WHERE id = $2
+const webhookEndpointDisable = `-- name: WebhookEndpointDisable :execrows
+UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = $1::text, updated_at = now()
+WHERE id = $2 AND disabled_at IS NULL
 `
 
 type WebhookEndpointDisableParams struct {
@@ -141,9 +141,14 @@ type WebhookEndpointDisableParams struct {
 	ID     string `json:"id"`
 }
 
-func (q *Queries) WebhookEndpointDisable(ctx context.Context, arg WebhookEndpointDisableParams) error {
-	_, err := q.db.Exec(ctx, webhookEndpointDisable, arg.Reason, arg.ID)
-	return err
+// WebhookEndpointDisable disables an enabled endpoint; 0 rows: it was
+// disabled already.
+func (q *Queries) WebhookEndpointDisable(ctx context.Context, arg WebhookEndpointDisableParams) (int64, error) {
+	result, err := q.db.Exec(ctx, webhookEndpointDisable, arg.Reason, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const webhookEndpointFailed = `-- name: WebhookEndpointFailed :one

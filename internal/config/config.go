@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/notify"
 )
 
 // Config holds every setting of the api and worker processes.
@@ -83,11 +85,14 @@ type Config struct {
 	// RollupHourlyEvery and RollupDailyEvery are the analytics rollup
 	// schedules' intervals.
 	RollupHourlyEvery, RollupDailyEvery time.Duration
-	LLM                                 LLM
-	Research                            Research
-	Airtable                            Airtable
-	LogLevel                            string
-	LogFormat                           string
+	// SMTP is the mail server (GROUNDWORK_SMTP_URL) and sender
+	// (GROUNDWORK_MAIL_FROM); nil: no e-mail is sent.
+	SMTP      *notify.SMTP
+	LLM       LLM
+	Research  Research
+	Airtable  Airtable
+	LogLevel  string
+	LogFormat string
 }
 
 // Role says which settings a process needs.
@@ -195,6 +200,13 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.TemporalNamespace = or(getenv("TEMPORAL_NAMESPACE"), "default")
 	c.EventRetention = durVar(getenv, "GROUNDWORK_EVENT_RETENTION", DefaultEventRetention, &errs)
 	c.StalledAfter = durVar(getenv, "GROUNDWORK_STALLED_AFTER", DefaultStalledAfter, &errs)
+	if u := getenv("GROUNDWORK_SMTP_URL"); u != "" {
+		s, err := notify.ParseSMTP(u, or(getenv("GROUNDWORK_MAIL_FROM"), DefaultMailFrom))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GROUNDWORK_SMTP_URL / GROUNDWORK_MAIL_FROM: %w", err))
+		}
+		c.SMTP = &s
+	}
 	c.RollupHourlyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_HOURLY_EVERY", DefaultRollupHourlyEvery, &errs)
 	c.RollupDailyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_DAILY_EVERY", DefaultRollupDailyEvery, &errs)
 	c.LLM = loadLLM(getenv, role, &errs)

@@ -184,6 +184,10 @@ const (
 	EventPartitionsAhead = 3
 	// DefaultEventPartitionsEvery is how often the EventPartitions schedule runs.
 	DefaultEventPartitionsEvery = 24 * time.Hour
+	// DefaultStalledEvery is how often the StalledCustomers schedule runs.
+	DefaultStalledEvery = time.Hour
+	// DefaultMailFrom is the sender of e-mails (GROUNDWORK_MAIL_FROM).
+	DefaultMailFrom = "Groundwork <noreply@groundwork.localhost>"
 	// DefaultStalledAfter calls a customer stalled after this long without
 	// an event (GROUNDWORK_STALLED_AFTER).
 	DefaultStalledAfter = 14 * 24 * time.Hour

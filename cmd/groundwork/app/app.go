@@ -273,6 +273,16 @@ func (a *App) RunWorker(ctx context.Context) error {
 	return worker.Run(ctx, a.WorkerDeps())
 }
 
+// linkSigner signs the links in e-mails; a worker without
+// GROUNDWORK_SIGNING_KEY sends e-mails without links.
+func (a *App) linkSigner() *signedurl.Signer {
+	s, err := signedurl.New(a.Cfg.SigningKey)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
 // WorkerDeps are the worker's dependencies.
 func (a *App) WorkerDeps() worker.Deps {
 	return worker.Deps{
@@ -287,6 +297,10 @@ func (a *App) WorkerDeps() worker.Deps {
 		Schedules: worker.Schedules{CleanupEvery: a.Cfg.CleanupEvery,
 			RollupHourlyEvery: a.Cfg.RollupHourlyEvery, RollupDailyEvery: a.Cfg.RollupDailyEvery},
 		EventRetention: a.Cfg.EventRetention,
+		StalledAfter:   a.Cfg.StalledAfter,
+		SMTP:           a.Cfg.SMTP,
+		Signer:         a.linkSigner(),
+		PublicURL:      a.Cfg.PublicURL,
 		LLM:            a.Cfg.LLM,
 		Research:       a.Cfg.Research,
 		Airtable:       a.Cfg.Airtable,
