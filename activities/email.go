@@ -76,7 +76,11 @@ func (e *Email) EmailSend(ctx context.Context, in groundwork.EmailSendInput) (gr
 		}
 		return groundwork.EmailSendResult{}, temporal.NewNonRetryableApplicationError(err.Error(), groundwork.ErrTypeInvalidInput, err)
 	}
+	// Beat while the server holds the session: a worker killed mid-send
+	// is noticed within the heartbeat timeout.
+	stop := heartbeatEvery(ctx, 2*time.Second, nil)
 	err = e.SMTP.Send(ctx, notify.Mail{ID: m.ID, To: row.Address, Message: msg, UnsubscribeURL: unsub, Date: m.CreatedAt})
+	stop()
 	var perm *notify.PermanentError
 	switch {
 	case errors.As(err, &perm):

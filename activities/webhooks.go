@@ -84,6 +84,9 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 	if err != nil {
 		return groundwork.WebhookAttemptOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), groundwork.ErrTypeInvalidInput, err)
 	}
+	// Beat while the slot and the endpoint keep the attempt waiting: a
+	// worker killed mid-delivery is noticed within the heartbeat timeout.
+	defer heartbeatEvery(ctx, 2*time.Second, nil)()
 	if err := w.waitForSlot(ctx, ep); err != nil {
 		return groundwork.WebhookAttemptOutput{}, err
 	}

@@ -37,6 +37,8 @@ type receiver struct {
 	tries   map[string]int
 	got     map[string]int // accepted deliveries per webhook-id
 	bad     int
+	// delay holds every answer that long (nanoseconds): a slow endpoint.
+	delay atomic.Int64
 }
 
 func newReceiver(t *testing.T, flaky bool) *receiver {
@@ -72,6 +74,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
+	time.Sleep(time.Duration(r.delay.Load())) // the endpoint's slowness, not a wait in a test
 	r.mu.Lock()
 	r.tries[id]++
 	try := r.tries[id]

@@ -227,6 +227,9 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 		TaskQueue: groundwork.TaskQueueDelivery,
 		// The 15 s request plus the wait for the endpoint's rate limit.
 		StartToCloseTimeout: 3 * time.Minute,
+		// The attempt beats while it waits and posts: a worker killed
+		// mid-delivery has its attempt retried within seconds.
+		HeartbeatTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 			NonRetryableErrorTypes: []string{groundwork.ErrTypeInvalidInput, groundwork.ErrTypeNotFound},
@@ -246,8 +249,10 @@ var activityPolicy = map[string]workflow.ActivityOptions{
 	// EmailSend: emailSendOptions scales the retry policy in tests.
 	groundwork.ActivityEmailSend: {
 		TaskQueue: groundwork.TaskQueueDelivery,
-		// The SMTP session is bounded at 30 s (internal/notify).
+		// The SMTP session is bounded at 30 s (internal/notify); the send
+		// beats meanwhile, so a worker killed mid-send is noticed in 10 s.
 		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy:         emailSendRetry(1),
 	},
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -43,6 +44,8 @@ type Server struct {
 	refuse func(Message) *smtp.SMTPError
 	// arrived is signalled on every accepted message.
 	arrived chan struct{}
+	// delay holds each MAIL FROM that long: a slow server.
+	delay time.Duration
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -76,6 +79,14 @@ func (s *Server) Refuse(f func(Message) *Error) {
 // Error is an SMTP reply.
 type Error = smtp.SMTPError
 
+// Slow makes the server take d to answer each MAIL FROM, so sessions are
+// in flight for a while (before any message is committed).
+func (s *Server) Slow(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
+	s.mu.Unlock()
+}
+
 // TryLater is a 451 reply: a temporary refusal.
 var TryLater = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 
@@ -103,11 +114,18 @@ type session struct {
 	to   []string
 }
 
-func (x *session) AuthMechanisms() []string                    { return nil }
-func (x *session) Auth(string) (any, error)                    { return nil, errors.New("no auth") }
-func (x *session) Reset()                                      { x.from, x.to = "", nil }
-func (x *session) Logout() error                               { return nil }
-func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.from = from; return nil }
+func (x *session) AuthMechanisms() []string { return nil }
+func (x *session) Auth(string) (any, error) { return nil, errors.New("no auth") }
+func (x *session) Reset()                   { x.from, x.to = "", nil }
+func (x *session) Logout() error            { return nil }
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.s.mu.Lock()
+	d := x.s.delay
+	x.s.mu.Unlock()
+	time.Sleep(d) // the fake's slowness, not a wait in a test
+	x.from = from
+	return nil
+}
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.to = append(x.to, to)
 	return nil
