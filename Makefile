@@ -4,18 +4,34 @@ GO    ?= go
 BIN   := $(CURDIR)/bin
 # Later CLI tags carry a replace directive that `go install` refuses.
 TEMPORAL_CLI_VERSION := v1.5.1
+# The local mail catcher `make dev` sends e-mail to. Later tags' web UIs
+# need npm packages the registry here does not serve.
+MAILPIT_VERSION := v1.27.11
 
 export GROUNDWORK_TEMPORAL_CLI := $(BIN)/temporal
+export GROUNDWORK_MAILPIT := $(BIN)/mailpit
 
 .PHONY: all tools test-deps generate check-generated build dev test lint unit bench clean
 
 all: build
 
-## tools: build the pinned Temporal CLI, sqlc and staticcheck into bin/
+## tools: build the pinned Temporal CLI, sqlc and staticcheck into bin/ (`make dev` adds Mailpit)
 tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+# Mailpit's web UI is built by npm in its releases, not shipped in the Go
+# module: build it from the module's lockfile, then the binary that embeds
+# it. Without npm's registry, Mailpit is built without its UI (SMTP, API
+# and the /view/ pages still work).
+$(BIN)/mailpit:
+	@echo "building Mailpit $(MAILPIT_VERSION) and its web UI into bin/ (about a minute, once)…"
+	@src="$$(mktemp -d)"; trap 'rm -rf "$$src"' EXIT; \
+	dir="$$($(GO) mod download -json github.com/axllent/mailpit@$(MAILPIT_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"; \
+	cp -r "$$dir"/. "$$src" && chmod -R u+w "$$src" && cd "$$src" && \
+	{ npm ci --no-audit --no-fund --ignore-scripts --silent && npm run build --silent >/dev/null || echo "npm failed: building Mailpit without its web UI"; } && \
+	$(GO) build -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=$(MAILPIT_VERSION)" -o $(BIN)/mailpit .
 
 # sqlc and staticcheck are pinned by tools/go.mod (go tool directives).
 $(BIN)/sqlc: tools/go.mod tools/go.sum
@@ -55,7 +71,7 @@ build:
 	$(GO) build -o $(BIN)/groundwork ./cmd/groundwork
 
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
-dev: $(BIN)/temporal build
+dev: $(BIN)/temporal $(BIN)/mailpit build
 	$(BIN)/groundwork dev
 
 ## lint: gofmt, go mod tidy, go vet and staticcheck

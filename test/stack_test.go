@@ -483,7 +483,7 @@ func startDevProcess(t *testing.T, temporalHostPort, databaseURL string, env ...
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return startProcess(t, []string{"dev", "--data", t.TempDir()}, temporalHostPort, databaseURL,
+	return startProcess(t, []string{"dev", "--data", t.TempDir(), "--mailpit=false"}, temporalHostPort, databaseURL,
 		append([]string{"GROUNDWORK_HTTP_ADDR=127.0.0.1:0", "GROUNDWORK_SIGNING_KEY=" + hex.EncodeToString(key)}, env...)...)
 }
 

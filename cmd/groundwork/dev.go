@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,6 +31,9 @@ func devCmd(ctx context.Context, args []string) error {
 	tPort := fs.Int("temporal-port", 7233, "port of the local Temporal frontend (when TEMPORAL_ADDRESS is unset)")
 	uiPort := fs.Int("ui-port", 8233, "port of the Temporal Web UI")
 	cli := fs.String("temporal-cli", "", "temporal CLI binary (default: bin/temporal)")
+	mailpit := fs.Bool("mailpit", true, "catch e-mail in a local Mailpit (when GROUNDWORK_SMTP_URL is unset)")
+	mailPort := fs.Int("mail-port", 1025, "SMTP port of the local Mailpit")
+	mailUIPort := fs.Int("mail-ui-port", 8025, "web UI port of the local Mailpit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +84,30 @@ func devCmd(ctx context.Context, args []string) error {
 		_ = os.Setenv("TEMPORAL_ADDRESS", t.Address)
 		uiURL = t.UIURL
 	}
+	mailURL := "(off: GROUNDWORK_SMTP_URL is yours)"
+	if os.Getenv("GROUNDWORK_SMTP_URL") == "" && *mailpit {
+		path := cmp.Or(os.Getenv("GROUNDWORK_MAILPIT"), filepath.Join("bin", "mailpit"))
+		logf, err := os.OpenFile(filepath.Join(abs, "mailpit.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		fmt.Fprintf(os.Stderr, "starting Mailpit (%s) on 127.0.0.1:%d…\n", path, *mailPort)
+		m, err := devstack.StartMailpit(ctx, devstack.MailpitOptions{Binary: path, DBFile: filepath.Join(abs, "mailpit.db"),
+			SMTPPort: *mailPort, UIPort: *mailUIPort, Log: logf})
+		if err != nil {
+			// E-mail is optional: without a server it is recorded as suppressed.
+			fmt.Fprintf(os.Stderr, "no local mail catcher, e-mail is off: %v\n", err)
+			mailURL = "(off)"
+		} else {
+			defer func() {
+				fmt.Fprintln(os.Stderr, "stopping Mailpit…")
+				_ = m.Stop()
+			}()
+			_ = os.Setenv("GROUNDWORK_SMTP_URL", m.SMTPURL)
+			mailURL = m.UIURL + "   (every e-mail sent is caught here; " + m.UIURL + "/view/latest.html shows the last)"
+		}
+	}
 	if os.Getenv("GROUNDWORK_SIGNING_KEY") == "" {
 		key, err := persistentSecret(filepath.Join(abs, "signing.key"))
 		if err != nil {
@@ -116,6 +144,7 @@ func devCmd(ctx context.Context, args []string) error {
 Groundwork is up.
   API           %s   (OpenAPI: %s/openapi.json)
   Temporal UI   %s
+  Mail          %s
   DATABASE_URL  %s
   API key       %s   (user "dev")
 
@@ -123,7 +152,7 @@ Groundwork is up.
   curl -s -H "Authorization: Bearer $GROUNDWORK_TOKEN" %s/v1/runs
 
 Ctrl-C stops everything started here.
-`, apiURL, apiURL, uiURL, os.Getenv("DATABASE_URL"), key, key, apiURL)
+`, apiURL, apiURL, uiURL, mailURL, os.Getenv("DATABASE_URL"), key, key, apiURL)
 	return serveBoth(ctx, a)
 }
 
