@@ -11,7 +11,7 @@ import (
 )
 
 // This file is the one place a step's task queue, timeouts and retry
-// policy are set, for every activity of the eleven workflows. A whole run's
+// policy are set, for every activity of the fourteen workflows. A whole run's
 // execution timeout is not here: the API sets it when it starts the run,
 // from the root package's table of kinds (groundwork.Kind.Spec, in
 // kinds.go), and the schedules from groundwork.ExportsCleanupTimeout and
