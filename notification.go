@@ -40,6 +40,7 @@ const (
 	TemplateCustomerStalled   = "customer-stalled"
 	TemplateDailyDigest       = "daily-digest"
 	TemplateWeeklyDigest      = "weekly-digest"
+	TemplateConfirmAddress    = "confirm-address"
 )
 
 // NotificationTemplates is the template of each notification type.
@@ -56,7 +57,8 @@ var NotificationTemplates = map[string]string{
 
 // NotificationPreferences are a user's e-mail settings.
 type NotificationPreferences struct {
-	Email        string   `json:"email" required:"false" maxLength:"254" doc:"Where e-mails go; empty: none are sent." example:"ana@example.com"`
+	Email        string   `json:"email" required:"false" maxLength:"254" doc:"Where e-mails go, once confirmed: a new address gets a link to confirm it and is pending_email until then (the confirmed one stays in use); empty: none are sent." example:"ana@example.com"`
+	PendingEmail string   `json:"pending_email,omitempty" required:"false" readOnly:"true" doc:"An address waiting for its owner to follow the confirmation link e-mailed to it (valid 7 days)."`
 	Events       []string `json:"events" required:"false" maxItems:"20" doc:"The notifications to send: run.succeeded, run.failed, export.ready, research.completed, generation.completed, assessment.scored (for the runs you start; one e-mail per run, the kind's own event before run.succeeded), webhook_endpoint.disabled (endpoints you created), customer.stalled (customers you own)."`
 	Delivery     string   `json:"delivery" required:"false" enum:"immediate,daily" doc:"immediate: each as it happens; daily: one digest a day (08:00 UTC)."`
 	WeeklyDigest bool     `json:"weekly_digest" required:"false" doc:"A Monday e-mail on the customers you own: who stalled, whose engagement moved."`
@@ -89,6 +91,21 @@ func (p NotificationPreferences) Validate() []FieldError {
 func EmailID(userID, eventKey string) string {
 	sum := sha256.Sum256([]byte(userID + "\x00" + eventKey))
 	return "em_" + hex.EncodeToString(sum[:16])
+}
+
+// ConfirmTTL is how long an address confirmation link works.
+const ConfirmTTL = 7 * 24 * time.Hour
+
+// ConfirmPath is the public route an address confirmation link points at;
+// the link's signature covers the user and the address.
+func ConfirmPath(userID, email string) string {
+	return "/notifications/confirm/" + url.PathEscape(userID) + "/" + url.PathEscape(email)
+}
+
+// ConfirmEmailID is the outbox ID of the confirmation of an address: one
+// a day at most, however often the address is saved.
+func ConfirmEmailID(userID, email string, day time.Time) string {
+	return EmailID(userID, "confirm:"+email+":"+day.UTC().Format(time.DateOnly))
 }
 
 // UnsubscribeTTL is how long an e-mail's unsubscribe link works.

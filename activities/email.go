@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/groundwork-dev/groundwork"
@@ -191,6 +192,18 @@ func (e *Email) body(ctx context.Context, template string, data json.RawMessage)
 			d.Date = entries[len(entries)-1].At.UTC().Format("2 Jan 2006")
 		}
 		return d, nil
+	case groundwork.TemplateConfirmAddress:
+		var d ConfirmData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, fmt.Errorf("decode confirmation: %w", err)
+		}
+		if e.Signer == nil {
+			return nil, errors.New("a confirmation needs GROUNDWORK_SIGNING_KEY on the worker")
+		}
+		path := groundwork.ConfirmPath(d.UserID, d.Email)
+		expires := e.now().Add(groundwork.ConfirmTTL)
+		return notify.ConfirmAddress{Email: d.Email, Expires: expires,
+			ConfirmURL: e.PublicURL + path + "?" + e.Signer.Sign(path, expires)}, nil
 	case groundwork.TemplateWeeklyDigest:
 		var d notify.WeeklyDigest
 		if err := json.Unmarshal(data, &d); err != nil {
@@ -199,6 +212,12 @@ func (e *Email) body(ctx context.Context, template string, data json.RawMessage)
 		return d, nil
 	}
 	return nil, fmt.Errorf("no e-mail template %q", template)
+}
+
+// ConfirmData is the data of an address confirmation.
+type ConfirmData struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
 }
 
 // digestEntry is one notification a daily digest holds.
@@ -258,6 +277,7 @@ func (e *Email) daily(ctx context.Context) (groundwork.DigestResult, error) {
 			if err != nil {
 				return res, fmt.Errorf("digest for %s: %w", u.UserID, err)
 			}
+			activity.RecordHeartbeat(ctx, res)
 		}
 		if len(users) < digestBatch {
 			return res, nil
@@ -270,7 +290,8 @@ func (e *Email) daily(ctx context.Context) (groundwork.DigestResult, error) {
 func (e *Email) weekly(ctx context.Context) (groundwork.DigestResult, error) {
 	var res groundwork.DigestResult
 	now := e.now().UTC()
-	y, w := now.ISOWeek()
+	// Monday's digest is about the week that just ended.
+	y, w := now.AddDate(0, 0, -1).ISOWeek()
 	week := fmt.Sprintf("%d-W%02d", y, w)
 	q := sqlc.New(e.Pool)
 	after := ""
@@ -280,11 +301,19 @@ func (e *Email) weekly(ctx context.Context) (groundwork.DigestResult, error) {
 			return res, fmt.Errorf("list weekly digest users: %w", err)
 		}
 		for _, user := range users {
-			workspaces, err := q.EmailWeeklyWorkspaces(ctx, &user)
+			workspaces, err := q.EmailWeeklyWorkspaces(ctx, user)
 			if err != nil {
 				return res, fmt.Errorf("list workspaces of %s: %w", user, err)
 			}
 			for _, ws := range workspaces {
+				id := groundwork.EmailID(user, "digest:weekly:"+ws+":"+week)
+				// A retried pass skips the digests it wrote before it died,
+				// so a long pass makes progress across retries.
+				if done, err := q.EmailExists(ctx, id); err != nil {
+					return res, fmt.Errorf("check weekly digest: %w", err)
+				} else if done {
+					continue
+				}
 				d, err := e.weeklyDigest(ctx, q, user, ws, now)
 				if err != nil {
 					return res, err
@@ -295,13 +324,14 @@ func (e *Email) weekly(ctx context.Context) (groundwork.DigestResult, error) {
 					return res, err
 				}
 				// Keyed by the week: a second pass writes nothing.
-				n, err := q.EmailInsert(ctx, sqlc.EmailInsertParams{ID: groundwork.EmailID(user, "digest:weekly:"+ws+":"+week),
+				n, err := q.EmailInsert(ctx, sqlc.EmailInsertParams{ID: id,
 					UserID: user, WorkspaceID: ws, EventType: "digest.weekly", Template: groundwork.TemplateWeeklyDigest, Data: data})
 				if err != nil {
 					return res, fmt.Errorf("write weekly digest: %w", err)
 				}
 				res.Digests += int(n)
 			}
+			activity.RecordHeartbeat(ctx, res)
 		}
 		if len(users) < digestBatch {
 			return res, nil

@@ -26,6 +26,11 @@ type StalledData struct {
 // stalledBatch is the most customers one transaction marks.
 const stalledBatch = 500
 
+// StallNewsWindow is how recently a stall must have begun to be
+// reported: a customer quiet for years is not news, on the first pass
+// after an upgrade or after an outage of the schedule.
+const StallNewsWindow = 7 * 24 * time.Hour
+
 // StalledCustomers finds the customers that went quiet since the last
 // pass and, in the transaction that remembers each stall, records its
 // customer.stalled webhook event and its owner's e-mail: one per stall,
@@ -37,7 +42,9 @@ func (e *Email) StalledCustomers(ctx context.Context) (groundwork.StalledResult,
 		n := 0
 		err := db.InTx(ctx, e.Pool, func(tx pgx.Tx) error {
 			q := sqlc.New(tx)
-			rows, err := q.StalledCustomersDetect(ctx, sqlc.StalledCustomersDetectParams{StalledBefore: now.Add(-e.StalledAfter), MaxRows: stalledBatch})
+			before := now.Add(-e.StalledAfter)
+			rows, err := q.StalledCustomersDetect(ctx, sqlc.StalledCustomersDetectParams{StalledBefore: before,
+				BeganAfter: before.Add(-StallNewsWindow), MaxRows: stalledBatch})
 			if err != nil {
 				return fmt.Errorf("detect stalled customers: %w", err)
 			}

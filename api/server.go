@@ -228,6 +228,8 @@ func New(d Deps) *Server {
 	// Public: only with the signature of an e-mail's link.
 	r.With(s.preLimitIP).Get("/unsubscribe/{user}", s.unsubscribe)
 	r.With(s.preLimitIP).Post("/unsubscribe/{user}", s.unsubscribe)
+	r.With(s.preLimitIP).Get("/notifications/confirm/{user}/{email}", s.confirmAddress)
+	r.With(s.preLimitIP).Post("/notifications/confirm/{user}/{email}", s.confirmAddress)
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, problem(http.StatusNotFound, groundwork.SlugNotFound, "no such route"))
 	})

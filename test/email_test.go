@@ -60,6 +60,40 @@ func countMail(srv *smtpfake.Server, id string) int {
 	return n
 }
 
+// confirmAddress follows the confirmation link e-mailed to addr, as its
+// owner would, and checks the address is now c's.
+func confirmAddress(t *testing.T, s *stack, mail *smtpfake.Server, c *apiClient, addr string) {
+	t.Helper()
+	var link string
+	testenv.Eventually(t, 60*time.Second, "the confirmation e-mail to "+addr, func() bool {
+		for _, m := range mailbox(mail, addr) {
+			if i := strings.Index(m.Text, s.URL+"/notifications/confirm/"); m.Subject == "Confirm your address for Groundwork e-mails" && i >= 0 {
+				link = strings.Fields(m.Text[i:])[0]
+				return true
+			}
+		}
+		return false
+	})
+	r, err := http.Post(link, "application/x-www-form-urlencoded", nil)
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("confirm %s: %v %v", addr, err, r)
+	}
+	r.Body.Close()
+	var prefs groundwork.NotificationPreferences
+	c.do(http.MethodGet, "/v1/notification-preferences", nil).json(t, &prefs)
+	if prefs.Email != addr || prefs.PendingEmail != "" {
+		t.Fatalf("after confirming %s: %+v", addr, prefs)
+	}
+}
+
+// emailStatus is an outbox e-mail's status ("" when there is none).
+func emailStatus(t *testing.T, s *stack, id string) string {
+	t.Helper()
+	var status string
+	_ = s.App.Pool.QueryRow(context.Background(), `SELECT status FROM email_messages WHERE id = $1`, id).Scan(&status)
+	return status
+}
+
 // runMaintenance runs a scheduled workflow now and waits for it.
 func runMaintenance(t *testing.T, s *stack, workflow string, args ...any) {
 	t.Helper()
@@ -127,19 +161,33 @@ func TestEmailNotifications(t *testing.T) {
 	}
 	resp = put(ana, map[string]any{"email": "ana@example.com", "delivery": "immediate", "weekly_digest": true,
 		"events": []string{"export.ready", "run.succeeded", "run.failed", "webhook_endpoint.disabled", "customer.stalled"}})
-	if resp.Status != http.StatusOK {
+	resp.json(t, &prefs)
+	if resp.Status != http.StatusOK || prefs.Email != "" || prefs.PendingEmail != "ana@example.com" {
 		t.Fatalf("save preferences: %d %s", resp.Status, resp.Body)
 	}
+	// Until its owner confirms it, the address gets nothing but the
+	// confirmation: a run's e-mail is not even queued.
+	early := export(ana, 1)
+	if st := emailStatus(t, s, groundwork.EmailID("mail-ana", "run:"+early.ID)); st != "" {
+		t.Errorf("an e-mail to an unconfirmed address: %s", st)
+	}
+	confirmAddress(t, s, mail, ana, "ana@example.com")
 	put(bob, map[string]any{"email": "bob@example.com", "delivery": "daily", "events": []string{"run.succeeded", "run.failed"}})
-	put(carol, map[string]any{"email": "bounce@example.com", "events": []string{"run.succeeded"}})
+	confirmAddress(t, s, mail, bob, "bob@example.com")
+	// Saving the same address again sends no second confirmation today.
+	put(bob, map[string]any{"email": "bob@example.com", "delivery": "daily", "events": []string{"run.succeeded", "run.failed"}})
+	// A user ID with characters a path must escape still gets working links.
+	odd := s.client(t, "mail/odd,user", "mail-ws", "member")
+	put(odd, map[string]any{"email": "odd@example.com", "events": []string{"run.succeeded"}})
+	confirmAddress(t, s, mail, odd, "odd@example.com")
 
-	// The mail server is busy for ana's first attempt, and knows no bounce@.
+	// The mail server is busy for ana's first run e-mail, and knows no bounce@.
 	var refusedOnce atomic.Bool
 	mail.Refuse(func(m smtpfake.Message) *smtpfake.Error {
 		if m.To[0] == "bounce@example.com" {
 			return smtpfake.NoSuchUser
 		}
-		if m.To[0] == "ana@example.com" && refusedOnce.CompareAndSwap(false, true) {
+		if m.To[0] == "ana@example.com" && m.Subject != "Confirm your address for Groundwork e-mails" && refusedOnce.CompareAndSwap(false, true) {
 			return smtpfake.TryLater
 		}
 		return nil
@@ -151,7 +199,7 @@ func TestEmailNotifications(t *testing.T) {
 			t.Fatalf("export: %+v", r)
 		}
 		m := waitMail(t, mail, messageID("mail-ana", "run:"+r.ID))
-		if !refusedOnce.Load() || m.Subject != "Your export is ready: pipeline.csv" {
+		if !refusedOnce.Load() || m.Subject != "Your export is ready" || !strings.Contains(m.Text, "pipeline.csv") {
 			t.Errorf("refused first: %v; subject %q", refusedOnce.Load(), m.Subject)
 		}
 		if m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || m.Header.Get("Auto-Submitted") != "auto-generated" {
@@ -172,8 +220,15 @@ func TestEmailNotifications(t *testing.T) {
 		if dl.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "n\r\n") && !strings.HasPrefix(string(body), "n\n") {
 			t.Errorf("download: %d %q", dl.StatusCode, body)
 		}
-		// One e-mail for the run: export.ready, not also run.succeeded.
-		if n := len(mailbox(mail, "ana@example.com")); n != 1 {
+		// One e-mail for the run: export.ready, not also run.succeeded, and
+		// not twice (checked once the outbox row is closed).
+		testenv.Eventually(t, 30*time.Second, "the run's e-mail recorded sent", func() bool {
+			return emailStatus(t, s, groundwork.EmailID("mail-ana", "run:"+r.ID)) == "sent"
+		})
+		if st := emailStatus(t, s, groundwork.EmailID("mail-ana", "run:"+r.ID)); st != "sent" || countMail(mail, m.MessageID) != 1 {
+			t.Errorf("the run's e-mail: %s, arrived %d times", st, countMail(mail, m.MessageID))
+		}
+		if n := len(mailbox(mail, "ana@example.com")); n != 2 { // and the confirmation
 			t.Errorf("ana got %d e-mails", n)
 		}
 	})
@@ -190,32 +245,54 @@ func TestEmailNotifications(t *testing.T) {
 	})
 
 	t.Run("a 550 fails the e-mail for good", func(t *testing.T) {
+		// The confirmation itself is refused: the address is dead.
+		put(carol, map[string]any{"email": "bounce@example.com", "events": []string{"run.succeeded"}})
+		id := groundwork.ConfirmEmailID("mail-carol", "bounce@example.com", time.Now())
+		testenv.Eventually(t, 60*time.Second, "carol's confirmation closed", func() bool { return emailStatus(t, s, id) != "pending" && emailStatus(t, s, id) != "" })
+		if st := emailStatus(t, s, id); st != "failed" || len(mailbox(mail, "bounce@example.com")) != 0 {
+			t.Errorf("carol's confirmation: %s", st)
+		}
+		// A confirmed address that starts refusing fails each e-mail for good.
+		put(carol, map[string]any{"email": "carol@example.com", "events": []string{"run.succeeded"}})
+		confirmAddress(t, s, mail, carol, "carol@example.com")
+		mail.Refuse(func(m smtpfake.Message) *smtpfake.Error {
+			if m.To[0] == "carol@example.com" {
+				return smtpfake.NoSuchUser
+			}
+			return nil
+		})
 		r := export(carol, 1)
-		id := groundwork.EmailID("mail-carol", "run:"+r.ID)
+		id = groundwork.EmailID("mail-carol", "run:"+r.ID)
 		var status, reason string
 		testenv.Eventually(t, 60*time.Second, "carol's e-mail closed", func() bool {
 			err := s.App.Pool.QueryRow(context.Background(), `SELECT status, coalesce(error, '') FROM email_messages WHERE id = $1`, id).Scan(&status, &reason)
 			return err == nil && status != "pending"
 		})
-		if status != "failed" || !strings.Contains(reason, "550") || len(mailbox(mail, "bounce@example.com")) != 0 {
+		if status != "failed" || !strings.Contains(reason, "550") || len(mailbox(mail, "carol@example.com")) != 1 {
 			t.Errorf("carol's e-mail: %s %q", status, reason)
 		}
+		mail.Refuse(nil)
 	})
 
 	t.Run("daily digest", func(t *testing.T) {
 		a, b := export(bob, 1), export(bob, 3)
 		runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestDaily})
-		testenv.Eventually(t, 60*time.Second, "bob's digest", func() bool { return len(mailbox(mail, "bob@example.com")) > 0 })
-		got := mailbox(mail, "bob@example.com")
-		if len(got) != 1 || got[0].Subject != "Groundwork: 2 notifications for "+time.Now().UTC().Format("2 Jan 2006") ||
-			!strings.Contains(got[0].Text, a.ID) || !strings.Contains(got[0].Text, b.ID) {
-			t.Fatalf("bob's mailbox: %+v", got)
+		testenv.Eventually(t, 60*time.Second, "bob's digest", func() bool { return len(mailbox(mail, "bob@example.com")) > 1 })
+		var digest []smtpfake.Message
+		for _, m := range mailbox(mail, "bob@example.com") {
+			if strings.HasPrefix(m.Subject, "Groundwork: ") {
+				digest = append(digest, m)
+			}
+		}
+		if len(digest) != 1 || !strings.HasPrefix(digest[0].Subject, "Groundwork: 2 notifications for ") ||
+			!strings.Contains(digest[0].Text, a.ID) || !strings.Contains(digest[0].Text, b.ID) {
+			t.Fatalf("bob's digests: %+v", digest)
 		}
 		// A second pass has nothing left to send.
 		runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestDaily})
 		var pending int
 		_ = s.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM email_messages WHERE user_id = 'mail-bob' AND status = 'pending'`).Scan(&pending)
-		if pending != 0 || len(mailbox(mail, "bob@example.com")) != 1 {
+		if pending != 0 || len(mailbox(mail, "bob@example.com")) != 2 { // the confirmation and the digest
 			t.Errorf("after a second pass: %d pending, %d e-mails", pending, len(mailbox(mail, "bob@example.com")))
 		}
 	})
@@ -232,7 +309,7 @@ func TestEmailNotifications(t *testing.T) {
 		export(bob, 1)
 		testenv.Eventually(t, 60*time.Second, "the endpoint's e-mail", func() bool {
 			for _, m := range mailbox(mail, "ana@example.com") {
-				if strings.HasPrefix(m.Subject, "Webhook endpoint disabled") && strings.Contains(m.Text, ep.ID) && strings.Contains(m.Text, "410 Gone") {
+				if m.Subject == "A webhook endpoint was disabled" && strings.Contains(m.Text, ep.ID) && strings.Contains(m.Text, "410 Gone") {
 					return true
 				}
 			}
@@ -249,9 +326,16 @@ func TestEmailNotifications(t *testing.T) {
 		}
 		ana.do(http.MethodPost, "/v1/webhook-endpoints", b).json(t, &ep)
 		rcv.addSecret(t, ep.Secret)
+		// A stranger, confirmed but in another workspace, named as an owner
+		// hears nothing of this one; a stall that began long ago is not news.
+		stranger := s.client(t, "mail-stranger", "other-ws", "admin")
+		put(stranger, map[string]any{"email": "stranger@example.com", "events": []string{"customer.stalled"}, "weekly_digest": true})
+		confirmAddress(t, s, mail, stranger, "stranger@example.com")
 		for _, c := range []map[string]any{
-			{"name": "Quiet Co", "owner_user_id": "mail-ana", "started_at": time.Now().AddDate(0, 0, -40)},
+			{"name": "Quiet Co", "owner_user_id": "mail-ana", "started_at": time.Now().AddDate(0, 0, -16)},
 			{"name": "Busy Co", "owner_user_id": "mail-ana"},
+			{"name": "Foreign Co", "owner_user_id": "mail-stranger", "started_at": time.Now().AddDate(0, 0, -16)},
+			{"name": "Ancient Co", "owner_user_id": "mail-ana", "started_at": time.Now().AddDate(-3, 0, 0)},
 		} {
 			b, _ := json.Marshal(c)
 			if r := ana.do(http.MethodPost, "/v1/customers", b); r.Status != http.StatusCreated {
@@ -266,7 +350,7 @@ func TestEmailNotifications(t *testing.T) {
 		testenv.Eventually(t, 60*time.Second, "the stalled e-mail", func() bool {
 			stalledMails = 0
 			for _, m := range mailbox(mail, "ana@example.com") {
-				if m.Subject == "Quiet Co has gone quiet" {
+				if m.Subject == "A customer of yours has gone quiet" && strings.Contains(m.Text, "Quiet Co") {
 					stalledMails++
 				}
 			}
@@ -275,12 +359,17 @@ func TestEmailNotifications(t *testing.T) {
 		if u, total := rcv.count(); u != 1 || total != 1 || stalledMails != 1 {
 			t.Errorf("stalled: %d events (%d deliveries), %d e-mails", u, total, stalledMails)
 		}
-		y, w := time.Now().UTC().ISOWeek()
+		y, w := time.Now().UTC().AddDate(0, 0, -1).ISOWeek()
 		runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestWeekly})
 		m := waitMail(t, mail, messageID("mail-ana", fmt.Sprintf("digest:weekly:mail-ws:%d-W%02d", y, w)))
-		if !strings.Contains(m.Subject, "1 stalled") || !strings.Contains(m.Text, "Quiet Co (onboarding)") || !strings.Contains(m.Text, "STALLED") ||
+		// Ancient Co is stalled too, though too long ago to be news.
+		if !strings.Contains(m.Subject, "2 stalled") || !strings.Contains(m.Text, "Quiet Co (onboarding)") || !strings.Contains(m.Text, "STALLED") ||
 			!strings.Contains(m.HTML, "Busy Co") {
 			t.Errorf("weekly digest: %q\n%s", m.Subject, m.Text)
+		}
+		// The stranger got only their confirmation: no stall, no digest.
+		if n := len(mailbox(mail, "stranger@example.com")); n != 1 {
+			t.Errorf("the stranger got %d e-mails", n)
 		}
 	})
 

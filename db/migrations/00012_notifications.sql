@@ -1,12 +1,31 @@
 -- +goose Up
 
+-- workspace_members are the (workspace, user) pairs seen authenticated:
+-- the identity provider says who is in which workspace, and this is what
+-- it said. Notifications about a workspace go only to its members, so a
+-- customer's owner_user_id naming a stranger e-mails nobody.
+CREATE TABLE workspace_members (
+    workspace_id  text NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    user_id       text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    first_seen_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, user_id)
+);
+CREATE INDEX workspace_members_user_idx ON workspace_members (user_id);
+INSERT INTO workspace_members (workspace_id, user_id)
+SELECT DISTINCT workspace_id, user_id FROM api_keys
+UNION SELECT DISTINCT workspace_id, owner_id FROM runs
+ON CONFLICT DO NOTHING;
+
 -- notification_preferences say which e-mails a user gets, at which
 -- address and when: each one as it happens, or gathered in a daily
--- digest. No row: no e-mail. An unsubscribe link sets unsubscribed_at;
--- saving preferences again clears it.
+-- digest. No row: no e-mail. An address is used only once its owner
+-- followed the link e-mailed to it (pending_email until then), so nobody
+-- can have Groundwork write to someone else's mailbox. An unsubscribe
+-- link sets unsubscribed_at; saving preferences again clears it.
 CREATE TABLE notification_preferences (
     user_id         text PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    email           text NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
+    email           text NOT NULL CHECK (email = '' OR length(email) BETWEEN 3 AND 254),
+    pending_email   text NOT NULL DEFAULT '' CHECK (pending_email = '' OR length(pending_email) BETWEEN 3 AND 254),
     events          text[] NOT NULL,
     delivery        text NOT NULL CHECK (delivery IN ('immediate', 'daily')),
     weekly_digest   boolean NOT NULL,
@@ -27,6 +46,9 @@ CREATE TABLE email_messages (
     event_type    text NOT NULL,
     template      text NOT NULL,
     data          jsonb NOT NULL,
+    -- to_address sends to an address not yet confirmed (the confirmation
+    -- itself); NULL: the user's confirmed address at send time.
+    to_address    text,
     digest        boolean NOT NULL,
     status        text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'suppressed', 'digested')),
     attempts      integer NOT NULL DEFAULT 0,
@@ -51,3 +73,4 @@ CREATE TABLE customer_stalled (
 DROP TABLE customer_stalled;
 DROP TABLE email_messages;
 DROP TABLE notification_preferences;
+DROP TABLE workspace_members;

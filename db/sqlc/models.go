@@ -287,6 +287,7 @@ type EmailMessage struct {
 	EventType    string          `json:"event_type"`
 	Template     string          `json:"template"`
 	Data         json.RawMessage `json:"data"`
+	ToAddress    *string         `json:"to_address"`
 	Digest       bool            `json:"digest"`
 	Status       string          `json:"status"`
 	Attempts     int32           `json:"attempts"`
@@ -397,6 +398,7 @@ type Milestone struct {
 type NotificationPreference struct {
 	UserID         string     `json:"user_id"`
 	Email          string     `json:"email"`
+	PendingEmail   string     `json:"pending_email"`
 	Events         []string   `json:"events"`
 	Delivery       string     `json:"delivery"`
 	WeeklyDigest   bool       `json:"weekly_digest"`
@@ -592,4 +594,10 @@ type WebhookSourceSecret struct {
 type Workspace struct {
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+type WorkspaceMember struct {
+	WorkspaceID string    `json:"workspace_id"`
+	UserID      string    `json:"user_id"`
+	FirstSeenAt time.Time `json:"first_seen_at"`
 }

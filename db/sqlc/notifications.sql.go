@@ -202,6 +202,7 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) t(type, template)
 WHERE p.user_id = $6 AND p.unsubscribed_at IS NULL AND p.email <> ''
+  AND EXISTS (SELECT 1 FROM workspace_members wm WHERE wm.user_id = p.user_id AND wm.workspace_id = $2)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -215,9 +216,10 @@ type EmailEnqueueParams struct {
 }
 
 // EmailEnqueue writes a user's notification to the outbox when they chose
-// it: the first of @types (most specific first) they chose is the one
-// sent, with its template from @templates. An id already written is
-// skipped, so an event recorded twice is one e-mail.
+// it and belongs to the workspace: the first of @types (most specific
+// first) they chose is the one sent, with its template from @templates.
+// An id already written is skipped, so an event recorded twice is one
+// e-mail.
 func (q *Queries) EmailEnqueue(ctx context.Context, arg EmailEnqueueParams) (int64, error) {
 	result, err := q.db.Exec(ctx, emailEnqueue,
 		arg.ID,
@@ -233,8 +235,20 @@ func (q *Queries) EmailEnqueue(ctx context.Context, arg EmailEnqueueParams) (int
 	return result.RowsAffected(), nil
 }
 
+const emailExists = `-- name: EmailExists :one
+SELECT EXISTS (SELECT 1 FROM email_messages WHERE id = $1)::boolean
+`
+
+func (q *Queries) EmailExists(ctx context.Context, id string) (bool, error) {
+	row := q.db.QueryRow(ctx, emailExists, id)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const emailGet = `-- name: EmailGet :one
-SELECT m.id, m.user_id, m.workspace_id, m.event_type, m.template, m.data, m.digest, m.status, m.attempts, m.error, m.dispatched_at, m.sent_at, m.created_at, coalesce(p.email, '')::text AS address, (p.user_id IS NOT NULL AND p.unsubscribed_at IS NULL AND p.email <> '')::boolean AS subscribed
+SELECT m.id, m.user_id, m.workspace_id, m.event_type, m.template, m.data, m.to_address, m.digest, m.status, m.attempts, m.error, m.dispatched_at, m.sent_at, m.created_at, coalesce(m.to_address, p.email, '')::text AS address,
+    (p.user_id IS NOT NULL AND p.unsubscribed_at IS NULL AND coalesce(m.to_address, p.email) <> '')::boolean AS subscribed
 FROM email_messages m
 LEFT JOIN notification_preferences p ON p.user_id = m.user_id
 WHERE m.id = $1
@@ -246,7 +260,7 @@ type EmailGetRow struct {
 	Subscribed   bool         `json:"subscribed"`
 }
 
-// EmailGet loads an outbox e-mail with its user's address now.
+// EmailGet loads an outbox e-mail with the address it goes to now.
 func (q *Queries) EmailGet(ctx context.Context, id string) (EmailGetRow, error) {
 	row := q.db.QueryRow(ctx, emailGet, id)
 	var i EmailGetRow
@@ -257,6 +271,7 @@ func (q *Queries) EmailGet(ctx context.Context, id string) (EmailGetRow, error) 
 		&i.EmailMessage.EventType,
 		&i.EmailMessage.Template,
 		&i.EmailMessage.Data,
+		&i.EmailMessage.ToAddress,
 		&i.EmailMessage.Digest,
 		&i.EmailMessage.Status,
 		&i.EmailMessage.Attempts,
@@ -271,8 +286,8 @@ func (q *Queries) EmailGet(ctx context.Context, id string) (EmailGetRow, error) 
 }
 
 const emailInsert = `-- name: EmailInsert :execrows
-INSERT INTO email_messages (id, user_id, workspace_id, event_type, template, data, digest)
-VALUES ($1, $2, $3, $4, $5, $6, false)
+INSERT INTO email_messages (id, user_id, workspace_id, event_type, template, data, digest, to_address)
+VALUES ($1, $2, $3, $4, $5, $6, false, $7)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -283,10 +298,11 @@ type EmailInsertParams struct {
 	EventType   string          `json:"event_type"`
 	Template    string          `json:"template"`
 	Data        json.RawMessage `json:"data"`
+	ToAddress   *string         `json:"to_address"`
 }
 
-// EmailInsert writes a digest to the outbox; its id says which day or
-// week, so a second pass writes nothing.
+// EmailInsert writes a digest or a confirmation to the outbox; its id
+// says which, so writing it again writes nothing.
 func (q *Queries) EmailInsert(ctx context.Context, arg EmailInsertParams) (int64, error) {
 	result, err := q.db.Exec(ctx, emailInsert,
 		arg.ID,
@@ -295,6 +311,7 @@ func (q *Queries) EmailInsert(ctx context.Context, arg EmailInsertParams) (int64
 		arg.EventType,
 		arg.Template,
 		arg.Data,
+		arg.ToAddress,
 	)
 	if err != nil {
 		return 0, err
@@ -416,11 +433,15 @@ func (q *Queries) EmailWeeklyUsers(ctx context.Context, arg EmailWeeklyUsersPara
 }
 
 const emailWeeklyWorkspaces = `-- name: EmailWeeklyWorkspaces :many
-SELECT DISTINCT workspace_id FROM customers WHERE owner_user_id = $1 ORDER BY workspace_id
+SELECT DISTINCT c.workspace_id FROM customers c
+JOIN workspace_members wm ON wm.workspace_id = c.workspace_id AND wm.user_id = $1::text
+WHERE c.owner_user_id = $1::text
+ORDER BY c.workspace_id
 `
 
-// EmailWeeklyWorkspaces lists the workspaces where a user owns customers.
-func (q *Queries) EmailWeeklyWorkspaces(ctx context.Context, userID *string) ([]string, error) {
+// EmailWeeklyWorkspaces lists the workspaces where a user is a member and
+// owns customers.
+func (q *Queries) EmailWeeklyWorkspaces(ctx context.Context, userID string) ([]string, error) {
 	rows, err := q.db.Query(ctx, emailWeeklyWorkspaces, userID)
 	if err != nil {
 		return nil, err
@@ -440,8 +461,28 @@ func (q *Queries) EmailWeeklyWorkspaces(ctx context.Context, userID *string) ([]
 	return items, nil
 }
 
+const notificationConfirm = `-- name: NotificationConfirm :execrows
+UPDATE notification_preferences SET email = pending_email, pending_email = '', updated_at = now()
+WHERE user_id = $1 AND pending_email = $2::text AND pending_email <> ''
+`
+
+type NotificationConfirmParams struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
+}
+
+// NotificationConfirm makes a pending address the user's, when it is
+// still the one waiting.
+func (q *Queries) NotificationConfirm(ctx context.Context, arg NotificationConfirmParams) (int64, error) {
+	result, err := q.db.Exec(ctx, notificationConfirm, arg.UserID, arg.Email)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const notificationPrefsGet = `-- name: NotificationPrefsGet :one
-SELECT user_id, email, events, delivery, weekly_digest, unsubscribed_at, updated_at FROM notification_preferences WHERE user_id = $1
+SELECT user_id, email, pending_email, events, delivery, weekly_digest, unsubscribed_at, updated_at FROM notification_preferences WHERE user_id = $1
 `
 
 func (q *Queries) NotificationPrefsGet(ctx context.Context, userID string) (NotificationPreference, error) {
@@ -450,6 +491,7 @@ func (q *Queries) NotificationPrefsGet(ctx context.Context, userID string) (Noti
 	err := row.Scan(
 		&i.UserID,
 		&i.Email,
+		&i.PendingEmail,
 		&i.Events,
 		&i.Delivery,
 		&i.WeeklyDigest,
@@ -460,13 +502,15 @@ func (q *Queries) NotificationPrefsGet(ctx context.Context, userID string) (Noti
 }
 
 const notificationPrefsPut = `-- name: NotificationPrefsPut :one
-INSERT INTO notification_preferences (user_id, email, events, delivery, weekly_digest, unsubscribed_at)
-VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::boolean THEN now() END)
-ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, events = excluded.events, delivery = excluded.delivery,
-    weekly_digest = excluded.weekly_digest,
+INSERT INTO notification_preferences (user_id, email, pending_email, events, delivery, weekly_digest, unsubscribed_at)
+VALUES ($1, '', $2, $3, $4, $5, CASE WHEN $6::boolean THEN now() END)
+ON CONFLICT (user_id) DO UPDATE SET
+    email = CASE WHEN excluded.pending_email = '' THEN '' ELSE notification_preferences.email END,
+    pending_email = CASE WHEN excluded.pending_email = notification_preferences.email THEN '' ELSE excluded.pending_email END,
+    events = excluded.events, delivery = excluded.delivery, weekly_digest = excluded.weekly_digest,
     unsubscribed_at = CASE WHEN $6::boolean THEN coalesce(notification_preferences.unsubscribed_at, now()) END,
     updated_at = now()
-RETURNING user_id, email, events, delivery, weekly_digest, unsubscribed_at, updated_at
+RETURNING user_id, email, pending_email, events, delivery, weekly_digest, unsubscribed_at, updated_at
 `
 
 type NotificationPrefsPutParams struct {
@@ -478,8 +522,9 @@ type NotificationPrefsPutParams struct {
 	Unsubscribed bool     `json:"unsubscribed"`
 }
 
-// NotificationPrefsPut saves a user's preferences; saving them with
-// unsubscribed false subscribes again.
+// NotificationPrefsPut saves a user's preferences. A new address waits in
+// pending_email until confirmed, while the confirmed one stays in use; an
+// empty one clears both. Saving with unsubscribed false subscribes again.
 func (q *Queries) NotificationPrefsPut(ctx context.Context, arg NotificationPrefsPutParams) (NotificationPreference, error) {
 	row := q.db.QueryRow(ctx, notificationPrefsPut,
 		arg.UserID,
@@ -493,6 +538,7 @@ func (q *Queries) NotificationPrefsPut(ctx context.Context, arg NotificationPref
 	err := row.Scan(
 		&i.UserID,
 		&i.Email,
+		&i.PendingEmail,
 		&i.Events,
 		&i.Delivery,
 		&i.WeeklyDigest,
@@ -522,8 +568,9 @@ WITH stalled AS (
     LEFT JOIN customer_activity a ON a.customer_id = c.id
     LEFT JOIN customer_stalled s ON s.customer_id = c.id
     WHERE c.stage <> 'churned' AND coalesce(a.last_activity_at, c.started_at) < $1
+      AND coalesce(a.last_activity_at, c.started_at) >= $2
       AND (s.customer_id IS NULL OR s.last_seen_at <> coalesce(a.last_activity_at, c.started_at))
-    LIMIT $2
+    LIMIT $3
 ), marked AS (
     INSERT INTO customer_stalled (customer_id, last_seen_at)
     SELECT id, last_seen_at FROM stalled
@@ -536,6 +583,7 @@ FROM marked m JOIN customers c ON c.id = m.customer_id
 
 type StalledCustomersDetectParams struct {
 	StalledBefore time.Time `json:"stalled_before"`
+	BeganAfter    time.Time `json:"began_after"`
 	MaxRows       int32     `json:"max_rows"`
 }
 
@@ -550,10 +598,12 @@ type StalledCustomersDetectRow struct {
 }
 
 // StalledCustomersDetect records up to @max_rows customers stalled (no
-// event since @stalled_before, churned ones aside) whose stall has not
-// been recorded yet, and returns them.
+// event since @stalled_before, churned ones aside) whose stall began
+// after @began_after and has not been recorded yet, and returns them: a
+// customer quiet for years is not news, on the first pass or after an
+// outage of the schedule.
 func (q *Queries) StalledCustomersDetect(ctx context.Context, arg StalledCustomersDetectParams) ([]StalledCustomersDetectRow, error) {
-	rows, err := q.db.Query(ctx, stalledCustomersDetect, arg.StalledBefore, arg.MaxRows)
+	rows, err := q.db.Query(ctx, stalledCustomersDetect, arg.StalledBefore, arg.BeganAfter, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

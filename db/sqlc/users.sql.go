@@ -11,20 +11,24 @@ import (
 
 const principalEnsure = `-- name: PrincipalEnsure :exec
 WITH w AS (
-    INSERT INTO workspaces (id) VALUES ($2) ON CONFLICT (id) DO NOTHING
+    INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+), u AS (
+    INSERT INTO users (id) VALUES ($2) ON CONFLICT (id) DO NOTHING
 )
-INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+INSERT INTO workspace_members (workspace_id, user_id)
+SELECT $1, $2
+ON CONFLICT DO NOTHING
 `
 
 type PrincipalEnsureParams struct {
-	UserID      string `json:"user_id"`
 	WorkspaceID string `json:"workspace_id"`
+	UserID      string `json:"user_id"`
 }
 
 // PrincipalEnsure creates a caller's user and workspace rows before its
-// first write, whatever the route.
+// first write, whatever the route, and records the membership.
 func (q *Queries) PrincipalEnsure(ctx context.Context, arg PrincipalEnsureParams) error {
-	_, err := q.db.Exec(ctx, principalEnsure, arg.UserID, arg.WorkspaceID)
+	_, err := q.db.Exec(ctx, principalEnsure, arg.WorkspaceID, arg.UserID)
 	return err
 }
 

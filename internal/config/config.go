@@ -206,6 +206,9 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 			errs = append(errs, fmt.Errorf("GROUNDWORK_SMTP_URL / GROUNDWORK_MAIL_FROM: %w", err))
 		}
 		c.SMTP = &s
+		if role&RoleWorker != 0 && c.SigningKey == nil {
+			errs = append(errs, errors.New("GROUNDWORK_SMTP_URL needs GROUNDWORK_SIGNING_KEY on workers: every e-mail carries a signed unsubscribe link"))
+		}
 	}
 	c.RollupHourlyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_HOURLY_EVERY", DefaultRollupHourlyEvery, &errs)
 	c.RollupDailyEvery = durVar(getenv, "GROUNDWORK_ROLLUP_DAILY_EVERY", DefaultRollupDailyEvery, &errs)

@@ -20,7 +20,8 @@ var files embed.FS
 
 // Templates are the e-mails notify can render.
 var Templates = []string{groundwork.TemplateRunFinished, groundwork.TemplateExportReady, groundwork.TemplateResearchCompleted,
-	groundwork.TemplateEndpointDisabled, groundwork.TemplateCustomerStalled, groundwork.TemplateDailyDigest, groundwork.TemplateWeeklyDigest}
+	groundwork.TemplateEndpointDisabled, groundwork.TemplateCustomerStalled, groundwork.TemplateDailyDigest, groundwork.TemplateWeeklyDigest,
+	groundwork.TemplateConfirmAddress}
 
 // Message is a rendered e-mail.
 type Message struct {
@@ -73,6 +74,12 @@ type CustomerStalled struct {
 	CustomerID, Name, ExternalID string
 	LastActivity                 time.Time
 	Days                         int
+}
+
+// ConfirmAddress asks the owner of an address to confirm it.
+type ConfirmAddress struct {
+	Email, ConfirmURL string
+	Expires           time.Time
 }
 
 // DailyDigest gathers a day's notifications.

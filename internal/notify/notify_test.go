@@ -25,6 +25,7 @@ func samples() map[string]any {
 		groundwork.TemplateCustomerStalled:   notify.CustomerStalled{CustomerID: "cus_1", Name: "Acme", LastActivity: at, Days: 15},
 		groundwork.TemplateDailyDigest: notify.DailyDigest{Date: "7 Dec 2026", Items: []notify.DigestItem{
 			{Subject: "Your export is ready: a.csv", Summary: "Export a.csv is ready", At: at}}},
+		groundwork.TemplateConfirmAddress: notify.ConfirmAddress{Email: "ana@example.com", ConfirmURL: "https://api.example.com/notifications/confirm/u/a?x=1", Expires: at},
 		groundwork.TemplateWeeklyDigest: notify.WeeklyDigest{Week: "2026-W50", Total: 2, Stalled: 1, Dropped: 1, Customers: []notify.CustomerLine{
 			{Name: "Acme <Corp>", Stage: "onboarding", Engagement: 12, Trend: "falling", Events7d: 1, EventsPrior: 30, Stalled: true},
 			{Name: "Globex", Stage: "active", Engagement: 80, Trend: "steady", Events7d: 50, EventsPrior: 48, LastActivity: &at}}},
@@ -46,6 +47,13 @@ func TestRenderEveryTemplate(t *testing.T) {
 		}
 		if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") || m.Summary == "" || m.Text == "" || m.HTML == "" {
 			t.Errorf("%s: incomplete message %+v", name, m)
+		}
+		// Subjects carry no text a user wrote: nobody can word a mail
+		// Groundwork sends in their own terms.
+		for _, userText := range []string{"pipeline", "Acme", "make.com", "<b>"} {
+			if strings.Contains(m.Subject, userText) {
+				t.Errorf("%s: subject %q carries user text", name, m.Subject)
+			}
 		}
 		if !strings.Contains(m.Text, "Unsubscribe") || !strings.Contains(m.HTML, "unsubscribe?user=u&amp;signature=s") {
 			t.Errorf("%s: no unsubscribe link:\n%s", name, m.HTML)
@@ -81,7 +89,7 @@ func TestSendOverSMTP(t *testing.T) {
 	if g.Header.Get("List-Unsubscribe") != "<https://api.example.com/unsubscribe?x=1>" || g.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 		t.Errorf("unsubscribe headers %v", g.Header)
 	}
-	if !strings.Contains(g.Text, "Download it") || !strings.Contains(g.HTML, "Download</a>") {
+	if !strings.Contains(g.Text, "Download it") || !strings.Contains(g.HTML, "Download</a>") || !strings.Contains(g.Text, "Q4 <pipeline>.pdf") {
 		t.Errorf("bodies: text %q html %q", g.Text, g.HTML)
 	}
 

@@ -133,12 +133,22 @@ func (s SMTP) Send(ctx context.Context, m Mail) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		var se *gomail.SendError
-		if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 {
-			return &PermanentError{Err: err}
-		}
-		return fmt.Errorf("send e-mail: %w", err)
+	err = c.DialAndSendWithContext(ctx, msg)
+	switch {
+	case err == nil:
+		return nil
+	case msg.IsDelivered():
+		// The server accepted the message; the RSET or QUIT after it
+		// failed. Retrying would send it again.
+		return nil
 	}
-	return nil
+	var se *gomail.SendError
+	// Only a refusal of the recipient or of the message itself is for
+	// good; a 5xx to MAIL FROM (authentication or STARTTLS required) is
+	// our configuration, fixed by an operator and worth retrying.
+	if errors.As(err, &se) && !se.IsTemp() && se.ErrorCode() >= 500 &&
+		(se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPDataClose) {
+		return &PermanentError{Err: err}
+	}
+	return fmt.Errorf("send e-mail: %w", err)
 }

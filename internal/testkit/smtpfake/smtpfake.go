@@ -14,6 +14,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,8 @@ type Server struct {
 	arrived chan struct{}
 	// delay holds each MAIL FROM that long: a slow server.
 	delay time.Duration
+	// holding counts the sessions held in that delay right now.
+	holding atomic.Int32
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -87,6 +90,10 @@ func (s *Server) Slow(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// Holding is how many sessions the server is holding in its delay now:
+// sends in flight.
+func (s *Server) Holding() int { return int(s.holding.Load()) }
+
 // TryLater is a 451 reply: a temporary refusal.
 var TryLater = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 
@@ -122,7 +129,9 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	x.s.mu.Lock()
 	d := x.s.delay
 	x.s.mu.Unlock()
+	x.s.holding.Add(1)
 	time.Sleep(d) // the fake's slowness, not a wait in a test
+	x.s.holding.Add(-1)
 	x.from = from
 	return nil
 }
