@@ -145,7 +145,7 @@ var InternalTables = []string{
 	"analytics_rollups", "analytics_watermarks",
 	"webhook_endpoints", "webhook_messages", "webhook_attempts", "dead_letters",
 	"webhook_sources", "webhook_source_secrets", "webhook_inbox",
-	"notification_preferences", "email_messages", "customer_stalled",
+	"notification_preferences", "email_messages", "customer_stalled", "workspace_members",
 }
 
 // SyncableTables are Groundwork's own tables shaped for Airtable sync (one
