@@ -71,4 +71,7 @@ type ExportResult struct {
 type CleanupResult struct {
 	Deleted int   `json:"deleted"`
 	Bytes   int64 `json:"bytes"`
+	// Orphans counts files no export references that were swept: what a
+	// render killed mid-upload left behind.
+	Orphans int `json:"orphans,omitempty"`
 }

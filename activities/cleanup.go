@@ -3,10 +3,15 @@ package activities
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/activity"
+	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
 	"github.com/groundwork-dev/groundwork"
@@ -82,9 +87,71 @@ func (a *Exports) ExportsDeleteExpired(ctx context.Context) (groundwork.CleanupR
 			if err := a.expireResearch(ctx); err != nil {
 				return res, err
 			}
-			return res, nil
+			n, err := a.sweepOrphans(ctx)
+			res.Orphans = n
+			return res, err
 		}
 	}
+}
+
+// OrphanAge is how old a file under exports/ that no export references
+// must be before the sweep deletes it: far past any render that could
+// still record it (a render has minutes).
+const OrphanAge = 24 * time.Hour
+
+// orphanPage is how many listed files one query checks.
+const orphanPage = 500
+
+// sweepOrphans deletes the files under exports/ older than OrphanAge that
+// no export row references: the temporary file of an upload cut short by
+// a killed worker (fileblob's "<key>.<n>.tmp"; S3 leaves incomplete
+// multipart uploads, which a bucket lifecycle rule removes), or a file
+// whose record never happened.
+func (a *Exports) sweepOrphans(ctx context.Context) (int, error) {
+	cutoff := a.now().Add(-OrphanAge)
+	q := sqlc.New(a.Pool)
+	swept := 0
+	var page []string
+	flush := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		kept, err := q.ExportBlobKeysReferenced(ctx, page)
+		if err != nil {
+			return fmt.Errorf("check exported files: %w", err)
+		}
+		for _, k := range page {
+			if slices.Contains(kept, k) {
+				continue
+			}
+			if err := a.Bucket.Delete(ctx, k); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+				return fmt.Errorf("delete orphan %s: %w", k, err)
+			}
+			swept++
+		}
+		page = page[:0]
+		activity.RecordHeartbeat(ctx, swept)
+		return nil
+	}
+	it := a.Bucket.List(&blob.ListOptions{Prefix: "exports/"})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return swept, fmt.Errorf("list exported files: %w", err)
+		}
+		if obj.IsDir || obj.ModTime.After(cutoff) {
+			continue
+		}
+		if page = append(page, obj.Key); len(page) == orphanPage {
+			if err := flush(); err != nil {
+				return swept, err
+			}
+		}
+	}
+	return swept, flush()
 }
 
 // expireResearch deletes research older than the retention: reports no

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,6 +26,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 type fixture struct {
+	// dir is the file bucket's directory.
+	dir    string
 	pool   *pgxpool.Pool
 	bucket *blob.Bucket
 	acts   *Exports
@@ -34,7 +37,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool, _ := testenv.Pool(t)
-	bucket, err := blobstore.Open(context.Background(), "file://"+t.TempDir())
+	dir := t.TempDir()
+	bucket, err := blobstore.Open(context.Background(), "file://"+dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	env := s.NewTestActivityEnvironment()
 	acts := &Exports{Pool: pool, Bucket: bucket, TTL: time.Hour}
 	env.RegisterActivity(acts)
-	return &fixture{pool: pool, bucket: bucket, acts: acts, env: env}
+	return &fixture{dir: dir, pool: pool, bucket: bucket, acts: acts, env: env}
 }
 
 // seedRun stores a run and its request the way the API does.
@@ -404,5 +408,50 @@ func TestCleanupExpiresResearch(t *testing.T) {
 	var expired bool
 	if err := f.pool.QueryRow(ctx, `SELECT coalesce((result->>'expired')::boolean, false) FROM runs WHERE id = 'research-01JD4X7Q2W6ZC5D3V9N8K1M2P1'`).Scan(&expired); err != nil || !expired {
 		t.Errorf("the expired research's run is not marked expired: %v", err)
+	}
+}
+
+// TestCleanupSweepsOrphanFiles leaves what a killed render leaves — its
+// upload's temporary file — and a file no export references, both old,
+// beside a recorded export and a fresh unreferenced file: the cleanup
+// deletes the two old orphans only.
+func TestCleanupSweepsOrphanFiles(t *testing.T) {
+	f := newFixture(t)
+	f.acts.TTL = 48 * time.Hour // the recorded export outlives the day
+	f.seedRun(t, runID, table)
+	file := f.render(t, runID)
+	rec := groundwork.ExportRecordInput{RunID: runID, OwnerID: "u1", Plan: groundwork.ExportPlan{Format: "csv", Filename: "a.csv"}, File: file}
+	if _, err := f.env.ExecuteActivity(f.acts.ExportRecord, rec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{ExportBlobPrefix(runID) + "file.csv.18f2a.tmp", "exports/export-gone/file.pdf", "exports/export-fresh/file.pdf"} {
+		if err := f.bucket.WriteAll(ctx, k, []byte("partial"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A day later for everything but the fresh file (the clock moves,
+	// and the fresh file is written "now").
+	now := time.Now().Add(OrphanAge + time.Minute)
+	f.acts.Now = func() time.Time { return now }
+	if err := f.bucket.WriteAll(ctx, "exports/export-fresh/file.pdf", []byte("new"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(f.dir, "exports/export-fresh/file.pdf"), now, now); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.env.ExecuteActivity(f.acts.ExportsDeleteExpired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res groundwork.CleanupResult
+	_ = v.Get(&res)
+	if res.Orphans != 2 {
+		t.Errorf("swept %d orphans, want 2", res.Orphans)
+	}
+	left := append(f.blobKeys(t, runID), f.blobKeys(t, "export-gone")...)
+	left = append(left, f.blobKeys(t, "export-fresh")...)
+	if len(left) != 2 || left[0] != file.BlobKey || left[1] != "exports/export-fresh/file.pdf" {
+		t.Errorf("left %v, want the recorded file and the fresh one", left)
 	}
 }

@@ -24,3 +24,7 @@ SELECT * FROM exports WHERE expires_at <= @now ORDER BY expires_at, id LIMIT @ma
 
 -- name: ExportDelete :exec
 DELETE FROM exports WHERE id = @id;
+
+-- name: ExportBlobKeysReferenced :many
+-- ExportBlobKeysReferenced returns which of @keys an export row holds.
+SELECT blob_key FROM exports WHERE blob_key = ANY (@keys::text[]);

@@ -10,6 +10,31 @@ import (
 	"time"
 )
 
+const exportBlobKeysReferenced = `-- name: ExportBlobKeysReferenced :many
+SELECT blob_key FROM exports WHERE blob_key = ANY ($1::text[])
+`
+
+// ExportBlobKeysReferenced returns which of @keys an export row holds.
+func (q *Queries) ExportBlobKeysReferenced(ctx context.Context, keys []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, exportBlobKeysReferenced, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var blob_key string
+		if err := rows.Scan(&blob_key); err != nil {
+			return nil, err
+		}
+		items = append(items, blob_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const exportDelete = `-- name: ExportDelete :exec
 DELETE FROM exports WHERE id = $1
 `
