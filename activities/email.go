@@ -19,6 +19,7 @@ import (
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/health"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/notify"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
 )
@@ -107,8 +108,12 @@ func (e *Email) close(ctx context.Context, id, status, reason string) (groundwor
 	if reason != "" {
 		text = &reason
 	}
-	if _, err := sqlc.New(e.Pool).EmailClose(ctx, sqlc.EmailCloseParams{ID: id, Status: status, Error: text}); err != nil {
+	n, err := sqlc.New(e.Pool).EmailClose(ctx, sqlc.EmailCloseParams{ID: id, Status: status, Error: text})
+	if err != nil {
 		return groundwork.EmailSendResult{}, fmt.Errorf("record e-mail %s: %w", status, err)
+	}
+	if n > 0 {
+		metrics.Emails.WithLabelValues(status).Inc()
 	}
 	return groundwork.EmailSendResult{Status: status}, nil
 }

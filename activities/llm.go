@@ -25,6 +25,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/pricing"
 	"github.com/groundwork-dev/groundwork/internal/prompts"
@@ -314,6 +315,7 @@ func (a *LLM) checkBudget(ctx context.Context, g generation) error {
 		return fmt.Errorf("sum token usage: %w", err)
 	}
 	if used+g.estimate > a.MonthlyTokenBudget {
+		metrics.LLMBudgetRefused.Inc()
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"this generation may use up to %d tokens, but %d of your %d tokens for %s are used; lower max_tokens or wait for next month",
 			g.estimate, used, a.MonthlyTokenBudget, month.Format("January 2006")), groundwork.ErrTypeBudgetExceeded, nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/llm"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 )
 
 // callProvider makes one provider call: it takes the call's tokens from the
@@ -65,6 +66,9 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 		// The row stays "started"; the next attempt settles it as interrupted.
 		return llm.Response{}, fmt.Errorf("settle llm call: %w", err)
 	}
+	metrics.LLMTokens.WithLabelValues(c.provider.Name(), c.model, "input").Add(float64(u.InputTokens))
+	metrics.LLMTokens.WithLabelValues(c.provider.Name(), c.model, "output").Add(float64(u.OutputTokens))
+	metrics.LLMCost.WithLabelValues(c.provider.Name(), c.model).Add(a.cost(c, u))
 	return resp, callErr
 }
 

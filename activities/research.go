@@ -26,6 +26,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/browser"
 	"github.com/groundwork-dev/groundwork/internal/discover"
 	"github.com/groundwork-dev/groundwork/internal/extract"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
@@ -104,6 +105,19 @@ func (a *Research) ResearchPrepare(ctx context.Context, in groundwork.ResearchIn
 // with its error rather than failing the activity; only our own failures
 // (Chrome crashed twice, Postgres, the blob store) are retried.
 func (a *Research) ResearchFetch(ctx context.Context, in groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
+	out, err := a.researchFetch(ctx, in)
+	switch {
+	case err != nil || out.ErrorType != "":
+		metrics.ResearchPages.WithLabelValues("failed").Inc()
+	case out.Reused:
+		metrics.ResearchPages.WithLabelValues("reused").Inc()
+	default:
+		metrics.ResearchPages.WithLabelValues("fetched").Inc()
+	}
+	return out, err
+}
+
+func (a *Research) researchFetch(ctx context.Context, in groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
 	q := sqlc.New(a.Pool)
 	if row, err := q.ResearchRunPageGet(ctx, sqlc.ResearchRunPageGetParams{RunID: in.RunID, Url: in.Page.URL}); err == nil {
 		return fetchOutput(in, row.ResearchPage, row.Reused), nil

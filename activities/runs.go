@@ -14,6 +14,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 )
 
 // loadRunInput decodes the request a run was started with. A missing or
@@ -53,7 +54,17 @@ func finishSucceededRun(ctx context.Context, q *sqlc.Queries, runID string, resu
 	if err != nil {
 		return fmt.Errorf("finish run: %w", err)
 	}
-	return db.RunClosed(ctx, q, run, nil)
+	if err := db.RunClosed(ctx, q, run, nil); err != nil {
+		return err
+	}
+	observeClosed(run)
+	return nil
+}
+
+// observeClosed counts a closed run and its duration.
+func observeClosed(run sqlc.Run) {
+	metrics.RunsFinished.WithLabelValues(run.Kind, string(run.Status)).Inc()
+	metrics.RunDuration.WithLabelValues(run.Kind, string(run.Status)).Observe(run.UpdatedAt.Sub(run.CreatedAt).Seconds())
 }
 
 // finishFailedRun drops a run's input and records its final status, error
@@ -87,6 +98,7 @@ func finishFailedRun(ctx context.Context, q *sqlc.Queries, in groundwork.RunDisc
 		if err := db.RunClosed(ctx, q, run, input); err != nil {
 			return err
 		}
+		observeClosed(run)
 	}
 	if err := q.RunInputDelete(ctx, in.RunID); err != nil {
 		return fmt.Errorf("delete run input: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/stdwebhook"
@@ -92,6 +93,11 @@ func (w *Webhooks) WebhookAttempt(ctx context.Context, in groundwork.WebhookAtte
 	}
 
 	out, code, latency, response := w.post(ctx, ep, msg, key)
+	if out.Delivered {
+		metrics.WebhookDeliveries.WithLabelValues("delivered").Inc()
+	} else {
+		metrics.WebhookDeliveries.WithLabelValues("failed").Inc()
+	}
 	var status *int32
 	if code > 0 {
 		c := int32(code)

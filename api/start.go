@@ -17,6 +17,7 @@ import (
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 )
 
 // Typed keys of the search attributes runs are started with.
@@ -143,6 +144,7 @@ func (s *Server) startWorkflow(ctx context.Context, row sqlc.Run) error {
 	if err != nil {
 		return fmt.Errorf("start %s workflow: %w", k.Workflow, err)
 	}
+	metrics.RunsStarted.WithLabelValues(row.Kind).Inc()
 	return nil
 }
 

@@ -9,7 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 )
 
 // DefaultBaseURL is where Airtable's API lives.
@@ -75,11 +78,13 @@ func (c *Client) do(ctx context.Context, in call, out any) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		metrics.AirtableRequests.WithLabelValues("error").Inc()
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
 		return &Error{Err: err}
 	}
+	metrics.AirtableRequests.WithLabelValues(strconv.Itoa(resp.StatusCode)).Inc()
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {

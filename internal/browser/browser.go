@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
 
@@ -187,6 +188,7 @@ func (b *Browser) startProxy() error {
 		// Plain-http refusals are attributed per tab from the response
 		// header; the CONNECT ones are logged by markingHandler.
 		OnBlocked: func(target string, err error) {
+			metrics.ResearchBlocked.Inc()
 			b.opts.Log.Debug("browser: ssrf refused", "target", target, "err", err)
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 )
 
 // SlotLimiter spaces requests to an API at most PerSecond per key, across
@@ -69,6 +70,7 @@ func (l *SlotLimiter) Reserve(ctx context.Context, key string, waiting func(wait
 	}
 	got := time.Now()
 	d := time.Duration(row.WaitSeconds * float64(time.Second))
+	metrics.LimiterWait.WithLabelValues(metrics.LimiterName(key)).Observe(max(d, 0).Seconds())
 	// The slot lies between asked+d and got+d on this clock (Postgres
 	// measured d somewhere in the round trip): sleep to the latest, so the
 	// request is never early, and judge lateness from the earliest, so it

@@ -33,6 +33,7 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/config"
+	"github.com/groundwork-dev/groundwork/internal/metrics"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/session"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
@@ -72,6 +73,9 @@ func NewLogger(cfg config.Config) *slog.Logger {
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts client.Options) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := metrics.Register(a.Registry); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -88,6 +92,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 		if a.ReadPool, err = db.Open(ctx, cfg.DatabaseReadURL, db.PoolConfig{MinConns: 1, MaxConns: cfg.DBMaxConns}); err != nil {
 			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
+		a.Registry.MustRegister(replicaLag(a.ReadPool))
 	}
 
 	exporter, err := otelprom.New(otelprom.WithRegisterer(a.Registry))
@@ -305,4 +310,23 @@ func (a *App) WorkerDeps() worker.Deps {
 		Research:       a.Cfg.Research,
 		Airtable:       a.Cfg.Airtable,
 	}
+}
+
+// replicaLag reports how far the read replica's replay is behind: 0 when
+// it has replayed all it received (an idle primary sends nothing, and
+// the time since the last replayed transaction is no lag), -1 when it
+// cannot be asked.
+func replicaLag(pool *pgxpool.Pool) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "groundwork_db_replica_lag_seconds",
+		Help: "Replay lag of the DATABASE_READ_URL replica (-1: unreachable)."}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var lag float64
+		err := pool.QueryRow(ctx, `SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+			ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8`).Scan(&lag)
+		if err != nil {
+			return -1
+		}
+		return lag
+	})
 }
