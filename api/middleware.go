@@ -1,6 +1,8 @@
 package api
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
 	"fmt"
@@ -191,6 +193,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
+		// The span started before routing knew the route.
+		trace.SpanFromContext(r.Context()).SetName(r.Method + " " + route)
 		code := ww.Status()
 		if code == 0 {
 			code = http.StatusOK

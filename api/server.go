@@ -31,11 +31,14 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
+	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 )
 
 // Deps are what the API needs to serve.
 type Deps struct {
+	// Traces makes each request a span (nil or off: none).
+	Traces *tracing.Provider
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Bucket   *blob.Bucket
@@ -111,6 +114,8 @@ type Server struct {
 	d       Deps
 	q       *sqlc.Queries
 	router  chi.Router
+	// handler is the router inside the tracing middleware.
+	handler http.Handler
 	api     huma.API
 	live1   singleflight.Group
 	metrics *httpMetrics
@@ -237,11 +242,12 @@ func New(d Deps) *Server {
 		writeProblem(w, problem(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this route"))
 	})
 	s.router = r
+	s.handler = d.Traces.Handler(r, "groundwork-api")
 	return s
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Router exposes the chi router, so tests can walk its routes.
 func (s *Server) Router() chi.Router { return s.router }

@@ -27,6 +27,8 @@ var migrations embed.FS
 type PoolConfig struct {
 	MinConns int32
 	MaxConns int32
+	// Tracer, when set, traces every query (otelpgx).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects a pool to url and checks it with a ping, so a wrong
@@ -46,6 +48,9 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*pgxpool.Pool, error)
 	// Days and months (events, rollups, partitions) are UTC ones; a server
 	// whose default zone is another must not shift them.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if pc.Tracer != nil {
+		cfg.ConnConfig.Tracer = pc.Tracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)

@@ -81,6 +81,8 @@ type stackOptions struct {
 	webhookScale int
 	// smtp is the mail server (nil: e-mails are suppressed).
 	smtp *notify.SMTP
+	// tracesEndpoint receives the stack's spans (empty: tracing off).
+	tracesEndpoint string
 }
 
 // testResearch lets research reach pages on 127.0.0.1 only: the test
@@ -176,6 +178,8 @@ func startStack(t *testing.T, o stackOptions, owned bool) *stack {
 		Research:           o.research,
 		Airtable:           o.airtable,
 		SMTP:               o.smtp,
+		TracesEndpoint:     o.tracesEndpoint,
+		TracesBatchTimeout: 100 * time.Millisecond,
 		LogLevel:           "warn",
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -34,8 +34,8 @@ func newWebhooks(d Deps) *activities.Webhooks {
 	}
 	dialer := ssrf.Dialer{Policy: ssrf.Policy{Allow: d.Research.Allow, Ports: d.Research.Ports}}
 	hc := &http.Client{
-		Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute,
-			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: groundwork.DeliveryTimeout},
+		Transport: d.Traces.Transport(&http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute,
+			TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: groundwork.DeliveryTimeout}),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &activities.Webhooks{Pool: d.Pool, Secrets: secrets, HTTP: hc, Log: d.Log, Now: d.Now}

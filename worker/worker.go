@@ -27,6 +27,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
+	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
@@ -54,6 +55,9 @@ type Deps struct {
 	WebhookScale int
 	// WebhookDispatchEvery is how often the outbox is read (0: the default).
 	WebhookDispatchEvery time.Duration
+	// Traces, when on, makes each outbound HTTP request (LLM, Airtable,
+	// webhooks) a span of the activity's trace.
+	Traces *tracing.Provider
 	// SMTP is the mail server e-mails go through; nil: none are sent
 	// (each is recorded as suppressed).
 	SMTP *notify.SMTP
@@ -129,6 +133,10 @@ func Run(ctx context.Context, d Deps) error {
 func New(d Deps) ([]sdkworker.Worker, error) {
 	if d.Client == nil || d.Pool == nil || d.Bucket == nil {
 		return nil, errors.New("worker: client, pool and bucket are required")
+	}
+	if d.Traces.Enabled() {
+		d.LLMHTTPClient = tracedClient(d.Traces, d.LLMHTTPClient)
+		d.AirtableHTTPClient = tracedClient(d.Traces, d.AirtableHTTPClient)
 	}
 	pollers := cmp.Or(max(d.Pollers, 0), config.DefaultPollers)
 	renderConc := cmp.Or(max(d.RenderConcurrency, 0), config.DefaultRenderConcurrency)
@@ -360,4 +368,14 @@ func newLLM(d Deps) (*activities.LLM, error) {
 		Log:                d.Log,
 		Now:                d.Now,
 	}, nil
+}
+
+// tracedClient is c (nil: a default client) with each request a span.
+func tracedClient(t *tracing.Provider, c *http.Client) *http.Client {
+	out := &http.Client{}
+	if c != nil {
+		*out = *c
+	}
+	out.Transport = t.Transport(out.Transport)
+	return out
 }

@@ -85,6 +85,13 @@ type Config struct {
 	// RollupHourlyEvery and RollupDailyEvery are the analytics rollup
 	// schedules' intervals.
 	RollupHourlyEvery, RollupDailyEvery time.Duration
+	// TracesEndpoint is the OTLP/HTTP URL spans go to, from
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT
+	// (+ /v1/traces); empty: tracing is off.
+	TracesEndpoint string
+	// TracesBatchTimeout is how long spans wait to be sent (0: the SDK's
+	// 5 s, or OTEL_BSP_SCHEDULE_DELAY).
+	TracesBatchTimeout time.Duration
 	// SMTP is the mail server (GROUNDWORK_SMTP_URL) and sender
 	// (GROUNDWORK_MAIL_FROM); nil: no e-mail is sent.
 	SMTP      *notify.SMTP
@@ -200,6 +207,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.TemporalNamespace = or(getenv("TEMPORAL_NAMESPACE"), "default")
 	c.EventRetention = durVar(getenv, "GROUNDWORK_EVENT_RETENTION", DefaultEventRetention, &errs)
 	c.StalledAfter = durVar(getenv, "GROUNDWORK_STALLED_AFTER", DefaultStalledAfter, &errs)
+	c.TracesEndpoint = tracesEndpoint(getenv, &errs)
 	if u := getenv("GROUNDWORK_SMTP_URL"); u != "" {
 		s, err := notify.ParseSMTP(u, or(getenv("GROUNDWORK_MAIL_FROM"), DefaultMailFrom))
 		if err != nil {
@@ -265,4 +273,23 @@ func durVar(getenv func(string) string, name string, def time.Duration, errs *[]
 		return def
 	}
 	return v
+}
+
+// tracesEndpoint reads the standard OpenTelemetry variables: tracing is on
+// when an OTLP endpoint is set, unless OTEL_SDK_DISABLED or
+// OTEL_TRACES_EXPORTER=none turn it off. Only http/protobuf is spoken.
+func tracesEndpoint(getenv func(string) string, errs *[]error) string {
+	if getenv("OTEL_SDK_DISABLED") == "true" || getenv("OTEL_TRACES_EXPORTER") == "none" {
+		return ""
+	}
+	if p := or(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL")); p != "" && p != "http/protobuf" {
+		*errs = append(*errs, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: Groundwork exports traces over http/protobuf (port 4318 of a collector)", p))
+	}
+	if u := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); u != "" {
+		return u
+	}
+	if u := getenv("OTEL_EXPORTER_OTLP_ENDPOINT"); u != "" {
+		return strings.TrimRight(u, "/") + "/v1/traces"
+	}
+	return ""
 }

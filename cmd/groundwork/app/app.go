@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,6 +40,7 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/session"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
+	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/worker"
 )
 
@@ -51,6 +54,8 @@ type App struct {
 	Temporal client.Client
 	Bucket   *blob.Bucket
 	Registry *prometheus.Registry
+	// Traces exports spans when OTEL_EXPORTER_OTLP_* names a collector.
+	Traces *tracing.Provider
 
 	meters *sdkmetric.MeterProvider
 	jwks   keyfunc.Keyfunc
@@ -62,9 +67,9 @@ func NewLogger(cfg config.Config) *slog.Logger {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if strings.EqualFold(cfg.LogFormat, "text") {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return slog.New(tracing.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	return slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 }
 
 // Open connects to Postgres, Temporal and the blob store. temporalOpts
@@ -83,13 +88,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 		}
 	}()
 
-	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MinConns: cfg.DBMinConns, MaxConns: cfg.DBMaxConns})
+	traces, err := tracing.New(ctx, tracing.Options{Endpoint: cfg.TracesEndpoint, Service: "groundwork", BatchTimeout: cfg.TracesBatchTimeout})
+	if err != nil {
+		return nil, err
+	}
+	a.Traces = traces
+	var queryTracer pgx.QueryTracer
+	if traces.Enabled() {
+		queryTracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(traces), otelpgx.WithTrimSQLInSpanName())
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MinConns: cfg.DBMinConns, MaxConns: cfg.DBMaxConns, Tracer: queryTracer})
 	if err != nil {
 		return nil, err
 	}
 	a.Pool, a.ReadPool = pool, pool
 	if cfg.DatabaseReadURL != "" {
-		if a.ReadPool, err = db.Open(ctx, cfg.DatabaseReadURL, db.PoolConfig{MinConns: 1, MaxConns: cfg.DBMaxConns}); err != nil {
+		if a.ReadPool, err = db.Open(ctx, cfg.DatabaseReadURL, db.PoolConfig{MinConns: 1, MaxConns: cfg.DBMaxConns, Tracer: queryTracer}); err != nil {
 			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
 		a.Registry.MustRegister(replicaLag(a.ReadPool))
@@ -104,6 +118,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 		Meter: a.meters.Meter("temporal-sdk"),
 	})
 	temporalOpts.Logger = sdklog.NewStructuredLogger(log)
+	if traces.Enabled() {
+		// One trace from the request through StartWorkflow into the
+		// workflow and each activity, carried in Temporal's headers.
+		ti, err := opentelemetry.NewTracingInterceptor(opentelemetry.TracerOptions{
+			Tracer: traces.Tracer("temporal-sdk-go"), TextMapPropagator: tracing.Propagator})
+		if err != nil {
+			return nil, fmt.Errorf("temporal tracing: %w", err)
+		}
+		temporalOpts.Interceptors = append(temporalOpts.Interceptors, ti)
+	}
 	tc, err := client.DialContext(ctx, temporalOpts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", temporalOpts.HostPort, err)
@@ -137,6 +161,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 func (a *App) Close() {
 	if a.Temporal != nil {
 		a.Temporal.Close()
+	}
+	if a.Traces != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.Traces.Shutdown(sctx)
+		cancel()
 	}
 	if a.Bucket != nil {
 		_ = a.Bucket.Close()
@@ -178,6 +207,7 @@ func (a *App) APIServer() (*api.Server, error) {
 		},
 	})
 	return api.New(api.Deps{
+		Traces:            a.Traces,
 		Pool:              a.Pool,
 		Temporal:          a.Temporal,
 		Bucket:            a.Bucket,
@@ -303,6 +333,7 @@ func (a *App) WorkerDeps() worker.Deps {
 			RollupHourlyEvery: a.Cfg.RollupHourlyEvery, RollupDailyEvery: a.Cfg.RollupDailyEvery},
 		EventRetention: a.Cfg.EventRetention,
 		StalledAfter:   a.Cfg.StalledAfter,
+		Traces:         a.Traces,
 		SMTP:           a.Cfg.SMTP,
 		Signer:         a.linkSigner(),
 		PublicURL:      a.Cfg.PublicURL,
