@@ -15,8 +15,8 @@ export GROUNDWORK_MAILPIT := $(BIN)/mailpit
 
 all: build
 
-## tools: build the pinned Temporal CLI, sqlc and staticcheck into bin/ (`make dev` adds Mailpit)
-tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck
+## tools: build the pinned Temporal CLI, sqlc, staticcheck and workflowcheck into bin/ (`make dev` adds Mailpit)
+tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck $(BIN)/workflowcheck
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
@@ -39,6 +39,11 @@ $(BIN)/sqlc: tools/go.mod tools/go.sum
 
 $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+
+# workflowcheck finds non-deterministic calls (time.Now, goroutines, map
+# ranges…) reachable from workflow functions.
+$(BIN)/workflowcheck: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(BIN)/workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck
 
 # Debian packages the tests use: pdftotext/pdftoppm (poppler-utils), qpdf,
 # LibreOffice to open every DOCX, fallback fonts for CJK and emoji, and Chromium
@@ -74,12 +79,13 @@ build:
 dev: $(BIN)/temporal $(BIN)/mailpit build
 	$(BIN)/groundwork dev
 
-## lint: gofmt, go mod tidy, go vet and staticcheck
-lint: $(BIN)/staticcheck
+## lint: gofmt, go mod tidy, go vet, staticcheck and workflowcheck
+lint: $(BIN)/staticcheck $(BIN)/workflowcheck
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 	@$(GO) mod tidy -diff >/dev/null || { $(GO) mod tidy -diff >&2; echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result" >&2; exit 1; }
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
+	$(BIN)/workflowcheck ./workflows/...
 
 ## test: lint, generated-code check, unit and end-to-end tests (own Postgres + Temporal)
 test: tools test-deps check-generated lint

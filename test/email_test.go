@@ -94,8 +94,9 @@ func emailStatus(t *testing.T, s *stack, id string) string {
 	return status
 }
 
-// runMaintenance runs a scheduled workflow now and waits for it.
-func runMaintenance(t *testing.T, s *stack, workflow string, args ...any) {
+// runMaintenance runs a scheduled workflow now, waits for it and returns
+// its workflow ID.
+func runMaintenance(t *testing.T, s *stack, workflow string, args ...any) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -107,6 +108,7 @@ func runMaintenance(t *testing.T, s *stack, workflow string, args ...any) {
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatalf("%s: %v", workflow, err)
 	}
+	return run.GetID()
 }
 
 // TestEmailNotifications walks the e-mail path end to end on a real SMTP
@@ -231,6 +233,8 @@ func TestEmailNotifications(t *testing.T) {
 		if n := len(mailbox(mail, "ana@example.com")); n != 2 { // and the confirmation
 			t.Errorf("ana got %d e-mails", n)
 		}
+		// Its send went through a 451 and a retry: a history worth keeping.
+		replayAndRecord(t, s.App.Temporal, groundwork.EmailWorkflowID(groundwork.EmailID("mail-ana", "run:"+r.ID)), "email_send_retried.json")
 	})
 
 	t.Run("a failed run", func(t *testing.T) {
@@ -276,7 +280,8 @@ func TestEmailNotifications(t *testing.T) {
 
 	t.Run("daily digest", func(t *testing.T) {
 		a, b := export(bob, 1), export(bob, 3)
-		runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestDaily})
+		digestID := runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestDaily})
+		replayAndRecord(t, s.App.Temporal, digestID, "email_digest_daily.json")
 		testenv.Eventually(t, 60*time.Second, "bob's digest", func() bool { return len(mailbox(mail, "bob@example.com")) > 1 })
 		var digest []smtpfake.Message
 		for _, m := range mailbox(mail, "bob@example.com") {
@@ -315,6 +320,12 @@ func TestEmailNotifications(t *testing.T) {
 			}
 			return false
 		})
+		// The delivery stopped at the 410 and dead-lettered its message.
+		var msgID string
+		if err := s.App.Pool.QueryRow(context.Background(), `SELECT id FROM webhook_messages WHERE endpoint_id = $1`, ep.ID).Scan(&msgID); err != nil {
+			t.Fatal(err)
+		}
+		replayAndRecord(t, s.App.Temporal, groundwork.WebhookWorkflowID(msgID, 0), "webhook_delivery_gone.json")
 	})
 
 	t.Run("stalled customer and weekly digest", func(t *testing.T) {
@@ -342,8 +353,11 @@ func TestEmailNotifications(t *testing.T) {
 				t.Fatalf("customer: %d %s", r.Status, r.Body)
 			}
 		}
-		for range 2 { // the second pass finds nothing new
-			runMaintenance(t, s, groundwork.WorkflowStalledCustomers)
+		for i := range 2 { // the second pass finds nothing new
+			id := runMaintenance(t, s, groundwork.WorkflowStalledCustomers)
+			if i == 0 {
+				replayAndRecord(t, s.App.Temporal, id, "stalled_customers.json")
+			}
 		}
 		testenv.Eventually(t, 60*time.Second, "customer.stalled delivered", func() bool { u, _ := rcv.count(); return u == 1 })
 		var stalledMails int

@@ -12,10 +12,17 @@ import (
 // current workflow code: a non-deterministic change fails here, before it
 // can break runs in flight. Version such changes with workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
+	// testdata/*.json are the latest recordings; testdata/<release>/ keep
+	// earlier releases' until their runs can no longer be open (docs/deploys.md).
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	older, err := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, older...)
 	if len(files) == 0 {
 		t.Fatal("no recorded histories in testdata/")
 	}

@@ -64,11 +64,13 @@ type Config struct {
 	// (GROUNDWORK_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
 	Pollers        int
-	EagerStart     bool
-	ExportTTL      time.Duration
-	MaxFileBytes   int64
-	QuotaBytes     int64
-	CleanupEvery   time.Duration
+	// RenderConcurrency bounds a worker's renders (GROUNDWORK_RENDER_CONCURRENCY).
+	RenderConcurrency int
+	EagerStart        bool
+	ExportTTL         time.Duration
+	MaxFileBytes      int64
+	QuotaBytes        int64
+	CleanupEvery      time.Duration
 	// TemporalUIURL is the Temporal Web UI dead letters link to
 	// (GROUNDWORK_TEMPORAL_UI_URL); TemporalNamespace the namespace
 	// (TEMPORAL_NAMESPACE).
@@ -197,6 +199,7 @@ func Load(getenv func(string) string, role Role) (Config, error) {
 	c.RatePerSec = intVar(getenv, "GROUNDWORK_RATE_PER_SECOND", DefaultRatePerSecond, &errs)
 	c.RatePerMin = intVar(getenv, "GROUNDWORK_RATE_PER_MINUTE", DefaultRatePerMinute, &errs)
 	c.Pollers = intVar(getenv, "GROUNDWORK_WORKER_POLLERS", DefaultPollers, &errs)
+	c.RenderConcurrency = intVar(getenv, "GROUNDWORK_RENDER_CONCURRENCY", DefaultRenderConcurrency, &errs)
 	c.MaxFileBytes = int64(intVar(getenv, "GROUNDWORK_EXPORT_MAX_BYTES", DefaultExportMaxBytes, &errs))
 	c.EagerStart = getenv("GROUNDWORK_EAGER_START") == "true"
 	c.ExportTTL = durVar(getenv, "GROUNDWORK_EXPORT_TTL", DefaultExportTTL, &errs)

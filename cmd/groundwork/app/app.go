@@ -321,14 +321,15 @@ func (a *App) linkSigner() *signedurl.Signer {
 // WorkerDeps are the worker's dependencies.
 func (a *App) WorkerDeps() worker.Deps {
 	return worker.Deps{
-		Client:       a.Temporal,
-		Pool:         a.Pool,
-		Bucket:       a.Bucket,
-		Log:          a.Log,
-		Pollers:      a.Cfg.Pollers,
-		ExportTTL:    a.Cfg.ExportTTL,
-		MaxFileBytes: a.Cfg.MaxFileBytes,
-		QuotaBytes:   a.Cfg.QuotaBytes,
+		Client:            a.Temporal,
+		Pool:              a.Pool,
+		Bucket:            a.Bucket,
+		Log:               a.Log,
+		Pollers:           a.Cfg.Pollers,
+		RenderConcurrency: a.Cfg.RenderConcurrency,
+		ExportTTL:         a.Cfg.ExportTTL,
+		MaxFileBytes:      a.Cfg.MaxFileBytes,
+		QuotaBytes:        a.Cfg.QuotaBytes,
 		Schedules: worker.Schedules{CleanupEvery: a.Cfg.CleanupEvery,
 			RollupHourlyEvery: a.Cfg.RollupHourlyEvery, RollupDailyEvery: a.Cfg.RollupDailyEvery},
 		EventRetention: a.Cfg.EventRetention,
