@@ -231,5 +231,15 @@ func rfc5987Escape(s string) string {
 // downloadURL is a signed link to an export, valid for downloadLinkTTL.
 func (s *Server) downloadURL(exportID string) string {
 	path := fmt.Sprintf("/v1/exports/%s/download", exportID)
-	return s.d.PublicURL + path + "?" + s.d.Signer.Sign(path, s.d.Now().Add(downloadLinkTTL))
+	return s.d.PublicURL + path + "?" + s.d.Signer.Sign(path, linkExpiry(s.d.Now()))
+}
+
+// linkWindow rounds the expiry of signed links, so a run read twice in a
+// window answers the same link — and the same ETag to a poll.
+const linkWindow = 5 * time.Minute
+
+// linkExpiry is when a link signed at now expires: at least
+// downloadLinkTTL, at most linkWindow more.
+func linkExpiry(now time.Time) time.Time {
+	return now.Truncate(linkWindow).Add(downloadLinkTTL + linkWindow)
 }

@@ -349,7 +349,7 @@ func (s *Server) serveScreenshot(w http.ResponseWriter, r *http.Request, p sqlc.
 // screenshotURL is a signed link to a page's screenshot.
 func (s *Server) screenshotURL(runID string, pageID int64) string {
 	path := fmt.Sprintf("/v1/research/%s/pages/%d/screenshot", runID, pageID)
-	return s.d.PublicURL + path + "?" + s.d.Signer.Sign(path, s.d.Now().Add(downloadLinkTTL))
+	return s.d.PublicURL + path + "?" + s.d.Signer.Sign(path, linkExpiry(s.d.Now()))
 }
 
 func deref(s *string) string {

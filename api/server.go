@@ -206,7 +206,7 @@ func New(d Deps) *Server {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[document.Item](), reflect.TypeFor[any]())
 
 	r.Group(func(g chi.Router) {
-		g.Use(s.preLimitIP, s.authenticate, s.rateLimit(), s.requireAuth, guardBody)
+		g.Use(s.preLimitIP, s.authenticate, s.rateLimit(), s.requireAuth, guardBody, etag)
 		s.api = humachi.New(g, cfg)
 		s.registerRuns()
 		s.registerExports()
