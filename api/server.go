@@ -31,14 +31,14 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/document"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
-	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
+	"github.com/groundwork-dev/groundwork/internal/tracing"
 )
 
 // Deps are what the API needs to serve.
 type Deps struct {
 	// Traces makes each request a span (nil or off: none).
-	Traces *tracing.Provider
+	Traces   *tracing.Provider
 	Pool     *pgxpool.Pool
 	Temporal client.Client
 	Bucket   *blob.Bucket
@@ -111,9 +111,9 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	d       Deps
-	q       *sqlc.Queries
-	router  chi.Router
+	d      Deps
+	q      *sqlc.Queries
+	router chi.Router
 	// handler is the router inside the tracing middleware.
 	handler http.Handler
 	api     huma.API
