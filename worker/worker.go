@@ -27,8 +27,8 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/pglimit"
 	"github.com/groundwork-dev/groundwork/internal/secretbox"
 	"github.com/groundwork-dev/groundwork/internal/signedurl"
-	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/internal/ssrf"
+	"github.com/groundwork-dev/groundwork/internal/tracing"
 	"github.com/groundwork-dev/groundwork/workflows"
 )
 
