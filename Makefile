@@ -11,7 +11,7 @@ MAILPIT_VERSION := v1.27.11
 export GROUNDWORK_TEMPORAL_CLI := $(BIN)/temporal
 export GROUNDWORK_MAILPIT := $(BIN)/mailpit
 
-.PHONY: all tools test-deps generate check-generated build dev test lint unit bench clean
+.PHONY: all tools test-deps generate check-generated build dev dev-cluster test lint unit bench clean
 
 all: build
 
@@ -46,14 +46,15 @@ $(BIN)/workflowcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck
 
 # Debian packages the tests use: pdftotext/pdftoppm (poppler-utils), qpdf,
-# LibreOffice to open every DOCX, fallback fonts for CJK and emoji, and Chromium
-# for the headless-browser tests (internal/browser).
-TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola chromium nodejs npm
-TEST_COMMANDS := pdftotext qpdf soffice chromium node npm
+# LibreOffice to open every DOCX, fallback fonts for CJK and emoji, Chromium
+# for the headless-browser tests (internal/browser), and nginx for the
+# dev-cluster test.
+TEST_PACKAGES := poppler-utils qpdf libreoffice-writer-nogui fonts-droid-fallback fonts-symbola chromium nodejs npm nginx
+TEST_COMMANDS := pdftotext qpdf soffice chromium node npm nginx
 
 ## test-deps: install the Debian packages the tests need, when missing
 test-deps:
-	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in $(TEST_COMMANDS); do command -v $$c >/dev/null || [ -x /usr/sbin/$$c ] || missing="$$missing $$c"; done; \
 	[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing="$$missing fonts"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing test packages (missing:$$missing)"; \
@@ -78,6 +79,10 @@ build:
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
 dev: $(BIN)/temporal $(BIN)/mailpit build
 	$(BIN)/groundwork dev
+
+## dev-cluster: 2 API processes behind nginx, 2 workers, Postgres with a streaming read replica, Temporal (state in .data/; flags: make dev-cluster DEV_CLUSTER_FLAGS="--api-replicas 3")
+dev-cluster: $(BIN)/temporal build
+	$(BIN)/groundwork dev-cluster $(DEV_CLUSTER_FLAGS)
 
 ## lint: gofmt, go mod tidy, go vet, staticcheck and workflowcheck
 lint: $(BIN)/staticcheck $(BIN)/workflowcheck

@@ -20,6 +20,7 @@ Usage:
   groundwork dev                   API + worker in one process; starts Postgres
                                    and Temporal under .data/ when DATABASE_URL /
                                    TEMPORAL_ADDRESS are unset (what make dev runs)
+  groundwork dev-cluster           APIs behind nginx, workers, Postgres + read replica, Temporal (make dev-cluster)
   groundwork migrate [up|status]   apply or list database migrations
   groundwork apikey create|list|revoke
                                    manage API keys (the secret is printed once)
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string) error {
 		return workerCmd(ctx)
 	case "dev":
 		return devCmd(ctx, args[1:])
+	case "dev-cluster":
+		return devClusterCmd(ctx, args[1:])
 	case "migrate":
 		return migrateCmd(ctx, args[1:])
 	case "apikey":

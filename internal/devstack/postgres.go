@@ -78,14 +78,8 @@ func StartPostgres(ctx context.Context, dir string, o PostgresOptions) (*Postgre
 		return nil, err
 	}
 	p := &Postgres{Dir: dir, bin: bin, Port: o.Port}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, errors.New("PostgreSQL refuses to run as root and there is no 'postgres' user: create one (useradd -r postgres) or run as another user")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	if p.cred, err = serverCredential(); err != nil {
+		return nil, err
 	}
 	if p.Port == 0 {
 		if p.Port, err = FreePort(); err != nil {
@@ -109,14 +103,8 @@ func StartPostgres(ctx context.Context, dir string, o PostgresOptions) (*Postgre
 			return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 		}
 	}
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200", p.Port)
-	if o.Fast {
-		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-	}
-	logFile := filepath.Join(dir, "server.log")
-	if out, err := p.command(ctx, "pg_ctl", "-D", dir, "-o", opts, "-l", logFile, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, tail(string(log), 2000))
+	if err := p.start(ctx, o, ""); err != nil {
+		return nil, err
 	}
 	base := fmt.Sprintf("postgres://groundwork@127.0.0.1:%d", p.Port)
 	if err := createDatabase(ctx, base+"/postgres?sslmode=disable", "groundwork"); err != nil {
@@ -125,6 +113,39 @@ func StartPostgres(ctx context.Context, dir string, o PostgresOptions) (*Postgre
 	}
 	p.URL = base + "/groundwork?sslmode=disable"
 	return p, nil
+}
+
+// serverCredential is the "postgres" user's when we run as root (PostgreSQL
+// refuses root), nil otherwise.
+func serverCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, errors.New("PostgreSQL refuses to run as root and there is no 'postgres' user: create one (useradd -r postgres) or run as another user")
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// start runs pg_ctl start on p.Dir, listening on 127.0.0.1:p.Port only;
+// extra adds server options (-c name=value …).
+func (p *Postgres) start(ctx context.Context, o PostgresOptions, extra string) error {
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200", p.Port)
+	if o.Fast {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	if extra != "" {
+		opts += " " + extra
+	}
+	logFile := filepath.Join(p.Dir, "server.log")
+	if out, err := p.command(ctx, "pg_ctl", "-D", p.Dir, "-o", opts, "-l", logFile, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(logFile)
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, tail(string(log), 2000))
+	}
+	return nil
 }
 
 // Stop shuts the server down (fast mode: open sessions are cut).
@@ -138,13 +159,33 @@ func (p *Postgres) Stop() error {
 }
 
 func (p *Postgres) command(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, filepath.Join(p.bin, name), args...)
+	cmd := exec.CommandContext(ctx, p.tool(name), args...)
 	cmd.Dir = "/"
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if p.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
 	}
 	return cmd
+}
+
+// tool finds a PostgreSQL program: beside pg_ctl, else beside the file
+// pg_ctl links to (a PATH may hold links to only some of them), else on PATH.
+func (p *Postgres) tool(name string) string {
+	path := filepath.Join(p.bin, name)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if real, err := filepath.EvalSymlinks(filepath.Join(p.bin, "pg_ctl")); err == nil {
+		if alt := filepath.Join(filepath.Dir(real), name); alt != path {
+			if _, err := os.Stat(alt); err == nil {
+				return alt
+			}
+		}
+	}
+	if lp, err := exec.LookPath(name); err == nil {
+		return lp
+	}
+	return path
 }
 
 func createDatabase(ctx context.Context, adminURL, name string) error {
