@@ -73,8 +73,9 @@ check-generated: $(BIN)/sqlc
 	@$(BIN)/sqlc diff || { echo "db/sqlc is stale: run 'make generate' and commit the result" >&2; exit 1; }
 
 ## build: build bin/groundwork
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
-	$(GO) build -o $(BIN)/groundwork ./cmd/groundwork
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/groundwork ./cmd/groundwork
 
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
 dev: $(BIN)/temporal $(BIN)/mailpit build

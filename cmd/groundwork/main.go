@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -30,6 +32,8 @@ Usage:
   groundwork runs wait ID          follow a run with a progress bar until it ends
   groundwork runs list [--kind K] [--status S] [--limit N]
                                    list your runs
+  groundwork runs cancel ID        cancel a run
+  groundwork version               print the version (also --version)
   groundwork healthcheck [URL | --temporal]
                                    exit 0 if the API (default :8080/healthz) or,
                                    with --temporal, TEMPORAL_ADDRESS is healthy
@@ -42,6 +46,10 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			// Help asked for is an answer; help shown for a mistake is not.
+			if helpAsked(os.Args[1:]) {
+				os.Exit(0)
+			}
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "groundwork:", err)
@@ -54,7 +62,17 @@ func run(ctx context.Context, args []string) error {
 		fmt.Fprint(os.Stderr, usage)
 		return flag.ErrHelp
 	}
+	if len(args) > 1 && helpAsked(args[1:2]) {
+		// Before any configuration is read: help needs no DATABASE_URL.
+		if h, ok := commandHelp[args[0]]; ok {
+			fmt.Print(h)
+			return nil
+		}
+	}
 	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Println(versionString())
+		return nil
 	case "api":
 		return apiCmd(ctx)
 	case "worker":
@@ -80,4 +98,62 @@ func run(ctx context.Context, args []string) error {
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// helpAsked reports whether args ask for help.
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
+			return true
+		}
+	}
+	return false
+}
+
+// commandHelp is the help of the commands that otherwise read the
+// configuration first.
+var commandHelp = map[string]string{
+	"api": `groundwork api — serve the HTTP API on GROUNDWORK_HTTP_ADDR (:8080), metrics on GROUNDWORK_METRICS_ADDR.
+Needs DATABASE_URL, GROUNDWORK_SIGNING_KEY and a Temporal frontend (TEMPORAL_ADDRESS); every variable is in README.md.
+`,
+	"worker": `groundwork worker — poll Temporal's task queues and run the activities; metrics and /healthz on GROUNDWORK_METRICS_ADDR.
+Needs DATABASE_URL and a Temporal frontend (TEMPORAL_ADDRESS); every variable is in README.md.
+`,
+	"migrate": `groundwork migrate [up|status] — apply the pending database migrations (up, the default) or list them (status).
+Needs DATABASE_URL.
+`,
+}
+
+// version is set at link time (make build: git describe); empty, the
+// module version the toolchain stamped is shown.
+var version string
+
+// versionString names the build: its version, the commit and its time
+// when the toolchain stamped them (-buildvcs), and the Go version.
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "groundwork " + version
+	}
+	v := info.Main.Version
+	if version != "" {
+		v = version
+	}
+	var rev, at, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	return strings.TrimSpace(fmt.Sprintf("groundwork %s %s%s %s %s", v, rev, dirty, at, info.GoVersion))
 }

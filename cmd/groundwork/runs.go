@@ -24,6 +24,7 @@ const runsUsage = `usage:
   groundwork runs get [--json] ID
   groundwork runs wait [--json] ID
   groundwork runs list [--kind K] [--status S] [--limit N] [--all] [--json]
+  groundwork runs cancel [--json] ID
 
 Every subcommand takes --api URL (default $GROUNDWORK_API_URL, else
 http://localhost:8080) and --token T (default $GROUNDWORK_TOKEN).`
@@ -62,7 +63,7 @@ func runRuns(ctx context.Context, args []string, getenv func(string) string, out
 	asJSON := fs.Bool("json", false, "print the API's JSON instead of a summary")
 	var lf listFlags
 	switch sub {
-	case "get", "wait":
+	case "get", "wait", "cancel":
 	case "list":
 		fs.StringVar(&lf.kind, "kind", "", "only runs of this kind")
 		fs.StringVar(&lf.status, "status", "", "only runs in this status")
@@ -91,8 +92,11 @@ func runRuns(ctx context.Context, args []string, getenv func(string) string, out
 	if len(pos) != 1 {
 		return fmt.Errorf("runs %s needs exactly one run ID\n%s", sub, runsUsage)
 	}
-	if sub == "get" {
+	switch sub {
+	case "get":
 		return c.get(ctx, pos[0], *asJSON)
+	case "cancel":
+		return c.cancel(ctx, pos[0], *asJSON)
 	}
 	return c.wait(ctx, pos[0], *asJSON)
 }
@@ -192,6 +196,22 @@ func (c *runsClient) get(ctx context.Context, id string, asJSON bool) error {
 	run, err := c.getRun(ctx, id)
 	if err != nil {
 		return fmt.Errorf("get run %s: %w", id, err)
+	}
+	if asJSON {
+		return c.printJSON(run.raw)
+	}
+	return c.printSummary(run)
+}
+
+// cancel asks for a run's cancellation and shows the run as it answers.
+func (c *runsClient) cancel(ctx context.Context, id string, asJSON bool) error {
+	body, err := c.doJSON(ctx, http.MethodPost, runPath(id)+"/cancel", nil)
+	if err != nil {
+		return fmt.Errorf("cancel run %s: %w", id, err)
+	}
+	run, err := decodeRun(body)
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		return c.printJSON(run.raw)

@@ -67,11 +67,16 @@ func retryDelay(err error, def time.Duration) time.Duration {
 
 // newRequest is an authenticated GET of path?q.
 func (c *runsClient) newRequest(ctx context.Context, path string, q url.Values) (*http.Request, error) {
+	return c.newRequestMethod(ctx, http.MethodGet, path, q)
+}
+
+// newRequestMethod is an authenticated request of path?q, without a body.
+func (c *runsClient) newRequestMethod(ctx context.Context, method, path string, q url.Values) (*http.Request, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +88,12 @@ func (c *runsClient) newRequest(ctx context.Context, path string, q url.Values) 
 
 // getJSON GETs path and returns the body of a 2xx answer.
 func (c *runsClient) getJSON(ctx context.Context, path string, q url.Values) ([]byte, error) {
-	req, err := c.newRequest(ctx, path, q)
+	return c.doJSON(ctx, http.MethodGet, path, q)
+}
+
+// doJSON sends a bodiless request and returns the body of a 2xx answer.
+func (c *runsClient) doJSON(ctx context.Context, method, path string, q url.Values) ([]byte, error) {
+	req, err := c.newRequestMethod(ctx, method, path, q)
 	if err != nil {
 		return nil, err
 	}

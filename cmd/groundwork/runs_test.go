@@ -456,3 +456,29 @@ func TestSSEReader(t *testing.T) {
 		t.Errorf("retry = %v, lastID = %q", r.retry, r.lastID)
 	}
 }
+
+func TestRunsCancel(t *testing.T) {
+	const id = "export-01CANCEL"
+	var posts int
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/runs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		posts++
+		if r.PathValue("id") != id {
+			writeProblemJSON(w, http.StatusNotFound, "not_found", "run not found")
+			return
+		}
+		writeJSON(w, http.StatusAccepted, fakeRun(id, "running", "rendering", 1, 10, 2))
+	})
+	srv := newFakeAPI(t, mux)
+	var out, errOut bytes.Buffer
+	if err := runRuns(testCtx(t), []string{"cancel", id}, envFor(srv, testToken), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if posts != 1 || !strings.Contains(out.String(), id) {
+		t.Errorf("%d POSTs; output:\n%s", posts, out.String())
+	}
+	err := runRuns(testCtx(t), []string{"cancel", "export-missing"}, envFor(srv, testToken), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "run not found") {
+		t.Errorf("cancel of a missing run: %v", err)
+	}
+}
