@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 	a.Traces = traces
 	var queryTracer pgx.QueryTracer
 	if traces.Enabled() {
-		queryTracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(traces), otelpgx.WithTrimSQLInSpanName())
+		queryTracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(traces))
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL, db.PoolConfig{MinConns: cfg.DBMinConns, MaxConns: cfg.DBMaxConns, Tracer: queryTracer})
 	if err != nil {
