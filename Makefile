@@ -10,13 +10,18 @@ MAILPIT_VERSION := v1.27.11
 
 export GROUNDWORK_TEMPORAL_CLI := $(BIN)/temporal
 export GROUNDWORK_MAILPIT := $(BIN)/mailpit
+# promtool checks deploy/prometheus in test/alerts_test.go. Prometheus 3.x is
+# tagged v0.3xx.y as a Go module: v0.316.0 is Prometheus 3.16.0, the
+# prom/prometheus image of docker-compose.yml.
+PROMTOOL_VERSION := v0.316.0
+export GROUNDWORK_PROMTOOL := $(BIN)/promtool
 
 .PHONY: all tools test-deps generate check-generated build dev dev-cluster test lint unit bench clean
 
 all: build
 
-## tools: build the pinned Temporal CLI, sqlc, staticcheck and workflowcheck into bin/ (`make dev` adds Mailpit)
-tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck $(BIN)/workflowcheck
+## tools: build the pinned Temporal CLI, sqlc, staticcheck, workflowcheck and promtool into bin/ (`make dev` adds Mailpit)
+tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck $(BIN)/workflowcheck $(BIN)/promtool
 
 $(BIN)/temporal:
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
@@ -39,6 +44,9 @@ $(BIN)/sqlc: tools/go.mod tools/go.sum
 
 $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
+
+$(BIN)/promtool:
+	GOBIN=$(BIN) $(GO) install -ldflags "-s -w -X github.com/prometheus/common/version.Version=3.16.0" github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
 # workflowcheck finds non-deterministic calls (time.Now, goroutines, map
 # ranges…) reachable from workflow functions.
@@ -98,7 +106,7 @@ test: tools test-deps check-generated lint
 	$(GO) test -count=1 -timeout 14m ./...
 
 ## unit: only the fast tests
-unit:
+unit: $(BIN)/promtool
 	$(GO) test -short -count=1 ./...
 
 ## bench: load and render benchmarks (see bench/README.md)

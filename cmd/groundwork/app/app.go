@@ -113,9 +113,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, temporalOpts
 	if err != nil {
 		return nil, fmt.Errorf("temporal metrics exporter: %w", err)
 	}
-	a.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	// Timers in seconds get buckets that tell 20 ms from 2 s (the SDK's
+	// default bounds start at 5 s); counters are counters (…_total).
+	a.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithView(sdkmetric.NewView(
+		sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{
+			Boundaries: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}}},
+	)))
 	temporalOpts.MetricsHandler = opentelemetry.NewMetricsHandler(opentelemetry.MetricsHandlerOptions{
-		Meter: a.meters.Meter("temporal-sdk"),
+		Meter: a.meters.Meter("temporal-sdk"), UseMonotonicCounters: true,
 	})
 	temporalOpts.Logger = sdklog.NewStructuredLogger(log)
 	if traces.Enabled() {
@@ -347,14 +353,18 @@ func (a *App) WorkerDeps() worker.Deps {
 // replicaLag reports how far the read replica's replay is behind: 0 when
 // it has replayed all it received (an idle primary sends nothing, and
 // the time since the last replayed transaction is no lag), -1 when it
-// cannot be asked.
+// cannot be asked or is not streaming from the primary.
 func replicaLag(pool *pgxpool.Pool) prometheus.Collector {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "groundwork_db_replica_lag_seconds",
 		Help: "Replay lag of the DATABASE_READ_URL replica (-1: unreachable)."}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		var lag float64
-		err := pool.QueryRow(ctx, `SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+		// A replica whose WAL receiver is not streaming is as bad as an
+		// unreachable one: its replay would look caught up.
+		err := pool.QueryRow(ctx, `SELECT CASE
+			WHEN pg_is_in_recovery() AND NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN -1
+			WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
 			ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8`).Scan(&lag)
 		if err != nil {
 			return -1
