@@ -115,7 +115,11 @@ http {
         # non_idempotent stays off): a POST the first process received may
         # have started a run already, and not every POST has an
         # Idempotency-Key. A refused connection is retried for any method.
-        proxy_next_upstream error timeout http_502 http_503;
+        # An API's own 503 (Postgres or Temporal down) is passed through:
+        # every API shares those, and counting it as a failure took both
+        # out of rotation in the chaos bench, turning its 503 and
+        # Retry-After into nginx's 502 page for the whole outage.
+        proxy_next_upstream error timeout;
         proxy_next_upstream_timeout 15s;
 
         location / {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// fault is one injected failure and what the tool saw of it.
+type fault struct {
+	Name string `json:"name"`
+	// At is when it was injected; Healed when the tool undid it (a
+	// Postgres started again) or the supervisor had restarted the killed
+	// process; End is the end of its window (the next fault, or the end of
+	// the load).
+	At     time.Time `json:"at"`
+	Healed time.Time `json:"healed"`
+	End    time.Time `json:"window_end"`
+	// Detail names the process and its pids.
+	Detail string `json:"detail"`
+	Err    string `json:"error,omitempty"`
+}
+
+// killProcess SIGKILLs the named process of cluster.json and waits (up to
+// 60 s) for the supervisor to have started another one. With busy set
+// (workers), it first waits up to 10 s for two LLM calls to be in flight,
+// so that the worker is likely mid-activity.
+func killProcess(ctx context.Context, c *cluster, name string, busy func() int64, f *fault) {
+	var calls int64
+	if busy != nil {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
+			if calls = busy(); calls >= 2 {
+				break
+			}
+			sleepCtx(ctx, 20*time.Millisecond)
+		}
+	}
+	p, err := c.process(name)
+	if err != nil {
+		f.Err = err.Error()
+		return
+	}
+	f.At = time.Now()
+	if err := syscall.Kill(p.PID, syscall.SIGKILL); err != nil {
+		f.Err = fmt.Sprintf("kill %s pid %d: %v", name, p.PID, err)
+		return
+	}
+	f.Detail = fmt.Sprintf("%s pid %d SIGKILL", name, p.PID)
+	if busy != nil {
+		f.Detail += fmt.Sprintf(" with %d LLM calls in flight", calls)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if q, err := c.process(name); err == nil && q.PID != p.PID && q.PID > 0 {
+			f.Healed = time.Now()
+			f.Detail += fmt.Sprintf(", restarted as pid %d", q.PID)
+			return
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+	}
+	f.Err = name + " not restarted within 60 s"
+}
+
+// stopPostgres stops one of the cluster's Postgres servers (fast mode),
+// keeps it down for down, then starts it again the same way.
+func stopPostgres(ctx context.Context, c *cluster, name, dir string, down time.Duration, f *fault) {
+	pg, err := newPGServer(name, dir)
+	if err != nil {
+		f.Err = err.Error()
+		return
+	}
+	f.At = time.Now()
+	f.Detail = fmt.Sprintf("pg_ctl stop -m fast -D %s; %v down; pg_ctl start", filepath.Base(dir), down)
+	if err := pg.stopFast(ctx); err != nil {
+		f.Err = err.Error()
+		return
+	}
+	stopped := time.Since(f.At)
+	sleepCtx(ctx, down)
+	// Started even if ctx ended: never leave the cluster without it.
+	sctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := pg.start(sctx); err != nil {
+		f.Err = err.Error()
+		return
+	}
+	f.Healed = time.Now()
+	f.Detail += fmt.Sprintf(" (stop took %v, started again after %v)", stopped.Round(time.Millisecond), f.Healed.Sub(f.At).Round(time.Millisecond))
+}
+
+// runFaults injects the faults in order, gap apart, after lead; each
+// fault's window ends when the next begins.
+func runFaults(ctx context.Context, c *cluster, busy func() int64, lead, gap, pgDown time.Duration) []*fault {
+	steps := []struct {
+		name string
+		do   func(*fault)
+	}{
+		{"SIGKILL worker-1", func(f *fault) { killProcess(ctx, c, "worker-1", busy, f) }},
+		{"SIGKILL worker-2", func(f *fault) { killProcess(ctx, c, "worker-2", busy, f) }},
+		{"SIGKILL api-1", func(f *fault) { killProcess(ctx, c, "api-1", nil, f) }},
+		{"stop Postgres primary", func(f *fault) {
+			stopPostgres(ctx, c, "primary", filepath.Join(c.data, "pg"), pgDown, f)
+		}},
+		{"stop replica", func(f *fault) {
+			stopPostgres(ctx, c, "replica", filepath.Join(c.data, "cluster", "pg-replica"), pgDown, f)
+		}},
+	}
+	var out []*fault
+	if !sleepCtx(ctx, lead) {
+		return out
+	}
+	for i, s := range steps {
+		f := &fault{Name: s.name}
+		logf("fault %d: %s…", i+1, s.name)
+		s.do(f)
+		if f.At.IsZero() {
+			f.At = time.Now()
+		}
+		if f.Err != "" {
+			logf("fault %d: %s", i+1, f.Err)
+		} else {
+			logf("fault %d: %s", i+1, f.Detail)
+		}
+		if len(out) > 0 {
+			out[len(out)-1].End = f.At
+		}
+		out = append(out, f)
+		if ctx.Err() != nil {
+			break
+		}
+		// The gap counts from the injection (a Postgres outage is part of it).
+		if rest := gap - time.Since(f.At); rest > 0 && !sleepCtx(ctx, rest) {
+			break
+		}
+	}
+	return out
+}

@@ -1,0 +1,298 @@
+// Command chaos runs `groundwork dev-cluster` (two APIs behind nginx, two
+// workers, Postgres with a streaming replica, the Temporal dev server) under
+// a steady load of exports, generations and tracking events, injects
+// faults one after the other (SIGKILL a worker, the other worker, an API;
+// stop the Postgres primary, then the replica, for a while), and once
+// every run has settled reconciles Postgres, the blob directory and the
+// fake LLM provider against what the clients were told. See bench/README.md
+// "### chaos".
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/groundwork-dev/groundwork/internal/devstack"
+)
+
+type options struct {
+	users       int
+	think       time.Duration
+	lead, gap   time.Duration
+	tail        time.Duration
+	pgDown      time.Duration
+	llmFaults   float64
+	settle      time.Duration
+	jsonPath    string
+	keep        bool
+	bin         string
+	temporalCLI string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.users, "users", 20, "virtual users sending load through the load balancer")
+	flag.DurationVar(&o.think, "think", 3*time.Second, "mean pause of a virtual user between actions")
+	flag.DurationVar(&o.lead, "lead", 20*time.Second, "load before the first fault (the baseline row)")
+	flag.DurationVar(&o.gap, "gap", 25*time.Second, "time from one fault to the next (and the window each is measured in)")
+	flag.DurationVar(&o.tail, "tail", 25*time.Second, "load after the last fault's window")
+	flag.DurationVar(&o.pgDown, "pg-down", 10*time.Second, "how long the Postgres primary and the replica stay stopped")
+	flag.Float64Var(&o.llmFaults, "llm-faults", 0.04, "share of LLM requests answered with an injected 429 (Retry-After), 500, 503 or a slow answer")
+	flag.DurationVar(&o.settle, "settle", 4*time.Minute, "longest wait for the runs to settle after the load")
+	flag.StringVar(&o.jsonPath, "json", "", "also write the report as JSON to this file")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (cluster data and logs)")
+	flag.StringVar(&o.bin, "groundwork-bin", "", "use this groundwork binary instead of building ./cmd/groundwork")
+	flag.StringVar(&o.temporalCLI, "temporal-cli", "bin/temporal", "the temporal CLI (make tools)")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(1)
+	}
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05")+" chaos: "+format+"\n", args...)
+}
+
+// Report is the whole result, as --json writes it.
+type Report struct {
+	Started  time.Time       `json:"started"`
+	Settings map[string]any  `json:"settings"`
+	Host     hostInfo        `json:"host"`
+	Faults   []faultResult   `json:"faults"`
+	Totals   windowStats     `json:"totals"`
+	Recon    *Reconciliation `json:"reconciliation"`
+	Skipped  []string        `json:"skipped"`
+	Seconds  float64         `json:"wall_seconds"`
+}
+
+type hostInfo struct {
+	Cores       int     `json:"cores"`
+	LoadBefore  string  `json:"loadavg_before"`
+	LoadAfter   string  `json:"loadavg_after"`
+	BusyCores   float64 `json:"machine_busy_cores_during_load"`
+	QuietEnough bool    `json:"quiet_enough"`
+}
+
+func run(o options) error {
+	began := time.Now()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if _, err := devstack.FindNginx(); err != nil {
+		return fmt.Errorf("dev-cluster needs nginx: %w", err)
+	}
+	tcli, err := filepath.Abs(o.temporalCLI)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(tcli); err != nil {
+		return fmt.Errorf("temporal CLI missing at %s: run `make tools`", tcli)
+	}
+	rep := &Report{Started: began, Settings: map[string]any{
+		"users": o.users, "think": o.think.String(), "lead": o.lead.String(), "gap": o.gap.String(), "tail": o.tail.String(),
+		"pg_down": o.pgDown.String(), "llm_faults": o.llmFaults, "api_replicas": 2, "workers": 2,
+	}}
+	rep.Host.Cores = runtime.NumCPU()
+	rep.Host.LoadBefore = loadavg()
+	rep.Skipped = []string{
+		"webhooks out: `groundwork api` and `worker` refuse to start with GROUNDWORK_RESEARCH_ALLOW_CIDRS (only `groundwork dev` and tests may set it), and dev-cluster runs those roles, so no endpoint on loopback can be registered",
+		"Temporal dev server restart: dev-cluster starts it once and does not supervise it; restarting it from outside needs its exact flags and DB file and leaves dev-cluster holding a dead process, so it is not cheap and is left out",
+	}
+
+	// Not a t.TempDir-like private dir: the postgres user must reach it.
+	dir, err := os.MkdirTemp("", "gw-chaos-")
+	if err != nil {
+		return err
+	}
+	_ = os.Chmod(dir, 0o755)
+	defer func() {
+		if o.keep {
+			logf("kept %s", dir)
+		} else {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	logf("building groundwork into %s…", dir)
+	bin, err := buildBinary(ctx, dir, o.bin)
+	if err != nil {
+		return err
+	}
+
+	llm := newLLMFront(o.llmFaults)
+	defer llm.close()
+	env := []string{
+		"GROUNDWORK_LOG_LEVEL=warn",
+		// One user (the dev key) sends all the load.
+		"GROUNDWORK_RATE_PER_SECOND=100000", "GROUNDWORK_RATE_PER_MINUTE=1000000", "GROUNDWORK_IP_RATE_PER_SECOND=100000",
+		"GROUNDWORK_MAX_OPEN_RUNS=100000",
+		"GROUNDWORK_LLM_PROVIDERS=openai", "OPENAI_API_KEY=x", "OPENAI_BASE_URL=" + llm.baseURL(),
+		"GROUNDWORK_LLM_TOKENS_PER_MINUTE=1000000", "GROUNDWORK_LLM_REQUESTS_PER_MINUTE=10000",
+		"GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET=100000000",
+		"GROUNDWORK_RENDER_CONCURRENCY=2",
+	}
+	logf("starting dev-cluster (2 APIs, 2 workers) in %s…", dir)
+	c, err := startCluster(ctx, dir, bin, tcli, 2, 2, env)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		logf("stopping dev-cluster…")
+		c.stop()
+		if o.keep {
+			logf("dev-cluster output: %s; logs: %s", c.outPath, filepath.Join(c.data, "cluster", "logs"))
+		}
+	}()
+	logf("cluster up after %v: load balancer %s", time.Since(began).Round(time.Second), c.state.LoadBalancer)
+
+	tag := randomTag()
+	l := newLoad(c.state.LoadBalancer, c.key, tag, nil, o.think)
+	if err := l.createCustomers(ctx, 5); err != nil {
+		return err
+	}
+
+	// The load and the faults.
+	cpu0 := readCPU()
+	loadStart := time.Now()
+	lctx, stopLoad := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for vu := range o.users {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.user(lctx, vu) }()
+	}
+	logf("load: %d users, one action every ~%v each; faults from %v, %v apart", o.users, o.think, o.lead, o.gap)
+	faults := runFaults(ctx, c, llm.inFlight, o.lead, o.gap, o.pgDown)
+	if ctx.Err() == nil {
+		sleepCtx(ctx, o.tail)
+	}
+	loadEnd := time.Now()
+	stopLoad()
+	wg.Wait()
+	if len(faults) > 0 {
+		faults[len(faults)-1].End = loadEnd
+	}
+	cpu1 := readCPU()
+	rep.Host.BusyCores = busyCores(cpu0, cpu1)
+	logf("load stopped after %v: %d requests", loadEnd.Sub(loadStart).Round(time.Second), len(l.attempts))
+
+	// Settle, then reconcile.
+	logf("waiting (≤ %v) for every run to settle…", o.settle)
+	sctx, cancel := context.WithTimeout(context.Background(), o.settle+time.Minute)
+	defer cancel()
+	// Connected only now: stopping the primary ends every session.
+	conn, err := pgx.Connect(sctx, c.state.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	took, open, err := waitSettled(sctx, conn, tag, o.settle)
+	if err != nil {
+		return fmt.Errorf("wait for runs: %w", err)
+	}
+	// In-flight LLM calls (a slow answer) end before the ledger is read.
+	for i := 0; i < 30 && llm.fake.Stats().InFlight > 0; i++ {
+		time.Sleep(time.Second)
+	}
+	runs, err := loadRuns(sctx, conn, tag)
+	if err != nil {
+		return err
+	}
+	rc, err := reconcile(sctx, conn, l, llm, filepath.Join(c.data, "blobs"), runs)
+	if err != nil {
+		return err
+	}
+	rc.SettledIn = took.Round(time.Second).String()
+	if open > 0 {
+		rc.Problems = append(rc.Problems, fmt.Sprintf("%d runs still open after %v", open, o.settle))
+	}
+	rep.Host.LoadAfter = loadavg()
+	// Quiet enough: the 1-minute load average before the start was below
+	// the core count (the cluster itself then takes most of the machine).
+	rep.Host.QuietEnough = loadBelow(rep.Host.LoadBefore, float64(rep.Host.Cores))
+	rep.Faults = analyse(l, faults, runs, loadStart)
+	rep.Totals = stats(l.attempts, loadStart, loadEnd)
+	rep.Recon = rc
+	rep.Seconds = time.Since(began).Round(time.Second).Seconds()
+
+	printReport(os.Stdout, rep)
+	if o.jsonPath != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		logf("wrote %s", o.jsonPath)
+	}
+	if o.keep {
+		for _, f := range rc.NotSucceeded {
+			logf("not succeeded: %s %s %s %s", f.ID, f.Kind, f.Status, f.Error)
+		}
+	}
+	return nil
+}
+
+func randomTag() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func loadBelow(avg string, limit float64) bool {
+	var one float64
+	_, err := fmt.Sscan(avg, &one)
+	return err == nil && one < limit
+}
+
+type cpuTicks struct{ busy, total uint64 }
+
+// readCPU reads the machine's CPU counters from /proc/stat.
+func readCPU() cpuTicks {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var t cpuTicks
+	for i, s := range f[1:] {
+		var v uint64
+		_, _ = fmt.Sscan(s, &v)
+		t.total += v
+		if i != 3 && i != 4 { // idle, iowait
+			t.busy += v
+		}
+	}
+	return t
+}
+
+func busyCores(a, b cpuTicks) float64 {
+	if b.total <= a.total {
+		return 0
+	}
+	share := float64(b.busy-a.busy) / float64(b.total-a.total)
+	return float64(int(share*float64(runtime.NumCPU())*100)) / 100
+}
