@@ -118,6 +118,40 @@ const (
 	SlugAlreadyReplayed = "already_replayed"
 )
 
+// ProblemTypes is every problem slug with its meaning: the list the
+// OpenAPI document publishes, so a client can switch on each.
+var ProblemTypes = map[string]string{
+	SlugMalformed:       "The body is not valid JSON or not the expected shape.",
+	SlugUnknownField:    "The body has a field the operation does not know.",
+	SlugValidation:      "Fields are invalid; errors lists each one.",
+	SlugUnauthorized:    "No valid token or API key came with the request.",
+	SlugNotFound:        "No such resource among the caller's.",
+	SlugConflict:        "An Idempotency-Key was reused with another body.",
+	SlugRunClosed:       "The run has already ended.",
+	SlugTooLarge:        "The body passes the size limit.",
+	SlugUnsupported:     "The body is not application/json.",
+	SlugRateLimited:     "The caller passed a rate limit; Retry-After says when to retry.",
+	SlugUnavailable:     "Postgres or Temporal is unreachable; retry later.",
+	SlugInternal:        "An unexpected error; operators see the details in the logs.",
+	SlugLinkExpired:     "A signed download or screenshot link expired or was altered.",
+	SlugNotAcceptable:   "The Accept header asks for a representation the route does not serve.",
+	SlugQuotaExceeded:   "The caller's exports would pass their storage quota.",
+	SlugNoLLMProvider:   "Generation is off because no provider is configured.",
+	SlugNotReady:        "The run has no result (yet, or ever).",
+	SlugBlockedURL:      "A URL of the request points at an address research never fetches (loopback, private, link-local, metadata…).",
+	SlugSyncRunning:     "Another sync of the mapping is running.",
+	SlugForbidden:       "The caller's role may not do this (a member on an admin-only operation).",
+	SlugSessionExpired:  "The token's session was unused for longer than the idle timeout; sign in again.",
+	SlugSessionRevoked:  "The token's session was revoked (by its user, an admin, or a newer session over the limit).",
+	SlugTooManyStreams:  "The caller has as many event streams open as it may; close one first.",
+	SlugTooManyOpenRuns: "The caller has as many unfinished runs as it may; wait for one to end or cancel one.",
+	SlugExternalIDTaken: "Another customer of the workspace has this external_id.",
+	SlugNotManual:       "The milestone is achieved by its rule; only manual milestones are completed or reopened by hand.",
+	SlugNameTaken:       "Another resource of the workspace has this name.",
+	SlugStillDelivering: "The webhook message is still being delivered.",
+	SlugAlreadyReplayed: "The dead letter was replayed already.",
+}
+
 // FieldError names one invalid field of a request, JSON-path style
 // ("rows[3][2]").
 type FieldError struct {

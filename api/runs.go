@@ -26,8 +26,8 @@ type Run struct {
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
 	Progress  RunProgress    `json:"progress"`
-	Result    map[string]any `json:"result" doc:"Set when the run succeeded; exports carry download_url."`
-	Error     *RunError      `json:"error" doc:"Set when the run failed."`
+	Result    map[string]any `json:"result" nullable:"true" doc:"Set when the run succeeded (null before); exports carry download_url."`
+	Error     *RunError      `json:"error" doc:"Set when the run failed (null otherwise)."`
 }
 
 // RunProgress is the workflow's progress with a computed percentage.

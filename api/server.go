@@ -226,6 +226,7 @@ func New(d Deps) *Server {
 		s.registerWebhookSources()
 		s.registerDeadLetters()
 		s.registerNotifications()
+		documentContract(s.api.OpenAPI())
 	})
 	r.Get("/openapi.json", s.openAPI)
 	// Public: a message is taken only when signed by the source's secret.

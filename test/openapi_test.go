@@ -4,11 +4,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
 
 // TestOpenAPIMatchesRouter checks that every /v1 route the router serves
@@ -134,5 +139,33 @@ func TestCORSAllowsOnlyConfiguredOrigins(t *testing.T) {
 		if !strings.Contains(exposed, h) {
 			t.Errorf("%s is not exposed: %q", h, exposed)
 		}
+	}
+}
+
+// TestCommittedOpenAPIIsServed compares the document the API serves with
+// api/openapi.json, the copy clients are generated from: a change to an
+// operation must come with the regenerated file
+// (go run ./cmd/groundwork openapi > api/openapi.json).
+func TestCommittedOpenAPIIsServed(t *testing.T) {
+	s := sharedStack(t)
+	resp, err := http.Get(s.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var served, committed any
+	if err := json.NewDecoder(resp.Body).Decode(&served); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "api", "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &committed); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(served, committed) {
+		sb, _ := json.MarshalIndent(served, "", "  ")
+		t.Fatalf("api/openapi.json differs from the served document: run `go run ./cmd/groundwork openapi > api/openapi.json` and commit it (served is %d bytes, committed %d)", len(sb), len(b))
 	}
 }

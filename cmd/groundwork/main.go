@@ -33,6 +33,7 @@ Usage:
   groundwork runs list [--kind K] [--status S] [--limit N]
                                    list your runs
   groundwork runs cancel ID        cancel a run
+  groundwork openapi               print the API's OpenAPI 3.1 document (api/openapi.json)
   groundwork version               print the version (also --version)
   groundwork healthcheck [URL | --temporal]
                                    exit 0 if the API (default :8080/healthz) or,
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	switch args[0] {
+	case "openapi":
+		return openapiCmd(os.Stdout)
 	case "version", "--version", "-version":
 		fmt.Println(versionString())
 		return nil
