@@ -128,3 +128,22 @@ type AirtableLaunchInput struct {
 	MappingID string `json:"mapping_id"`
 	OwnerID   string `json:"owner_id"`
 }
+
+// AirtableSyncResult is a finished sync run's result.
+type AirtableSyncResult struct {
+	MappingID       string                `json:"mapping_id"`
+	DryRun          bool                  `json:"dry_run"`
+	ScannedAirtable int                   `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
+	ScannedPostgres int                   `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
+	Counts          SyncCounts `json:"counts"`
+	Applied         int                   `json:"applied"`
+	Failed          int                   `json:"failed"`
+	Failures        []AirtableSyncFailure         `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
+	Diff            json.RawMessage       `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
+}
+
+// AirtableSyncFailure is a record that could not be synced.
+type AirtableSyncFailure struct {
+	Key   string `json:"key"`
+	Error string `json:"error"`
+}

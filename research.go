@@ -120,3 +120,16 @@ type ResearchRecordInput struct {
 	Outcome  ResearchOutcome `json:"outcome"`
 	Progress Progress        `json:"progress"`
 }
+
+// ResearchResult is a succeeded research run's result as GET /v1/runs/{id}
+// shows it; the profile and pages are at GET /v1/research/{id}.
+type ResearchResult struct {
+	Company   string `json:"company"`
+	Domain    string `json:"domain"`
+	Provider  string `json:"provider" doc:"Who wrote the profile; \"extractive\" is the offline summarizer, not an LLM."`
+	Pages     int    `json:"pages"`
+	Fetched   int    `json:"fetched"`
+	Reused    int    `json:"reused"`
+	Failed    int    `json:"failed"`
+	ReportURL string `json:"report_url" doc:"Where the profile and pages are: /v1/research/{id}."`
+}

@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -12,30 +11,12 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 )
 
-// SyncResult is a finished sync run's result.
-type SyncResult struct {
-	MappingID       string                `json:"mapping_id"`
-	DryRun          bool                  `json:"dry_run"`
-	ScannedAirtable int                   `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
-	ScannedPostgres int                   `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
-	Counts          groundwork.SyncCounts `json:"counts"`
-	Applied         int                   `json:"applied"`
-	Failed          int                   `json:"failed"`
-	Failures        []SyncFailure         `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
-	Diff            json.RawMessage       `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
-}
-
-// SyncFailure is a record that could not be synced.
-type SyncFailure struct {
-	Key   string `json:"key"`
-	Error string `json:"error"`
-}
 
 // AirtableFinish saves the cursors (not for a dry run), drops the run's
 // scratch rows and closes the run with its result, in one transaction.
 func (a *Airtable) AirtableFinish(ctx context.Context, in groundwork.AirtableFinishInput) error {
 	st := in.State
-	res := SyncResult{MappingID: st.Prepared.MappingID, DryRun: st.Prepared.DryRun, Applied: st.Applied, Failed: st.Failed}
+	res := groundwork.AirtableSyncResult{MappingID: st.Prepared.MappingID, DryRun: st.Prepared.DryRun, Applied: st.Applied, Failed: st.Failed}
 	if st.Plan != nil {
 		res.ScannedAirtable, res.ScannedPostgres, res.Counts, res.Diff = st.Plan.ScannedAirtable, st.Plan.ScannedPostgres, st.Plan.Counts, st.Plan.Diff
 	}
@@ -46,7 +27,7 @@ func (a *Airtable) AirtableFinish(ctx context.Context, in groundwork.AirtableFin
 			return fmt.Errorf("load failures: %w", err)
 		}
 		for _, f := range fails {
-			res.Failures = append(res.Failures, SyncFailure{Key: f.Key, Error: f.Error})
+			res.Failures = append(res.Failures, groundwork.AirtableSyncFailure{Key: f.Key, Error: f.Error})
 		}
 		if !st.Prepared.DryRun && st.Plan != nil {
 			err := q.AirtableSyncStateSave(ctx, sqlc.AirtableSyncStateSaveParams{

@@ -160,7 +160,7 @@ func (e *Email) body(ctx context.Context, template string, data json.RawMessage)
 			}
 			return out, nil
 		case groundwork.TemplateResearchCompleted:
-			var r ResearchResult
+			var r groundwork.ResearchResult
 			if err := json.Unmarshal(ev.Result, &r); err != nil {
 				return nil, fmt.Errorf("decode research result: %w", err)
 			}

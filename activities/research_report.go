@@ -15,18 +15,6 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/profile"
 )
 
-// ResearchResult is a succeeded research run's result as GET /v1/runs/{id}
-// shows it; the profile and pages are at GET /v1/research/{id}.
-type ResearchResult struct {
-	Company   string `json:"company"`
-	Domain    string `json:"domain"`
-	Provider  string `json:"provider" doc:"Who wrote the profile; \"extractive\" is the offline summarizer, not an LLM."`
-	Pages     int    `json:"pages"`
-	Fetched   int    `json:"fetched"`
-	Reused    int    `json:"reused"`
-	Failed    int    `json:"failed"`
-	ReportURL string `json:"report_url" doc:"Where the profile and pages are: /v1/research/{id}."`
-}
 
 // ResearchReport builds the run's company profile, from the LLM's answer
 // when ResearchSummarize stored one and from the pages themselves
@@ -115,7 +103,7 @@ func profilePage(category string, p sqlc.ResearchPage) profile.Page {
 // ResearchRecord closes a succeeded Research run with its result.
 func (a *Research) ResearchRecord(ctx context.Context, in groundwork.ResearchRecordInput) error {
 	o := in.Outcome
-	result := ResearchResult{
+	result := groundwork.ResearchResult{
 		Company: o.Company, Domain: o.Domain, Provider: o.Provider, Pages: o.Pages,
 		Fetched: o.Fetched, Reused: o.Reused, Failed: o.Failed, ReportURL: "/v1/research/" + in.RunID,
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -11,6 +12,25 @@ import (
 
 	"github.com/groundwork-dev/groundwork"
 )
+
+// ExportRunResult is a succeeded export's result as a run read shows it.
+type ExportRunResult struct {
+	groundwork.ExportResult
+	DownloadURL string `json:"download_url,omitempty" doc:"A signed link to the file, valid 15–20 minutes; absent once the export expired."`
+	Expired     bool   `json:"expired,omitempty" doc:"The file passed its TTL and was deleted."`
+}
+
+// runResults are the result types of the kinds, in the order of Run.kind's enum.
+var runResults = []struct {
+	kind string
+	typ  reflect.Type
+}{
+	{"export", reflect.TypeFor[ExportRunResult]()},
+	{"generation", reflect.TypeFor[groundwork.GenerationResult]()},
+	{"research", reflect.TypeFor[groundwork.ResearchResult]()},
+	{"airtable", reflect.TypeFor[groundwork.AirtableSyncResult]()},
+	{"assessment", reflect.TypeFor[groundwork.AssessmentResult]()},
+}
 
 // polledReads are the operations answering If-None-Match with 304.
 var polledReads = []string{"get-run", "list-runs"}
@@ -51,10 +71,21 @@ func documentContract(o *huma.OpenAPI) {
 		}
 	}
 	// huma cannot mark a $ref nullable; the API sends null for a run's
-	// error until it fails.
+	// error until it fails, and for its result until it succeeds, whose
+	// shape is the kind's.
 	if run := o.Components.Schemas.Map()["Run"]; run != nil && run.Properties["error"] != nil && run.Properties["error"].Ref != "" {
 		e := run.Properties["error"]
 		run.Properties["error"] = &huma.Schema{Description: e.Description, OneOf: []*huma.Schema{{Ref: e.Ref}, {Type: "null"}}}
+		var kinds []string
+		result := &huma.Schema{}
+		for _, r := range runResults {
+			ref := o.Components.Schemas.Schema(r.typ, true, "")
+			result.AnyOf = append(result.AnyOf, ref)
+			kinds = append(kinds, fmt.Sprintf("%s: %s", r.kind, strings.TrimPrefix(ref.Ref, "#/components/schemas/")))
+		}
+		result.AnyOf = append(result.AnyOf, &huma.Schema{Type: "null"})
+		result.Description = "Null until the run succeeds; then the result of its kind (" + strings.Join(kinds, "; ") + ")."
+		run.Properties["result"] = result
 	}
 	if p := o.Components.Schemas.Map()["Problem"]; p != nil && p.Properties["type"] != nil {
 		t := p.Properties["type"]
