@@ -135,10 +135,10 @@ type AirtableSyncResult struct {
 	DryRun          bool                  `json:"dry_run"`
 	ScannedAirtable int                   `json:"scanned_airtable" doc:"Airtable records read (changed since the last sync, or all)."`
 	ScannedPostgres int                   `json:"scanned_postgres" doc:"Postgres rows read as changed since the last sync."`
-	Counts          SyncCounts `json:"counts"`
+	Counts          SyncCounts            `json:"counts"`
 	Applied         int                   `json:"applied"`
 	Failed          int                   `json:"failed"`
-	Failures        []AirtableSyncFailure         `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
+	Failures        []AirtableSyncFailure `json:"failures,omitempty" doc:"Records one side refused, with why (at most 50)."`
 	Diff            json.RawMessage       `json:"diff,omitempty" doc:"A dry run's diff: totals and sample decisions per kind."`
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 )
 
-
 // AirtableFinish saves the cursors (not for a dry run), drops the run's
 // scratch rows and closes the run with its result, in one transaction.
 func (a *Airtable) AirtableFinish(ctx context.Context, in groundwork.AirtableFinishInput) error {

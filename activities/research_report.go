@@ -15,7 +15,6 @@ import (
 	"github.com/groundwork-dev/groundwork/internal/profile"
 )
 
-
 // ResearchReport builds the run's company profile, from the LLM's answer
 // when ResearchSummarize stored one and from the pages themselves
 // (extractive) otherwise, and stores it with its search index.
