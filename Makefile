@@ -24,6 +24,7 @@ all: build
 tools: $(BIN)/temporal $(BIN)/sqlc $(BIN)/staticcheck $(BIN)/workflowcheck $(BIN)/promtool
 
 $(BIN)/temporal:
+	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (the first time takes several minutes; later ones come from Go's cache)…"
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
 # Mailpit's web UI is built by npm in its releases, not shipped in the Go
@@ -40,12 +41,14 @@ $(BIN)/mailpit:
 
 # sqlc and staticcheck are pinned by tools/go.mod (go tool directives).
 $(BIN)/sqlc: tools/go.mod tools/go.sum
+	@echo "building sqlc into bin/ (the first time takes a few minutes)…"
 	cd tools && $(GO) build -o $(BIN)/sqlc github.com/sqlc-dev/sqlc/cmd/sqlc
 
 $(BIN)/staticcheck: tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 
 $(BIN)/promtool:
+	@echo "building promtool $(PROMTOOL_VERSION) into bin/ (the first time takes a few minutes)…"
 	GOBIN=$(BIN) $(GO) install -ldflags "-s -w -X github.com/prometheus/common/version.Version=3.16.0" github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
 # workflowcheck finds non-deterministic calls (time.Now, goroutines, map
@@ -83,11 +86,12 @@ check-generated: $(BIN)/sqlc
 ## build: build bin/groundwork
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
+	@echo "building bin/groundwork…"
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/groundwork ./cmd/groundwork
 
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
 dev: $(BIN)/temporal $(BIN)/mailpit build
-	$(BIN)/groundwork dev
+	$(BIN)/groundwork dev $(DEV_FLAGS)
 
 ## dev-cluster: 2 API processes behind nginx, 2 workers, Postgres with a streaming read replica, Temporal (state in .data/; flags: make dev-cluster DEV_CLUSTER_FLAGS="--api-replicas 3")
 dev-cluster: $(BIN)/temporal build

@@ -93,6 +93,16 @@ func StartPostgres(ctx context.Context, dir string, o PostgresOptions) (*Postgre
 		if err := os.Chown(dir, int(p.cred.Uid), int(p.cred.Gid)); err != nil {
 			return nil, fmt.Errorf("chown %s: %w", dir, err)
 		}
+		// initdb would only say "Permission denied": say which and why.
+		if err := exec.CommandContext(ctx, "test", "-x", dir).Run(); err == nil {
+			probe := exec.CommandContext(ctx, "test", "-w", dir)
+			probe.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+			if probe.Run() != nil {
+				return nil, fmt.Errorf("the postgres user (PostgreSQL refuses to run as root, so it runs as postgres) cannot reach %s: "+
+					"a directory above it is private (/root is 0700). Clone the repository elsewhere (for example under /srv), "+
+					"or keep the state elsewhere: make dev DEV_FLAGS=\"--data /var/tmp/groundwork\"", dir)
+			}
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		args := []string{"-D", dir, "-U", "groundwork", "--auth=trust", "-E", "UTF8", "--locale=C"}
