@@ -74,6 +74,7 @@ test-deps:
 	fi
 	@# The Standard Webhooks reference implementation, which checks our signatures.
 	@[ -d internal/testkit/whverify/node_modules/standardwebhooks ] || npm ci --prefix internal/testkit/whverify --no-audit --no-fund --silent
+	@[ clients/typescript/node_modules/.package-lock.json -nt clients/typescript/package-lock.json ] || npm ci --prefix clients/typescript --no-audit --no-fund --silent
 
 ## generate: regenerate db/sqlc from db/queries and db/migrations
 generate: $(BIN)/sqlc
@@ -87,7 +88,7 @@ check-generated: $(BIN)/sqlc
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
 	@echo "building bin/groundwork…"
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/groundwork ./cmd/groundwork
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/groundwork ./cmd/groundwork
 
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
 dev: $(BIN)/temporal $(BIN)/mailpit build
