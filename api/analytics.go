@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -338,7 +339,9 @@ func (s *Server) registerAnalytics() {
 		Summary: "Stream your workspace's analytics (Server-Sent Events)", Tags: []string{"analytics"},
 		Description: "An `overview` event (data: the overview of the last `window`, default 7 days at day granularity) at once and whenever it changes, at most once every 2 s. Comments every 15 s keep proxies from closing the stream.",
 		Errors:      []int{401, 422, 429, 503},
-		Responses:   eventStreamResponses(),
+		Responses: s.eventStreamResponses(
+			sseEvent{"overview", "The overview of the window, at most every 2 s while it changes.", reflect.TypeFor[Overview]()},
+			sseEvent{"error", "The figures could not be read; the stream keeps retrying.", reflect.TypeFor[map[string]string]()}),
 	}, func(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
 		p, _ := PrincipalFrom(ctx)
 		g := cmp.Or(in.Granularity, "day")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -18,12 +19,32 @@ import (
 // connections (nginx defaults to 60 s).
 const sseHeartbeat = 15 * time.Second
 
-// eventStreamResponses documents a Server-Sent Events answer.
-func eventStreamResponses() map[string]*huma.Response {
+// sseEvent is one kind of event a stream sends: its name and its data.
+type sseEvent struct {
+	name, doc string
+	data      reflect.Type
+}
+
+// eventStreamResponses documents a Server-Sent Events answer the way
+// huma's sse package does: the stream is an array of events, each its
+// name, optional id and JSON data, so a generated client knows each
+// event's type.
+func (s *Server) eventStreamResponses(events ...sseEvent) map[string]*huma.Response {
+	items := &huma.Schema{}
+	for _, e := range events {
+		items.OneOf = append(items.OneOf, &huma.Schema{
+			Type: huma.TypeObject, Title: "Event " + e.name, Description: e.doc,
+			Properties: map[string]*huma.Schema{
+				"event": {Type: huma.TypeString, Enum: []any{e.name}},
+				"id":    {Type: huma.TypeString, Description: "Send it back as Last-Event-ID to resume."},
+				"data":  s.api.OpenAPI().Components.Schemas.Schema(e.data, true, ""),
+			},
+			Required: []string{"event", "data"},
+		})
+	}
 	return map[string]*huma.Response{
-		"200": {Description: "An event stream.", Content: map[string]*huma.MediaType{
-			"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
-		}},
+		"200": {Description: "A Server-Sent Events stream (`text/event-stream`): `event:` names each event, `data:` is its JSON; comment lines (`:`) keep it alive.",
+			Content: map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: huma.TypeArray, Items: items}}}},
 	}
 }
 
@@ -41,7 +62,10 @@ func (s *Server) registerEvents() {
 		Description: "One `progress` event (data: the run) per change, `id` = progress version; a final `done` event when the run closed. Comments every 15 s keep proxies from closing the stream.",
 		Tags:        []string{"runs"},
 		Errors:      []int{401, 404, 429, 503},
-		Responses:   eventStreamResponses(),
+		Responses: s.eventStreamResponses(
+			sseEvent{"progress", "The run, once per change of its progress; id = the progress version.", reflect.TypeFor[Run]()},
+			sseEvent{"done", "The run once it closed; the stream ends.", reflect.TypeFor[Run]()},
+			sseEvent{"error", "The run could not be read (a dependency is down); the stream ends: reconnect with Last-Event-ID.", reflect.TypeFor[Problem]()}),
 	}, func(ctx context.Context, in *eventsInput) (*huma.StreamResponse, error) {
 		p, _ := PrincipalFrom(ctx)
 		if _, err := s.ownedRun(ctx, p.UserID, in.ID); err != nil {
