@@ -47,6 +47,27 @@ func documentContract(o *huma.OpenAPI) {
 			if op == nil {
 				continue
 			}
+			// A RawBody field (kept for the request hash) makes huma list an
+			// octet-stream body beside the JSON one; the API reads JSON only.
+			if rb := op.RequestBody; rb != nil && rb.Content["application/json"] != nil {
+				delete(rb.Content, "application/octet-stream")
+			}
+			// Any operation answers 400 to a request it cannot parse (a bad
+			// path or query value, malformed JSON).
+			if _, ok := op.Responses["400"]; !ok {
+				for _, code := range []string{"401", "404", "422"} {
+					if r := op.Responses[code]; r != nil {
+						op.Responses["400"] = &huma.Response{Description: "Bad Request", Content: r.Content}
+						break
+					}
+				}
+			}
+			// Publishing an unchanged definition answers 200 with the latest version.
+			if op.OperationID == "publish-assessment-definition" && op.Responses["201"] != nil && op.Responses["200"] == nil {
+				created := *op.Responses["201"]
+				created.Description = "Unchanged: the latest version, as it was."
+				op.Responses["200"] = &created
+			}
 			if r := op.Responses["202"]; r != nil {
 				addHeader(r, "Location", "The run's URL: GET it, or its /events stream, to follow it.", str)
 			}

@@ -153,6 +153,9 @@ func New(d Deps) *Server {
 		d.Registry = reg
 	}
 	setHumaErrorOnce.Do(func() {
+		// Lists are sent as [] when empty, never null: say so, or every
+		// generated client must null-check every array.
+		huma.DefaultArrayNullable = false
 		huma.NewError = newHumaError
 		huma.NewErrorWithContext = newHumaErrorWithContext
 	})

@@ -333,6 +333,7 @@ func (c *apiClient) do(method, path string, body []byte, headers ...string) resp
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	recordAnswer(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 

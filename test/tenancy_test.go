@@ -91,8 +91,9 @@ func TestRouteWalker(t *testing.T) {
 		r.json(t, &key)
 	}
 	mappingID := "map_01JD4X7Q2W6ZC5D3V9N8K1M2P3"
+	// A mapping as the API stores one (its config is the spec).
 	if _, err := s.App.Pool.Exec(context.Background(), `INSERT INTO airtable_mappings (id, owner_id, workspace_id, name, config)
-		VALUES ($1, 'walker-admin', 'walker-ws', 'walker', '{}')`, mappingID); err != nil {
+		VALUES ($1, 'walker-admin', 'walker-ws', 'walker', $2)`, mappingID, strings.Replace(walkerMapping, "walker2", "walker", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.App.Pool.Exec(context.Background(), `INSERT INTO sessions (user_id, id, workspace_id)

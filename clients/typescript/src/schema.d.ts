@@ -1142,7 +1142,7 @@ export interface components {
              * @enum {string}
              */
             deletes?: "none" | "airtable_to_postgres" | "postgres_to_airtable" | "both";
-            fields: components["schemas"]["MappingField"][] | null;
+            fields: components["schemas"]["MappingField"][];
             /** @description The field that identifies a record on both sides; records are matched by it before any create. */
             key: components["schemas"]["MappingKey"];
             /**
@@ -1190,7 +1190,7 @@ export interface components {
             /** Format: int64 */
             failed: number;
             /** @description Records one side refused, with why (at most 50). */
-            failures?: components["schemas"]["AirtableSyncFailure"][] | null;
+            failures?: components["schemas"]["AirtableSyncFailure"][];
             mapping_id: string;
             /**
              * Format: int64
@@ -1216,7 +1216,7 @@ export interface components {
             min: number;
         };
         ApiKeyListOutputBody: {
-            keys: components["schemas"]["APIKey"][] | null;
+            keys: components["schemas"]["APIKey"][];
         };
         AssessmentCategory: {
             /** @example pipeline */
@@ -1232,12 +1232,12 @@ export interface components {
             weight: number;
         };
         AssessmentDefinition: {
-            categories: components["schemas"]["AssessmentCategory"][] | null;
+            categories: components["schemas"]["AssessmentCategory"][];
             /** @description Maturity levels; a result has the highest level whose min_score it reaches. */
-            levels: components["schemas"]["AssessmentLevel"][] | null;
+            levels: components["schemas"]["AssessmentLevel"][];
             /** @example Sales maturity */
             name: string;
-            questions: components["schemas"]["AssessmentQuestion"][] | null;
+            questions: components["schemas"]["AssessmentQuestion"][];
             /**
              * @description Stable name; each change makes a new version under it.
              * @example sales-maturity
@@ -1263,7 +1263,7 @@ export interface components {
             /** @example q1 */
             key: string;
             /** @description A choice among values, each with its own score. */
-            options?: components["schemas"]["AnswerOption"][] | null;
+            options?: components["schemas"]["AnswerOption"][];
             /** @description A numeric answer from min to max (integers), scored linearly 0-100. */
             scale?: components["schemas"]["AnswerScale"];
             text: string;
@@ -1292,7 +1292,7 @@ export interface components {
         };
         AssessmentResult: {
             assessment_id: string;
-            categories: components["schemas"]["CategoryScore"][] | null;
+            categories: components["schemas"]["CategoryScore"][];
             /**
              * Format: int64
              * @description How many assessments the percentile compares with, this one included.
@@ -1312,7 +1312,7 @@ export interface components {
              * @description Share of the workspace's assessments of this definition version that scored lower, ties counted half, in percent.
              */
             percentile: number;
-            recommendations: components["schemas"]["Recommendation"][] | null;
+            recommendations: components["schemas"]["Recommendation"][];
             /** @description The provider that wrote the recommendations, or "rules". */
             recommendations_by: string;
             scored_at: string;
@@ -1333,7 +1333,7 @@ export interface components {
             version: number;
         };
         AttemptsOutputBody: {
-            attempts: components["schemas"]["WebhookAttempt"][] | null;
+            attempts: components["schemas"]["WebhookAttempt"][];
         };
         AuditEntry: {
             /** @description create, update or delete. */
@@ -1359,7 +1359,7 @@ export interface components {
             written_to: string;
         };
         AuditOutputBody: {
-            entries: components["schemas"]["AuditEntry"][] | null;
+            entries: components["schemas"]["AuditEntry"][];
             /** @description Absent on the last page. */
             next_cursor?: string;
         };
@@ -1367,18 +1367,18 @@ export interface components {
             /** @description image caption. */
             caption?: string;
             /** @description table: header row, repeated on every page. */
-            columns?: string[] | null;
+            columns?: string[];
             /** @description image: PNG or JPEG, base64. */
             data_base64?: string;
             /** @description list: strings; kv: {key, value} objects. */
-            items?: unknown[] | null;
+            items?: unknown[];
             /**
              * @description chart kind.
              * @enum {string}
              */
             kind?: "bar" | "line" | "pie";
             /** @description chart: category labels (x axis, or pie slices). */
-            labels?: string[] | null;
+            labels?: string[];
             /**
              * Format: int64
              * @description heading: 1 (largest) to 3.
@@ -1387,11 +1387,11 @@ export interface components {
             /** @description list: numbered instead of bulleted. */
             ordered?: boolean;
             /** @description table: one cell per column (string, number, boolean or null). */
-            rows?: (unknown[] | null)[] | null;
+            rows?: unknown[][];
             /** @description chart: one value per label each; a pie uses the first series. */
-            series?: components["schemas"]["Series"][] | null;
+            series?: components["schemas"]["Series"][];
             /** @description paragraph: styled runs; when set, text is ignored. */
-            spans?: components["schemas"]["Span"][] | null;
+            spans?: components["schemas"]["Span"][];
             text?: string;
             /** @description chart title. */
             title?: string;
@@ -1589,7 +1589,7 @@ export interface components {
             updated_at: string;
         };
         CustomerMilestonesOutputBody: {
-            milestones: components["schemas"]["CustomerMilestone"][] | null;
+            milestones: components["schemas"]["CustomerMilestone"][];
         };
         CustomerProgress: {
             customer_id: string;
@@ -1629,16 +1629,16 @@ export interface components {
             temporal_url: string;
         };
         DeadLettersOutputBody: {
-            dead_letters: components["schemas"]["DeadLetter"][] | null;
+            dead_letters: components["schemas"]["DeadLetter"][];
             next_cursor?: string;
         };
         DefinitionListOutputBody: {
             /** @description The latest version of each. */
-            definitions: components["schemas"]["AssessmentDefinitionVersion"][] | null;
+            definitions: components["schemas"]["AssessmentDefinitionVersion"][];
         };
         Document: {
             author?: string;
-            blocks: components["schemas"]["Block"][] | null;
+            blocks: components["schemas"]["Block"][];
             keywords?: string;
             subject?: string;
             subtitle?: string;
@@ -1646,7 +1646,7 @@ export interface components {
             title: string;
         };
         EndpointListOutputBody: {
-            endpoints: components["schemas"]["WebhookEndpoint"][] | null;
+            endpoints: components["schemas"]["WebhookEndpoint"][];
         };
         Engagement: {
             /** Format: int64 */
@@ -1679,7 +1679,7 @@ export interface components {
             /** @description csv: prefix the file with a UTF-8 byte order mark so Excel detects the encoding. */
             bom?: boolean;
             /** @description Table: header row. */
-            columns?: string[] | null;
+            columns?: string[];
             /** @description A document: title and blocks rendered in order. */
             document?: components["schemas"]["Document"];
             /** @description Download name; the extension is added when missing. */
@@ -1690,7 +1690,7 @@ export interface components {
              */
             format: "csv" | "pdf" | "docx";
             /** @description Table: data rows; each has exactly one cell per column. */
-            rows?: (unknown[] | null)[] | null;
+            rows?: unknown[][];
             /** @description Render something the caller owns, such as a research run's report. */
             source?: components["schemas"]["Source"];
         };
@@ -1711,7 +1711,7 @@ export interface components {
             rows?: number;
             /** Format: int64 */
             size_bytes: number;
-            warnings?: string[] | null;
+            warnings?: string[];
         };
         Fact: {
             source: string;
@@ -1796,7 +1796,7 @@ export interface components {
             template_version: number;
             text: string;
             usage: components["schemas"]["GenerationUsage"];
-            warnings?: string[] | null;
+            warnings?: string[];
         };
         GenerationResult: {
             cache_hit: boolean;
@@ -1817,7 +1817,7 @@ export interface components {
             template_version: number;
             text: string;
             usage: components["schemas"]["GenerationUsage"];
-            warnings?: string[] | null;
+            warnings?: string[];
         };
         GenerationUsage: {
             /** Format: int64 */
@@ -1840,7 +1840,7 @@ export interface components {
             webhook_id: string;
         };
         InboxOutputBody: {
-            messages: components["schemas"]["InboundMessage"][] | null;
+            messages: components["schemas"]["InboundMessage"][];
         };
         Insight: {
             /** @description Why, with the numbers. */
@@ -1859,17 +1859,17 @@ export interface components {
             customer_id: string;
             engagement: components["schemas"]["Engagement"];
             /** @description Most severe first. */
-            insights: components["schemas"]["Insight"][] | null;
+            insights: components["schemas"]["Insight"][];
         };
         ListCustomersOutputBody: {
-            customers: components["schemas"]["Customer"][] | null;
+            customers: components["schemas"]["Customer"][];
             /** @description Absent on the last page. */
             next_cursor?: string;
         };
         ListRunsOutputBody: {
             /** @description Absent on the last page. */
             next_cursor?: string;
-            runs: components["schemas"]["Run"][] | null;
+            runs: components["schemas"]["Run"][];
         };
         Mapping: {
             airtable: components["schemas"]["AirtableSide"];
@@ -1885,7 +1885,7 @@ export interface components {
              * @enum {string}
              */
             deletes?: "none" | "airtable_to_postgres" | "postgres_to_airtable" | "both";
-            fields: components["schemas"]["MappingField"][] | null;
+            fields: components["schemas"]["MappingField"][];
             /** @example map_01JD4X7Q2W6ZC5D3V9N8K1M2P3 */
             id: string;
             /** @description The field that identifies a record on both sides; records are matched by it before any create. */
@@ -1930,7 +1930,7 @@ export interface components {
             postgres: string;
         };
         MappingListOutputBody: {
-            mappings: components["schemas"]["Mapping"][] | null;
+            mappings: components["schemas"]["Mapping"][];
         };
         MappingSync: {
             run_id: string;
@@ -1938,7 +1938,7 @@ export interface components {
             synced_at?: string;
         };
         MessagesOutputBody: {
-            messages: components["schemas"]["WebhookMessage"][] | null;
+            messages: components["schemas"]["WebhookMessage"][];
             next_cursor?: string;
         };
         Milestone: {
@@ -1963,7 +1963,7 @@ export interface components {
             updated_at: string;
         };
         MilestoneListOutputBody: {
-            milestones: components["schemas"]["Milestone"][] | null;
+            milestones: components["schemas"]["Milestone"][];
         };
         MilestoneRule: {
             /** @description A category key of the definition; empty for the overall score. */
@@ -2025,7 +2025,7 @@ export interface components {
              */
             email?: string;
             /** @description The notifications to send: run.succeeded, run.failed, export.ready, research.completed, generation.completed, assessment.scored (for the runs you start; one e-mail per run, the kind's own event before run.succeeded), webhook_endpoint.disabled (endpoints you created), customer.stalled (customers you own). */
-            events?: string[] | null;
+            events?: string[];
             /** @description An address waiting for its owner to follow the confirmation link e-mailed to it (valid 7 days). */
             readonly pending_email?: string;
             /** @description Set by an e-mail's unsubscribe link; saving preferences with false subscribes again. */
@@ -2035,7 +2035,7 @@ export interface components {
         };
         OutputField: {
             description: string;
-            fields?: components["schemas"]["OutputField"][] | null;
+            fields?: components["schemas"]["OutputField"][];
             items?: string;
             name: string;
             type: string;
@@ -2045,7 +2045,7 @@ export interface components {
             from: string;
             granularity: string;
             /** @description Buckets with any figure, oldest first. */
-            series: components["schemas"]["Bucket"][] | null;
+            series: components["schemas"]["Bucket"][];
             /** Format: date-time */
             to: string;
             totals: components["schemas"]["Figures"];
@@ -2070,7 +2070,7 @@ export interface components {
         Problem: {
             detail?: string;
             /** @description One entry per invalid field. */
-            errors?: components["schemas"]["FieldError"][] | null;
+            errors?: components["schemas"]["FieldError"][];
             instance?: string;
             /** Format: int64 */
             status: number;
@@ -2111,24 +2111,24 @@ export interface components {
             type: "https://groundwork.dev/problems/already_replayed" | "https://groundwork.dev/problems/blocked_url" | "https://groundwork.dev/problems/body_too_large" | "https://groundwork.dev/problems/dependency_unavailable" | "https://groundwork.dev/problems/external_id_taken" | "https://groundwork.dev/problems/forbidden" | "https://groundwork.dev/problems/idempotency_conflict" | "https://groundwork.dev/problems/internal" | "https://groundwork.dev/problems/link_expired" | "https://groundwork.dev/problems/malformed_request" | "https://groundwork.dev/problems/milestone_not_manual" | "https://groundwork.dev/problems/name_taken" | "https://groundwork.dev/problems/no_llm_provider" | "https://groundwork.dev/problems/not_acceptable" | "https://groundwork.dev/problems/not_found" | "https://groundwork.dev/problems/not_ready" | "https://groundwork.dev/problems/quota_exceeded" | "https://groundwork.dev/problems/rate_limited" | "https://groundwork.dev/problems/run_closed" | "https://groundwork.dev/problems/session_expired" | "https://groundwork.dev/problems/session_revoked" | "https://groundwork.dev/problems/still_delivering" | "https://groundwork.dev/problems/sync_running" | "https://groundwork.dev/problems/too_many_open_runs" | "https://groundwork.dev/problems/too_many_streams" | "https://groundwork.dev/problems/unauthorized" | "https://groundwork.dev/problems/unknown_field" | "https://groundwork.dev/problems/unsupported_media_type" | "https://groundwork.dev/problems/validation_failed";
         };
         Profile: {
-            contacts: components["schemas"]["Contact"][] | null;
-            customers: components["schemas"]["Fact"][] | null;
+            contacts: components["schemas"]["Contact"][];
+            customers: components["schemas"]["Fact"][];
             hiring?: components["schemas"]["Fact"];
             industry?: components["schemas"]["Fact"];
             model?: string;
             pricing_model?: components["schemas"]["Fact"];
-            products: components["schemas"]["Fact"][] | null;
+            products: components["schemas"]["Fact"][];
             provider: string;
             size?: components["schemas"]["Fact"];
             summary?: components["schemas"]["Fact"];
-            warnings?: string[] | null;
+            warnings?: string[];
         };
         Recommendation: {
             category?: string;
             text: string;
         };
         RejectedEvent: {
-            errors: components["schemas"]["FieldError"][] | null;
+            errors: components["schemas"]["FieldError"][];
             id?: string;
             /** Format: int64 */
             index: number;
@@ -2146,7 +2146,7 @@ export interface components {
             since?: string;
         };
         ReplayedOutputBody: {
-            replayed: components["schemas"]["DeadLetter"][] | null;
+            replayed: components["schemas"]["DeadLetter"][];
         };
         ResearchHit: {
             company: string;
@@ -2163,7 +2163,7 @@ export interface components {
         };
         ResearchPage: {
             /** @description Redirects and subresources the SSRF guard refused. */
-            blocked?: string[] | null;
+            blocked?: string[];
             /** @description home, about, product, pricing, customers, careers, blog, contact or other. */
             category: string;
             description?: string;
@@ -2209,7 +2209,7 @@ export interface components {
             fetched: number;
             /** @description The research run's ID. */
             id: string;
-            pages: components["schemas"]["ResearchPage"][] | null;
+            pages: components["schemas"]["ResearchPage"][];
             /** @description Every fact cites the page it comes from; provider "extractive" means no LLM wrote it. */
             profile: components["schemas"]["Profile"];
             /** Format: int64 */
@@ -2237,7 +2237,7 @@ export interface components {
              */
             max_pages?: number;
             /** @description Explicit pages to fetch instead of discovering them. */
-            urls?: string[] | null;
+            urls?: string[];
         };
         ResearchResult: {
             company: string;
@@ -2308,11 +2308,11 @@ export interface components {
             version: number;
         };
         SearchResearchOutputBody: {
-            reports: components["schemas"]["ResearchHit"][] | null;
+            reports: components["schemas"]["ResearchHit"][];
         };
         Series: {
             name: string;
-            values: number[] | null;
+            values: number[];
         };
         Session: {
             /** Format: date-time */
@@ -2333,7 +2333,7 @@ export interface components {
             workspace_id: string;
         };
         SessionListOutputBody: {
-            sessions: components["schemas"]["Session"][] | null;
+            sessions: components["schemas"]["Session"][];
         };
         Source: {
             /** @description ID of a run whose result can be rendered. */
@@ -2357,7 +2357,7 @@ export interface components {
             type: "track" | "export" | "research" | "generation" | "assessment" | "signal";
         };
         SourceListOutputBody: {
-            sources: components["schemas"]["WebhookSource"][] | null;
+            sources: components["schemas"]["WebhookSource"][];
         };
         Span: {
             bold?: boolean;
@@ -2406,7 +2406,7 @@ export interface components {
             /** @example company-summary */
             name: string;
             /** @description The structured fields of the answer, when the template has them. */
-            output_fields?: components["schemas"]["OutputField"][] | null;
+            output_fields?: components["schemas"]["OutputField"][];
             title: string;
             /**
              * Format: int64
@@ -2415,19 +2415,19 @@ export interface components {
             version: number;
         };
         TemplatesOutputBody: {
-            templates: components["schemas"]["TemplateInfo"][] | null;
+            templates: components["schemas"]["TemplateInfo"][];
         };
         TimeseriesOutputBody: {
             customer_id: string;
             /** Format: date-time */
             from: string;
             granularity: string;
-            series: components["schemas"]["CustomerBucket"][] | null;
+            series: components["schemas"]["CustomerBucket"][];
             /** Format: date-time */
             to: string;
         };
         TrackBatchInputBody: {
-            events: components["schemas"]["TrackEvent"][] | null;
+            events: components["schemas"]["TrackEvent"][];
         };
         TrackEvent: {
             /** @description The customer (in POST /v1/track; the path names it otherwise). */
@@ -2462,9 +2462,9 @@ export interface components {
              */
             duplicates: number;
             /** @description Milestones these events achieved (each is achieved once). */
-            milestones_achieved: components["schemas"]["AchievedMilestone"][] | null;
+            milestones_achieved: components["schemas"]["AchievedMilestone"][];
             /** @description With ?partial=true: the invalid events, not stored. */
-            rejected?: components["schemas"]["RejectedEvent"][] | null;
+            rejected?: components["schemas"]["RejectedEvent"][];
             /**
              * Format: int64
              * @description Events stored now.
@@ -2511,7 +2511,7 @@ export interface components {
             budget?: components["schemas"]["UsageBudget"];
             /** Format: date-time */
             from: string;
-            providers: components["schemas"]["UsageLine"][] | null;
+            providers: components["schemas"]["UsageLine"][];
             /** Format: date-time */
             to: string;
             total: components["schemas"]["UsageLine"];
@@ -2542,7 +2542,7 @@ export interface components {
             /** @description Why deliveries stopped: an admin, a 410 Gone, or five days of failures. */
             disabled_reason?: string;
             /** @description The events to send (run.succeeded, run.failed, export.ready, research.completed, generation.completed, airtable.sync.completed, assessment.scored, milestone.achieved, customer.stalled). */
-            event_types: string[] | null;
+            event_types: string[];
             /**
              * Format: date-time
              * @description The first failed delivery since the last success.
@@ -2574,7 +2574,7 @@ export interface components {
             /** @description Stop delivering; messages wait until re-enabled. */
             disabled?: boolean;
             /** @description The events to send (run.succeeded, run.failed, export.ready, research.completed, generation.completed, airtable.sync.completed, assessment.scored, milestone.achieved, customer.stalled). */
-            event_types: string[] | null;
+            event_types: string[];
             /** @description Extra headers sent with every message (e.g. a Make.com API key header). */
             headers?: {
                 [key: string]: string;
@@ -2666,7 +2666,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SyncRequest"];
-                "application/octet-stream": string;
             };
         };
         responses: {
@@ -2796,6 +2795,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MappingListOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2963,6 +2971,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Mapping"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3160,6 +3177,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3256,6 +3282,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3345,6 +3380,15 @@ export interface operations {
                     "application/json": components["schemas"]["TimeseriesOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3429,6 +3473,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3520,6 +3573,15 @@ export interface operations {
                     })[];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3589,6 +3651,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyListOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3756,6 +3827,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3845,6 +3925,15 @@ export interface operations {
                     "application/json": components["schemas"]["DefinitionListOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3900,6 +3989,17 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Unchanged: the latest version, as it was. */
+            200: {
+                headers: {
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentDefinitionVersion"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -4022,6 +4122,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssessmentDefinitionVersion"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -4212,6 +4321,15 @@ export interface operations {
                     "application/json": components["schemas"]["AssessmentResult"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4302,6 +4420,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListCustomersOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -4480,6 +4607,15 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4560,6 +4696,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -4767,6 +4912,15 @@ export interface operations {
                     "application/json": components["schemas"]["InsightsOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4851,6 +5005,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -4945,6 +5108,15 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerMilestonesOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5028,6 +5200,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerMilestone"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -5124,6 +5305,15 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerMilestone"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5214,6 +5404,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerProgress"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -5412,6 +5611,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLettersOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5572,6 +5780,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5654,7 +5871,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Export"];
-                "application/octet-stream": string;
             };
         };
         responses: {
@@ -5794,6 +6010,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5876,7 +6101,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["GenerateRequest"];
-                "application/octet-stream": string;
             };
         };
         responses: {
@@ -5990,6 +6214,15 @@ export interface operations {
                     "application/json": components["schemas"]["TemplatesOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -6044,6 +6277,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Generation"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -6133,6 +6375,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MilestoneListOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -6300,6 +6551,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Milestone"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -6497,6 +6757,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -6586,6 +6855,15 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPreferences"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -6650,6 +6928,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -6727,6 +7014,15 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResearchOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -6791,7 +7087,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ResearchRequest"];
-                "application/octet-stream": string;
             };
         };
         responses: {
@@ -6911,6 +7206,15 @@ export interface operations {
                     "application/json": components["schemas"]["ResearchReport"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7008,6 +7312,15 @@ export interface operations {
                 };
                 content: {
                     "image/png": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -7220,6 +7533,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7303,6 +7625,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -7417,6 +7748,15 @@ export interface operations {
                     })[];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7497,6 +7837,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionListOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7559,6 +7908,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -7750,6 +8108,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7819,6 +8186,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EndpointListOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -7995,6 +8371,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -8201,6 +8586,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -8297,6 +8691,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessagesOutputBody"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -8389,6 +8792,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AttemptsOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -8487,6 +8899,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookMessage"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -8583,6 +9004,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SourceListOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -8759,6 +9189,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSource"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -8965,6 +9404,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -9059,6 +9507,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InboxOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
