@@ -37,7 +37,7 @@ func killProcess(ctx context.Context, c *cluster, name string, busy func() int64
 			sleepCtx(ctx, 20*time.Millisecond)
 		}
 	}
-	p, err := c.process(name)
+	p, err := c.Process(name)
 	if err != nil {
 		f.Err = err.Error()
 		return
@@ -53,7 +53,7 @@ func killProcess(ctx context.Context, c *cluster, name string, busy func() int64
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if q, err := c.process(name); err == nil && q.PID != p.PID && q.PID > 0 {
+		if q, err := c.Process(name); err == nil && q.PID != p.PID && q.PID > 0 {
 			f.Healed = time.Now()
 			f.Detail += fmt.Sprintf(", restarted as pid %d", q.PID)
 			return
@@ -101,10 +101,10 @@ func runFaults(ctx context.Context, c *cluster, busy func() int64, lead, gap, pg
 		{"SIGKILL worker-2", func(f *fault) { killProcess(ctx, c, "worker-2", busy, f) }},
 		{"SIGKILL api-1", func(f *fault) { killProcess(ctx, c, "api-1", nil, f) }},
 		{"stop Postgres primary", func(f *fault) {
-			stopPostgres(ctx, c, "primary", filepath.Join(c.data, "pg"), pgDown, f)
+			stopPostgres(ctx, c, "primary", filepath.Join(c.Data, "pg"), pgDown, f)
 		}},
 		{"stop replica", func(f *fault) {
-			stopPostgres(ctx, c, "replica", filepath.Join(c.data, "cluster", "pg-replica"), pgDown, f)
+			stopPostgres(ctx, c, "replica", filepath.Join(c.Data, "cluster", "pg-replica"), pgDown, f)
 		}},
 	}
 	var out []*fault

@@ -26,6 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	benchcluster "github.com/groundwork-dev/groundwork/bench/internal/cluster"
 	"github.com/groundwork-dev/groundwork/internal/devstack"
 )
 
@@ -127,7 +128,7 @@ func run(o options) error {
 		}
 	}()
 	logf("building groundwork into %s…", dir)
-	bin, err := buildBinary(ctx, dir, o.bin)
+	bin, err := benchcluster.BuildBinary(ctx, dir, o.bin)
 	if err != nil {
 		return err
 	}
@@ -145,21 +146,21 @@ func run(o options) error {
 		"GROUNDWORK_RENDER_CONCURRENCY=2",
 	}
 	logf("starting dev-cluster (2 APIs, 2 workers) in %s…", dir)
-	c, err := startCluster(ctx, dir, bin, tcli, 2, 2, env)
+	c, err := benchcluster.Start(ctx, benchcluster.Options{Dir: dir, Bin: bin, TemporalCLI: tcli, APIs: 2, Workers: 2, Env: env, Logf: logf})
 	if err != nil {
 		return err
 	}
 	defer func() {
 		logf("stopping dev-cluster…")
-		c.stop()
+		c.Stop()
 		if o.keep {
-			logf("dev-cluster output: %s; logs: %s", c.outPath, filepath.Join(c.data, "cluster", "logs"))
+			logf("dev-cluster output: %s; logs: %s", c.OutPath, filepath.Join(c.Data, "cluster", "logs"))
 		}
 	}()
-	logf("cluster up after %v: load balancer %s", time.Since(began).Round(time.Second), c.state.LoadBalancer)
+	logf("cluster up after %v: load balancer %s", time.Since(began).Round(time.Second), c.State.LoadBalancer)
 
 	tag := randomTag()
-	l := newLoad(c.state.LoadBalancer, c.key, tag, nil, o.think)
+	l := newLoad(c.State.LoadBalancer, c.Key, tag, nil, o.think)
 	if err := l.createCustomers(ctx, 5); err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func run(o options) error {
 	sctx, cancel := context.WithTimeout(context.Background(), o.settle+time.Minute)
 	defer cancel()
 	// Connected only now: stopping the primary ends every session.
-	conn, err := pgx.Connect(sctx, c.state.DatabaseURL)
+	conn, err := pgx.Connect(sctx, c.State.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -210,7 +211,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	rc, err := reconcile(sctx, conn, l, llm, filepath.Join(c.data, "blobs"), runs)
+	rc, err := reconcile(sctx, conn, l, llm, filepath.Join(c.Data, "blobs"), runs)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ type env struct {
 	// tag makes this run's user IDs unique, so rate-limit windows of an
 	// earlier run against the same API never count against this one.
 	tag string
+	// soak, when set, samples the users scenario per interval.
+	soak *soakSampler
 }
 
 func openEnv(ctx context.Context, o options, st *benchstack.Stack) (*env, error) {

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/internal/testkit/llmfake"
 )
 
@@ -63,6 +64,12 @@ type options struct {
 	pageDelay    time.Duration
 	renderDelay  time.Duration
 	domainRate   float64
+	// cluster starts a dev-cluster; clusterJSON targets a running one;
+	// sampleEvery is the soak sampler's interval with either.
+	cluster     bool
+	clusterJSON string
+	temporalCLI string
+	sampleEvery time.Duration
 }
 
 func main() {
@@ -101,17 +108,30 @@ func run(ctx context.Context, args []string) error {
 		defer fake.Close()
 		o.serverEnv = append(o.serverEnv, env...)
 	}
-	st, err := startStack(ctx, o)
-	if err != nil {
-		return err
+	var ct *clusterTarget
+	var st *benchstack.Stack
+	if o.cluster || o.clusterJSON != "" {
+		st, ct, err = startClusterStack(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer ct.stop()
+	} else {
+		st, err = startStack(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer st.Stop()
 	}
-	defer st.Stop()
 
 	env, err := openEnv(ctx, o, st)
 	if err != nil {
 		return err
 	}
 	defer env.close()
+	if ct != nil {
+		env.soak = newSoakSampler(ct.statePath, o.sampleEvery)
+	}
 
 	var res *Results
 	switch o.scenario {
@@ -130,6 +150,12 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	res.At, res.Host, res.Stack = time.Now().UTC(), hostInfo(), describe(st, o)
+	if ct != nil {
+		res.Stack.Mode = "dev-cluster --api-replicas 2 --workers 2 (" + ct.statePath + ")"
+		if ct.own == nil {
+			res.Stack.Mode = "running dev-cluster (" + ct.statePath + ")"
+		}
+	}
 	printResults(os.Stdout, res)
 	if o.jsonFile != "" {
 		if err := writeJSON(o.jsonFile, res); err != nil {
@@ -163,6 +189,11 @@ func parseFlags(args []string) (options, error) {
 	rampFlag := fs.String("ramp", "5,10,20,40,80", "ramp scenario: POST /v1/exports rates per second, one step each")
 	fs.DurationVar(&o.step, "step", 10*time.Second, "ramp scenario: duration of each step")
 	fs.StringVar(&o.apiURL, "api", "", "attack this running API (loopback only) instead of starting a stack")
+	fs.StringVar(&o.apiURL, "url", "", "the same as --api (with --cluster-json: instead of the cluster's load balancer)")
+	fs.BoolVar(&o.cluster, "cluster", false, "users scenario: start `groundwork dev-cluster --api-replicas 2 --workers 2` on free ports in a temp dir, attack its nginx and sample every process's RSS (the soak; no raw baseline)")
+	fs.StringVar(&o.clusterJSON, "cluster-json", "", "users scenario: attack the running dev-cluster of this cluster.json (its nginx unless --url) and sample its processes' RSS")
+	fs.StringVar(&o.temporalCLI, "temporal-cli", "bin/temporal", "with --cluster: the temporal CLI (make tools)")
+	fs.DurationVar(&o.sampleEvery, "sample-every", time.Minute, "with --cluster or --cluster-json: the soak's sampling interval (p95 and RSS)")
 	fs.StringVar(&o.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "with --api: its Postgres, for bench users and the raw baseline")
 	fs.StringVar(&o.temporalAddr, "temporal-address", os.Getenv("TEMPORAL_ADDRESS"), "with --api: its Temporal frontend, for the raw baseline")
 	fs.StringVar(&o.namespace, "namespace", "default", "Temporal namespace of the raw baseline (with --api)")
@@ -205,6 +236,11 @@ func parseFlags(args []string) (options, error) {
 		// The report scenario polls each run every 20 ms to time it
 		// closely, which the per-user limits would refuse.
 		o.serverEnv = append(o.serverEnv, "GROUNDWORK_RATE_PER_SECOND=100000", "GROUNDWORK_RATE_PER_MINUTE=1000000")
+	}
+	if o.cluster || o.clusterJSON != "" {
+		// The raw baseline would take as long again; a soak measures the
+		// cluster over time, not against a bare start.
+		o.raw = false
 	}
 	return o, o.validate()
 }
@@ -277,6 +313,28 @@ func (o options) validate() error {
 	}
 	if o.step < time.Second || o.step > maxStep {
 		return fmt.Errorf("--step: want 1s..%s", maxStep)
+	}
+	if o.cluster || o.clusterJSON != "" {
+		if o.scenario != "users" {
+			return errors.New("--cluster and --cluster-json go with --scenario users")
+		}
+		if o.cluster && o.clusterJSON != "" {
+			return errors.New("--cluster starts a cluster, --cluster-json targets a running one: not both")
+		}
+		if o.cluster && o.apiURL != "" {
+			return errors.New("--cluster attacks the nginx of the cluster it starts: drop --api/--url")
+		}
+		if o.sampleEvery < time.Second || o.sampleEvery > o.duration {
+			return fmt.Errorf("--sample-every: want 1s..--duration")
+		}
+		if o.apiURL != "" {
+			u, err := url.Parse(o.apiURL)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("--url: %q is not a URL", o.apiURL)
+			}
+			return requireLoopback("--url", u.Hostname())
+		}
+		return nil
 	}
 	if o.temporalDB != "file" && o.temporalDB != "memory" {
 		return fmt.Errorf("--temporal-db: %q is neither file nor memory", o.temporalDB)

@@ -56,6 +56,9 @@ type UsersResult struct {
 	Completion *Completion `json:"completion,omitempty"`
 	// BadBodies counts 2xx answers the bench could not read.
 	BadBodies int `json:"bad_bodies,omitempty"`
+	// Soak is the per-interval view against a dev-cluster (--cluster,
+	// --cluster-json).
+	Soak *SoakResult `json:"soak,omitempty"`
 }
 
 // RampResult is the ramp scenario.
@@ -152,6 +155,7 @@ func printUsers(w io.Writer, u *UsersResult) {
 		fmt.Fprintf(w, "WARNING: %d 2xx answers could not be read\n", u.BadBodies)
 	}
 	warnRateLimited(w, sums...)
+	printSoak(w, u.Soak)
 }
 
 func printRamp(w io.Writer, rr *RampResult) {

@@ -41,6 +41,11 @@ func runUsers(ctx context.Context, e *env, o options) (*Results, error) {
 	logf("users: %d users for %s: %.2f starts/s, polls up to %.1f/s…", o.users, o.duration, startRate, float64(o.users)/pollEvery.Seconds())
 	began := time.Now()
 	var wg sync.WaitGroup
+	sctx, stopSoak := context.WithCancel(ctx)
+	defer stopSoak()
+	if e.soak != nil {
+		wg.Go(func() { e.soak.run(sctx, began, o.duration) })
+	}
 	wg.Go(func() {
 		var k atomic.Uint64
 		tr := func(t *vegeta.Target) error {
@@ -51,6 +56,9 @@ func runUsers(ctx context.Context, e *env, o options) (*Results, error) {
 		attack(ctx, tr, steady(startRate, o.duration), o.duration, "starts", func(r *vegeta.Result) {
 			starts.add(r)
 			st.started(r)
+			if e.soak != nil {
+				e.soak.record(false, r)
+			}
 		})
 	})
 	wg.Go(func() {
@@ -82,6 +90,9 @@ func runUsers(ctx context.Context, e *env, o options) (*Results, error) {
 		attack(ctx, tr, pacer, remaining, "polls", func(r *vegeta.Result) {
 			polls.add(r)
 			st.polled(r)
+			if e.soak != nil {
+				e.soak.record(true, r)
+			}
 		})
 	})
 	wg.Wait()
@@ -95,6 +106,9 @@ func runUsers(ctx context.Context, e *env, o options) (*Results, error) {
 		Polls:      polls.summary(),
 		Completion: st.completion(),
 		BadBodies:  int(st.badBodies.Load()),
+	}
+	if e.soak != nil {
+		ur.Soak = e.soak.result(ur.Starts.Errors + ur.Polls.Errors)
 	}
 	if o.raw && ctx.Err() == nil {
 		raw, err := newRawServer(ctx, e)
