@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -359,7 +360,9 @@ func TestEmailNotifications(t *testing.T) {
 				replayAndRecord(t, s.App.Temporal, id, "stalled_customers.json")
 			}
 		}
-		testenv.Eventually(t, 60*time.Second, "customer.stalled delivered", func() bool { u, _ := rcv.count(); return u == 1 })
+		// Quiet Co and Foreign Co (a workspace customer, whatever its owner
+		// field says) are news to the workspace's endpoint; Ancient Co is not.
+		testenv.Eventually(t, 60*time.Second, "customer.stalled delivered", func() bool { u, _ := rcv.count(); return u >= 2 })
 		var stalledMails int
 		testenv.Eventually(t, 60*time.Second, "the stalled e-mail", func() bool {
 			stalledMails = 0
@@ -370,8 +373,24 @@ func TestEmailNotifications(t *testing.T) {
 			}
 			return stalledMails > 0
 		})
-		if u, total := rcv.count(); u != 1 || total != 1 || stalledMails != 1 {
+		if u, total := rcv.count(); u != 2 || total != 2 || stalledMails != 1 {
 			t.Errorf("stalled: %d events (%d deliveries), %d e-mails", u, total, stalledMails)
+		}
+		rcv.mu.Lock()
+		var names []string
+		for _, m := range rcv.raw {
+			var ev struct {
+				Data struct {
+					Name string `json:"name"`
+				} `json:"data"`
+			}
+			_ = json.Unmarshal([]byte(m.Body), &ev)
+			names = append(names, ev.Data.Name)
+		}
+		rcv.mu.Unlock()
+		sort.Strings(names)
+		if strings.Join(names, ",") != "Foreign Co,Quiet Co" {
+			t.Errorf("customer.stalled for %v", names)
 		}
 		y, w := time.Now().UTC().AddDate(0, 0, -1).ISOWeek()
 		runMaintenance(t, s, groundwork.WorkflowEmailDigest, groundwork.DigestInput{Kind: groundwork.DigestWeekly})
