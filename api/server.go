@@ -116,9 +116,11 @@ type Server struct {
 	router chi.Router
 	// handler is the router inside the tracing middleware.
 	handler http.Handler
-	api     huma.API
-	live1   singleflight.Group
-	metrics *httpMetrics
+	// inboundStarts bounds the inbound actions started after answering.
+	inboundStarts chan struct{}
+	api           huma.API
+	live1         singleflight.Group
+	metrics       *httpMetrics
 	// pre limits by client IP before authentication.
 	pre *preLimit
 	// watch follows the runs event streams are open on.
@@ -164,7 +166,7 @@ func New(d Deps) *Server {
 	}
 	d.Log = slog.New(withRequestID{d.Log.Handler()})
 
-	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry)}
+	s := &Server{d: d, q: sqlc.New(d.Pool), metrics: newHTTPMetrics(d.Registry), inboundStarts: make(chan struct{}, inboundStartsAtOnce)}
 	s.pre = newPreLimit(d.IPRatePerSecond, d.AuthFailuresPerMinute, s.clientKey, func(w http.ResponseWriter, _ *http.Request) {
 		s.metrics.rateLimited.Inc()
 		writeProblem(w, problem(http.StatusTooManyRequests, groundwork.SlugRateLimited,

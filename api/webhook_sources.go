@@ -356,13 +356,36 @@ func (s *Server) receiveHook(w http.ResponseWriter, r *http.Request) {
 	status := "accepted"
 	if n == 0 {
 		status = "duplicate"
-	} else if err := s.startInbound(ctx, src.ID, webhookID); err != nil {
-		// Stored: a worker's dispatcher starts it shortly.
-		s.d.Log.WarnContext(ctx, "start inbound action", "source", src.ID, "error", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": status, "webhook_id": webhookID})
+	if n > 0 {
+		s.startInboundLater(ctx, src.ID, webhookID)
+	}
+}
+
+// inboundStartsAtOnce bounds the action starts one API process runs
+// after answering senders.
+const inboundStartsAtOnce = 32
+
+// startInboundLater starts a stored message's action after the sender has
+// its answer: the sender waits for the store, not for Temporal (a start
+// cost hundreds of milliseconds on a busy machine, measured in
+// bench/webhooks). A message past the bound, or whose start fails, is
+// started by a worker's dispatcher a few seconds later.
+func (s *Server) startInboundLater(ctx context.Context, sourceID, webhookID string) {
+	select {
+	case s.inboundStarts <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-s.inboundStarts }()
+		if err := s.startInbound(context.WithoutCancel(ctx), sourceID, webhookID); err != nil {
+			s.d.Log.WarnContext(ctx, "start inbound action; the dispatcher will", "source", sourceID, "error", err)
+		}
+	}()
 }
 
 // verifyInbound checks a message against a source's live secrets and
