@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The figures are only as good as the machine is quiet: the API, Temporal,
+// Postgres and this tool share its cores. Each measured phase therefore
+// records the machine's busy CPU and the part of it spent outside the
+// benchmark's processes (this tool and everything below it, Postgres and
+// everything below it), i.e. by whatever else runs on the machine.
+
+// userHZ is the unit of the CPU times in /proc; 100 on every Linux
+// architecture Go supports (reading it for real would need cgo).
+const userHZ = 100
+
+// busyWarning is the CPU used outside the benchmark, in cores, from which
+// the report warns that its figures are skewed.
+const busyWarning = 0.2
+
+// cpuUse is the CPU of one measured phase, in cores (CPU seconds per
+// wall second).
+type cpuUse struct {
+	Phase   string  `json:"phase"`
+	Seconds float64 `json:"seconds"`
+	// Busy is the whole machine's busy CPU.
+	Busy float64 `json:"machine_busy_cores"`
+	// Ours is the benchmark's processes'.
+	Ours float64 `json:"benchmark_cores"`
+	// Outside is Busy − Ours: other work on the machine.
+	Outside float64 `json:"outside_cores"`
+}
+
+// cpuMark is the CPU counters at one moment.
+type cpuMark struct {
+	at   time.Time
+	ours uint64
+	busy uint64
+}
+
+// markCPU reads the counters; roots are the benchmark's process trees.
+func markCPU(roots ...int) cpuMark {
+	m := cpuMark{at: time.Now()}
+	m.ours = treeTicks(roots)
+	m.busy, _ = hostTicks()
+	return m
+}
+
+// since is the CPU used from m to now.
+func (m cpuMark) since(phase string, roots ...int) cpuUse {
+	end := markCPU(roots...)
+	wall := end.at.Sub(m.at).Seconds()
+	u := cpuUse{Phase: phase, Seconds: round1(wall)}
+	if wall <= 0 {
+		return u
+	}
+	cores := func(ticks uint64) float64 { return float64(int64(float64(ticks)/userHZ/wall*100+0.5)) / 100 }
+	busy := end.busy - m.busy
+	u.Busy = cores(busy)
+	// Ours can shrink when one of our processes exits unreaped by another
+	// of ours; then nothing is claimed.
+	if end.ours >= m.ours {
+		ours := end.ours - m.ours
+		u.Ours = cores(ours)
+		if busy > ours {
+			u.Outside = cores(busy - ours)
+		}
+	}
+	return u
+}
+
+// procStat is a process's parent and CPU ticks (utime+stime+cutime+cstime:
+// its own and that of the children it reaped).
+type procStat struct {
+	pid, ppid int
+	ticks     uint64
+}
+
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	// The command name may hold spaces or parentheses: count the fields
+	// from the last ')'. Field n of proc(5) is f[n-3].
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 || end+2 > len(b) {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[end+2:]))
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	p := procStat{pid: pid}
+	p.ppid, _ = strconv.Atoi(f[1])
+	for i := 11; i < 15; i++ {
+		t, _ := strconv.ParseUint(f[i], 10, 64)
+		p.ticks += t
+	}
+	return p, nil
+}
+
+// treeTicks sums the ticks of the roots and every process below them,
+// each once.
+func treeTicks(roots []int) uint64 {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	children := map[int][]procStat{}
+	byPID := map[int]procStat{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if p, err := readProcStat(pid); err == nil {
+			children[p.ppid] = append(children[p.ppid], p)
+			byPID[pid] = p
+		}
+	}
+	seen := map[int]bool{}
+	var sum uint64
+	queue := []int{}
+	for _, r := range roots {
+		if p, ok := byPID[r]; ok && !seen[r] {
+			seen[r] = true
+			sum += p.ticks
+			queue = append(queue, r)
+		}
+	}
+	for len(queue) > 0 {
+		next := queue[0]
+		queue = queue[1:]
+		for _, c := range children[next] {
+			if !seen[c.pid] {
+				seen[c.pid] = true
+				sum += c.ticks
+				queue = append(queue, c.pid)
+			}
+		}
+	}
+	return sum
+}
+
+// hostTicks is the machine's busy and total CPU ticks from /proc/stat.
+func hostTicks() (busy, total uint64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := bytes.Cut(b, []byte{'\n'})
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i := range 8 { // user nice system idle iowait irq softirq steal
+		v, _ := strconv.ParseUint(f[1+i], 10, 64)
+		total += v
+		if i != 3 && i != 4 {
+			busy += v
+		}
+	}
+	return busy, total
+}
+
+// phaseCPU starts measuring one phase's CPU; the returned func records it.
+func (b *bench) phaseCPU(phase string) func() {
+	roots := []int{os.Getpid()}
+	if b.pgPID > 0 {
+		roots = append(roots, b.pgPID)
+	}
+	m := markCPU(roots...)
+	return func() {
+		u := m.since(phase, roots...)
+		b.rep.CPU = append(b.rep.CPU, u)
+		if u.Outside >= busyWarning {
+			logf("warning: %.2f cores went to other work on the machine during %s: its figures are skewed", u.Outside, phase)
+		}
+	}
+}
+
+// quietCores is the most CPU other work may use for a phase to start.
+const quietCores = 0.15
+
+// waitQuiet waits, up to --quiet-wait, until a 2-second window shows less
+// than quietCores of CPU used outside the benchmark, so that a phase does
+// not start while something else keeps the machine busy. It gives up
+// with a warning rather than failing: the phase's CPU line tells.
+func (b *bench) waitQuiet(ctx context.Context, phase string) {
+	if b.o.quietWait <= 0 {
+		return
+	}
+	roots := []int{os.Getpid()}
+	if b.pgPID > 0 {
+		roots = append(roots, b.pgPID)
+	}
+	deadline := time.Now().Add(b.o.quietWait)
+	for waited := false; ; waited = true {
+		m := markCPU(roots...)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+		u := m.since(phase, roots...)
+		if u.Outside < quietCores {
+			if waited {
+				logf("the machine is quiet again (%.2f cores of other work); starting %s", u.Outside, phase)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			logf("warning: still %.2f cores of other work after waiting %s; starting %s anyway", u.Outside, b.o.quietWait, phase)
+			return
+		}
+		if !waited {
+			logf("waiting for other work on the machine to end (%.2f cores) before %s…", u.Outside, phase)
+		}
+	}
+}
