@@ -16,7 +16,7 @@ export GROUNDWORK_MAILPIT := $(BIN)/mailpit
 PROMTOOL_VERSION := v0.316.0
 export GROUNDWORK_PROMTOOL := $(BIN)/promtool
 
-.PHONY: all tools test-deps generate check-generated build dev dev-cluster test lint unit bench clean
+.PHONY: all tools test-deps dev-deps dev-hello generate check-generated build console screenshots dev dev-cluster test lint unit bench clean
 
 all: build
 
@@ -75,6 +75,27 @@ test-deps:
 	@# The Standard Webhooks reference implementation, which checks our signatures.
 	@[ -d internal/testkit/whverify/node_modules/standardwebhooks ] || npm ci --prefix internal/testkit/whverify --no-audit --no-fund --silent
 	@[ clients/typescript/node_modules/.package-lock.json -nt clients/typescript/package-lock.json ] || npm ci --prefix clients/typescript --no-audit --no-fund --silent
+	@# esbuild, which test/console_test.go uses to check the console's committed bundle.
+	@[ clients/console/node_modules/.package-lock.json -nt clients/console/package-lock.json ] || npm ci --prefix clients/console --no-audit --no-fund --silent
+
+# What `make dev` needs from the system: the PostgreSQL server (initdb,
+# pg_ctl) and Chromium for research. Installed with apt when missing;
+# elsewhere it says what to install instead of failing later.
+DEV_PACKAGES := postgresql chromium
+
+## dev-deps: install the PostgreSQL server and Chromium when missing (Debian/Ubuntu)
+dev-deps:
+	@missing=""; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "make dev needs:$$missing. Install them with your package manager (PostgreSQL 15+ server binaries: initdb and pg_ctl; Chromium or Chrome for research) and run make dev again." >&2; exit 1; \
+		fi; \
+		echo "installing$$missing with apt (once)…"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null; \
+	fi
 
 ## generate: regenerate db/sqlc from db/queries and db/migrations
 generate: $(BIN)/sqlc
@@ -87,12 +108,29 @@ check-generated: $(BIN)/sqlc
 ## build: build bin/groundwork
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
-	@echo "building bin/groundwork…"
+	@[ -x $(BIN)/groundwork ] && echo "building bin/groundwork (seconds when little changed)…" || echo "building bin/groundwork (the first build compiles Temporal's SDK, pgx, chromedp and the rest: 2–4 minutes on two cores; later builds take seconds)…"
 	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/groundwork ./cmd/groundwork
 
+## console: rebuild the console's bundle (api/console/assets/console.js) from clients/console
+console:
+	npm ci --prefix clients/console --no-audit --no-fund --silent
+	npm run build --prefix clients/console
+
+## screenshots: drive the console in Chromium and save its screenshots into docs/images
+screenshots: test-deps
+	GROUNDWORK_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run 'TestConsole$$' ./test
+
 ## dev: run Postgres, Temporal, the API and the worker locally (state in .data/)
-dev: $(BIN)/temporal $(BIN)/mailpit build
+dev: dev-deps dev-hello $(BIN)/temporal $(BIN)/mailpit build
 	$(BIN)/groundwork dev $(DEV_FLAGS)
+
+# The first `make dev` builds three programs from source; say so before the
+# long silence, not after.
+dev-hello:
+	@if [ ! -x $(BIN)/temporal ] || [ ! -x $(BIN)/mailpit ] || [ ! -x $(BIN)/groundwork ]; then \
+		echo "make dev: the first run builds the Temporal CLI (its dev server and Web UI), Mailpit (the local mail catcher) and groundwork into bin/."; \
+		echo "          On a two-core machine with a cold Go cache that takes about 15 minutes; later runs start in seconds."; \
+	fi
 
 ## dev-cluster: 2 API processes behind nginx, 2 workers, Postgres with a streaming read replica, Temporal (state in .data/; flags: make dev-cluster DEV_CLUSTER_FLAGS="--api-replicas 3")
 dev-cluster: $(BIN)/temporal build

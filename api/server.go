@@ -234,6 +234,13 @@ func New(d Deps) *Server {
 		documentContract(s.api.OpenAPI())
 	})
 	r.Get("/openapi.json", s.openAPI)
+	// Public: a static page; everything it shows comes from the API with
+	// the key its user types in.
+	con, err := newConsole(d.TemporalUIURL, d.TemporalNamespace)
+	if err != nil {
+		panic(err) // the page is embedded: only a broken build gets here
+	}
+	r.With(s.preLimitIP).Group(con.routes)
 	// Public: a message is taken only when signed by the source's secret.
 	r.With(s.preLimitIP).Post("/hooks/{source_id}", s.receiveHook)
 	// Public: only with the signature of an e-mail's link.
