@@ -91,23 +91,7 @@ func documentContract(o *huma.OpenAPI) {
 			}
 		}
 	}
-	// huma cannot mark a $ref nullable; the API sends null for a run's
-	// error until it fails, and for its result until it succeeds, whose
-	// shape is the kind's.
-	if run := o.Components.Schemas.Map()["Run"]; run != nil && run.Properties["error"] != nil && run.Properties["error"].Ref != "" {
-		e := run.Properties["error"]
-		run.Properties["error"] = &huma.Schema{Description: e.Description, OneOf: []*huma.Schema{{Ref: e.Ref}, {Type: "null"}}}
-		var kinds []string
-		result := &huma.Schema{}
-		for _, r := range runResults {
-			ref := o.Components.Schemas.Schema(r.typ, true, "")
-			result.AnyOf = append(result.AnyOf, ref)
-			kinds = append(kinds, fmt.Sprintf("%s: %s", r.kind, strings.TrimPrefix(ref.Ref, "#/components/schemas/")))
-		}
-		result.AnyOf = append(result.AnyOf, &huma.Schema{Type: "null"})
-		result.Description = "Null until the run succeeds; then the result of its kind (" + strings.Join(kinds, "; ") + ")."
-		run.Properties["result"] = result
-	}
+	typedRuns(o)
 	if p := o.Components.Schemas.Map()["Problem"]; p != nil && p.Properties["type"] != nil {
 		t := p.Properties["type"]
 		var lines []string
@@ -119,6 +103,42 @@ func documentContract(o *huma.OpenAPI) {
 	}
 	o.Info.Description += "\n\nErrors are RFC 9457 problem documents (`application/problem+json`); the `Problem` schema lists every `type`. " +
 		"Every authenticated answer carries the caller's `RateLimit` headers; a 429 says in `Retry-After` when to retry (" + http.StatusText(http.StatusTooManyRequests) + ")."
+}
+
+// typedRuns makes Run a oneOf of one schema per kind (ExportRun,
+// GenerationRun…), told apart by `kind`, so a generated client narrows a
+// run's result by its kind. huma derives one Run from the Go type, whose
+// result is untyped; the API sends null for the error until the run fails
+// and for the result until it succeeds, and huma cannot mark a $ref
+// nullable.
+func typedRuns(o *huma.OpenAPI) {
+	schemas := o.Components.Schemas.Map()
+	run := schemas["Run"]
+	if run == nil || run.Properties["error"] == nil || run.Properties["error"].Ref == "" {
+		return
+	}
+	errRef := run.Properties["error"]
+	kinds := &huma.Discriminator{PropertyName: "kind", Mapping: map[string]string{}}
+	var variants []*huma.Schema
+	for _, r := range runResults {
+		result := o.Components.Schemas.Schema(r.typ, true, "")
+		name := strings.ToUpper(r.kind[:1]) + r.kind[1:] + "Run"
+		v := *run
+		v.Description = fmt.Sprintf("A run of kind %s; once it succeeded, its result has the shape %s.", r.kind, strings.TrimPrefix(result.Ref, "#/components/schemas/"))
+		v.Properties = maps.Clone(run.Properties)
+		v.Properties["kind"] = &huma.Schema{Type: huma.TypeString, Enum: []any{r.kind}}
+		v.Properties["error"] = &huma.Schema{Description: errRef.Description, OneOf: []*huma.Schema{{Ref: errRef.Ref}, {Type: "null"}}}
+		v.Properties["result"] = &huma.Schema{Description: "Null until the run succeeds.", OneOf: []*huma.Schema{result, {Type: "null"}}}
+		schemas[name] = &v
+		ref := "#/components/schemas/" + name
+		kinds.Mapping[r.kind] = ref
+		variants = append(variants, &huma.Schema{Ref: ref})
+	}
+	*run = huma.Schema{
+		Description:   "A run: one durable job. Its `kind` says which of the shapes below it has, and so the type of its `result`.",
+		OneOf:         variants,
+		Discriminator: kinds,
+	}
 }
 
 func addHeader(r *huma.Response, name, doc string, s *huma.Schema) {

@@ -1157,6 +1157,30 @@ export interface components {
              */
             schedule?: string;
         };
+        /** @description A run of kind airtable; once it succeeded, its result has the shape AirtableSyncResult. */
+        AirtableRun: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Set when the run failed (null otherwise). */
+            error: components["schemas"]["RunError"] | null;
+            /**
+             * @description The workflow ID; use it in every /v1/runs/{id} route.
+             * @example export-01JD4X7Q2W6ZC5D3V9N8K1M2P3
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "airtable";
+            progress: components["schemas"]["RunProgress"];
+            /** @description Null until the run succeeds. */
+            result: components["schemas"]["AirtableSyncResult"] | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            /** Format: date-time */
+            updated_at: string;
+        };
         AirtableSide: {
             /**
              * @description The base, app….
@@ -1318,6 +1342,30 @@ export interface components {
             scored_at: string;
             /** Format: int64 */
             version: number;
+        };
+        /** @description A run of kind assessment; once it succeeded, its result has the shape AssessmentResult. */
+        AssessmentRun: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Set when the run failed (null otherwise). */
+            error: components["schemas"]["RunError"] | null;
+            /**
+             * @description The workflow ID; use it in every /v1/runs/{id} route.
+             * @example export-01JD4X7Q2W6ZC5D3V9N8K1M2P3
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "assessment";
+            progress: components["schemas"]["RunProgress"];
+            /** @description Null until the run succeeds. */
+            result: components["schemas"]["AssessmentResult"] | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            /** Format: date-time */
+            updated_at: string;
         };
         AssessmentSummary: {
             assessment_id: string;
@@ -1694,6 +1742,30 @@ export interface components {
             /** @description Render something the caller owns, such as a research run's report. */
             source?: components["schemas"]["Source"];
         };
+        /** @description A run of kind export; once it succeeded, its result has the shape ExportRunResult. */
+        ExportRun: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Set when the run failed (null otherwise). */
+            error: components["schemas"]["RunError"] | null;
+            /**
+             * @description The workflow ID; use it in every /v1/runs/{id} route.
+             * @example export-01JD4X7Q2W6ZC5D3V9N8K1M2P3
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "export";
+            progress: components["schemas"]["RunProgress"];
+            /** @description Null until the run succeeds. */
+            result: components["schemas"]["ExportRunResult"] | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            /** Format: date-time */
+            updated_at: string;
+        };
         ExportRunResult: {
             content_type: string;
             /** @description A signed link to the file, valid 15–20 minutes; absent once the export expired. */
@@ -1818,6 +1890,30 @@ export interface components {
             text: string;
             usage: components["schemas"]["GenerationUsage"];
             warnings?: string[];
+        };
+        /** @description A run of kind generation; once it succeeded, its result has the shape GenerationResult. */
+        GenerationRun: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description Set when the run failed (null otherwise). */
+            error: components["schemas"]["RunError"] | null;
+            /**
+             * @description The workflow ID; use it in every /v1/runs/{id} route.
+             * @example export-01JD4X7Q2W6ZC5D3V9N8K1M2P3
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "generation";
+            progress: components["schemas"]["RunProgress"];
+            /** @description Null until the run succeeds. */
+            result: components["schemas"]["GenerationResult"] | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
+            /** Format: date-time */
+            updated_at: string;
         };
         GenerationUsage: {
             /** Format: int64 */
@@ -2255,14 +2351,8 @@ export interface components {
             /** Format: int64 */
             reused: number;
         };
-        RotateInputBody: {
-            /**
-             * Format: int64
-             * @description How long the current secrets stay valid; default a day.
-             */
-            grace_seconds?: number;
-        };
-        Run: {
+        /** @description A run of kind research; once it succeeded, its result has the shape ResearchResult. */
+        ResearchRun: {
             /** Format: date-time */
             created_at: string;
             /** @description Set when the run failed (null otherwise). */
@@ -2272,16 +2362,28 @@ export interface components {
              * @example export-01JD4X7Q2W6ZC5D3V9N8K1M2P3
              */
             id: string;
-            /** @enum {string} */
-            kind: "export" | "generation" | "research" | "airtable" | "assessment";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "research";
             progress: components["schemas"]["RunProgress"];
-            /** @description Null until the run succeeds; then the result of its kind (export: ExportRunResult; generation: GenerationResult; research: ResearchResult; airtable: AirtableSyncResult; assessment: AssessmentResult). */
-            result: components["schemas"]["ExportRunResult"] | components["schemas"]["GenerationResult"] | components["schemas"]["ResearchResult"] | components["schemas"]["AirtableSyncResult"] | components["schemas"]["AssessmentResult"] | null;
+            /** @description Null until the run succeeds. */
+            result: components["schemas"]["ResearchResult"] | null;
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "timed_out";
             /** Format: date-time */
             updated_at: string;
         };
+        RotateInputBody: {
+            /**
+             * Format: int64
+             * @description How long the current secrets stay valid; default a day.
+             */
+            grace_seconds?: number;
+        };
+        /** @description A run: one durable job. Its `kind` says which of the shapes below it has, and so the type of its `result`. */
+        Run: components["schemas"]["ExportRun"] | components["schemas"]["GenerationRun"] | components["schemas"]["ResearchRun"] | components["schemas"]["AirtableRun"] | components["schemas"]["AssessmentRun"];
         RunError: {
             message: string;
             /** @example file_too_large */
