@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,7 +17,7 @@ const airtableUsage = `usage:
 
 func airtableCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New(airtableUsage)
+		return usageError(airtableUsage)
 	}
 	_, pool, err := openDB(ctx)
 	if err != nil {
@@ -72,6 +71,6 @@ func airtableCmd(ctx context.Context, args []string) error {
 		}
 		return nil
 	default:
-		return errors.New(airtableUsage)
+		return usageError(airtableUsage)
 	}
 }

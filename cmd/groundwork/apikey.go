@@ -20,7 +20,7 @@ const apikeyUsage = `usage:
 
 func apikeyCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New(apikeyUsage)
+		return usageError(apikeyUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -30,7 +30,7 @@ func apikeyCmd(ctx context.Context, args []string) error {
 	case "revoke":
 		return apikeyRevoke(ctx, args[1:])
 	default:
-		return errors.New(apikeyUsage)
+		return usageError(apikeyUsage)
 	}
 }
 
@@ -41,7 +41,7 @@ func apikeyCreate(ctx context.Context, args []string) error {
 	role := fs.String("role", "admin", "admin or member")
 	name := fs.String("name", "", "label shown in listings")
 	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h (default: never expires)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *user == "" {
@@ -68,7 +68,7 @@ func apikeyCreate(ctx context.Context, args []string) error {
 func apikeyList(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apikey list", flag.ContinueOnError)
 	workspace := fs.String("workspace", "", "workspace whose keys to list (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *workspace == "" {
@@ -96,7 +96,7 @@ func apikeyRevoke(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apikey revoke", flag.ContinueOnError)
 	workspace := fs.String("workspace", "", "the key's workspace (required)")
 	id := fs.Int64("id", 0, "the key's ID from apikey list (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *workspace == "" || *id == 0 {

@@ -34,7 +34,7 @@ func devCmd(ctx context.Context, args []string) error {
 	mailpit := fs.Bool("mailpit", true, "catch e-mail in a local Mailpit (when GROUNDWORK_SMTP_URL is unset)")
 	mailPort := fs.Int("mail-port", 1025, "SMTP port of the local Mailpit")
 	mailUIPort := fs.Int("mail-ui-port", 8025, "web UI port of the local Mailpit")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {

@@ -33,7 +33,7 @@ func healthcheckCmd(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), "       groundwork healthcheck --temporal")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)

@@ -98,9 +98,26 @@ func run(ctx context.Context, args []string) error {
 		fmt.Print(usage)
 		return nil
 	default:
-		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		fmt.Fprintf(os.Stderr, "groundwork: unknown command %q\n\n", args[0])
+		return usageError(usage)
 	}
+}
+
+// parseFlags parses a command's flags. The flag package has printed a
+// mistake and the usage by the time Parse fails, so the error becomes
+// flag.ErrHelp: a usage mistake, exit 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return flag.ErrHelp
+	}
+	return nil
+}
+
+// usageError prints a usage text to stderr and returns flag.ErrHelp, so
+// the mistake exits 2 as a flag mistake does.
+func usageError(text string) error {
+	fmt.Fprint(os.Stderr, text)
+	return flag.ErrHelp
 }
 
 // helpAsked reports whether args ask for help.
@@ -122,6 +139,8 @@ Needs DATABASE_URL, GROUNDWORK_SIGNING_KEY and a Temporal frontend (TEMPORAL_ADD
 	"worker": `groundwork worker — poll Temporal's task queues and run the activities; metrics and /healthz on GROUNDWORK_METRICS_ADDR.
 Needs DATABASE_URL and a Temporal frontend (TEMPORAL_ADDRESS); every variable is in README.md.
 `,
+	"apikey":   apikeyUsage,
+	"airtable": airtableUsage,
 	"migrate": `groundwork migrate [up|status] — apply the pending database migrations (up, the default) or list them (status).
 Needs DATABASE_URL.
 `,
