@@ -116,6 +116,8 @@ const (
 	SlugStillDelivering = "still_delivering"
 	// SlugAlreadyReplayed: the dead letter was replayed already.
 	SlugAlreadyReplayed = "already_replayed"
+	// SlugBadPreference: the Prefer header's wait is not a whole number of seconds.
+	SlugBadPreference = "invalid_preference"
 )
 
 // ProblemTypes is every problem slug with its meaning: the list the
@@ -148,6 +150,7 @@ var ProblemTypes = map[string]string{
 	SlugExternalIDTaken: "Another customer of the workspace has this external_id.",
 	SlugNotManual:       "The milestone is achieved by its rule; only manual milestones are completed or reopened by hand.",
 	SlugNameTaken:       "Another resource of the workspace has this name.",
+	SlugBadPreference:   "The Prefer header's wait is not a whole number of seconds (Prefer: wait=5).",
 	SlugStillDelivering: "The webhook message is still being delivered.",
 	SlugAlreadyReplayed: "The dead letter was replayed already.",
 }

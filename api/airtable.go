@@ -88,9 +88,9 @@ type auditOutput struct {
 }
 
 type startSyncInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255"`
-	Body           groundwork.SyncRequest
-	RawBody        []byte
+	StartHeaders
+	Body    groundwork.SyncRequest
+	RawBody []byte
 }
 
 func (s *Server) registerAirtable() {
@@ -264,7 +264,7 @@ func (s *Server) registerAirtable() {
 				return nil, err
 			}
 		}
-		return s.startOutput(ctx, groundwork.KindAirtableSync, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindAirtableSync, in.StartHeaders, in.RawBody)
 	})
 }
 

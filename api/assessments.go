@@ -44,8 +44,8 @@ type definitionListOutput struct {
 }
 
 type startAssessmentInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255"`
-	Body           groundwork.AssessmentRequest
+	StartHeaders
+	Body groundwork.AssessmentRequest
 }
 
 type assessmentIDInput struct {
@@ -175,7 +175,7 @@ func (s *Server) registerAssessments() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startOutput(ctx, groundwork.KindAssessment, in.IdempotencyKey, body)
+		return s.startOutput(ctx, groundwork.KindAssessment, in.StartHeaders, body)
 	})
 
 	huma.Register(s.api, huma.Operation{

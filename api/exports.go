@@ -27,14 +27,17 @@ const maxExportBody = 16 << 20
 const downloadLinkTTL = 15 * time.Minute
 
 type startExportInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
-	Body           document.Export
-	RawBody        []byte
+	StartHeaders
+	Body    document.Export
+	RawBody []byte
 }
 
 type startRunOutput struct {
-	Location string `header:"Location"`
-	Body     Run
+	// Status is 202, or 200 when a Prefer: wait saw the run end.
+	Status            int
+	Location          string `header:"Location"`
+	PreferenceApplied string `header:"Preference-Applied"`
+	Body              Run
 }
 
 type downloadInput struct {
@@ -65,7 +68,7 @@ func (s *Server) registerExports() {
 		if err := s.checkQuota(ctx, p.UserID); err != nil {
 			return nil, err
 		}
-		return s.startOutput(ctx, groundwork.KindExport, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindExport, in.StartHeaders, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{

@@ -15,9 +15,9 @@ import (
 )
 
 type startGenerationInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
-	Body           groundwork.GenerateRequest
-	RawBody        []byte
+	StartHeaders
+	Body    groundwork.GenerateRequest
+	RawBody []byte
 }
 
 // TemplateInfo describes a prompt template for the frontend's forms.
@@ -67,7 +67,7 @@ func (s *Server) registerGenerations() {
 			return nil, problem(http.StatusServiceUnavailable, groundwork.SlugNoLLMProvider,
 				"no LLM provider is configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, or GROUNDWORK_LLM_PROVIDERS with each provider's <NAME>_BASE_URL, <NAME>_API_KEY and <NAME>_MODEL")
 		}
-		return s.startOutput(ctx, groundwork.KindGeneration, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindGeneration, in.StartHeaders, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{

@@ -70,6 +70,15 @@ func documentContract(o *huma.OpenAPI) {
 			}
 			if r := op.Responses["202"]; r != nil {
 				addHeader(r, "Location", "The run's URL: GET it, or its /events stream, to follow it.", str)
+				// Prefer: wait turns the 202 into a 200 with the ended run;
+				// Preference-Applied marks only that answer.
+				if pa := r.Headers["Preference-Applied"]; pa != nil {
+					delete(r.Headers, "Preference-Applied")
+					done := &huma.Response{Description: "The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error.",
+						Content: r.Content, Headers: maps.Clone(r.Headers)}
+					done.Headers["Preference-Applied"] = &huma.Param{Description: "wait=N: the wait preference that let the run end in this answer.", Schema: str}
+					op.Responses["200"] = done
+				}
 			}
 			if r := op.Responses["429"]; r != nil {
 				addHeader(r, "Retry-After", "Seconds to wait before retrying.", integer)

@@ -69,8 +69,8 @@ type insightsOutput struct {
 }
 
 type narrativeInput struct {
-	ID             string `path:"id" maxLength:"64" doc:"Customer ID."`
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255"`
+	ID string `path:"id" maxLength:"64" doc:"Customer ID."`
+	StartHeaders
 }
 
 // customerState is everything progress and insights are computed from,
@@ -141,7 +141,7 @@ func (s *Server) registerProgress() {
 		if err != nil {
 			return nil, err
 		}
-		return s.startOutput(ctx, groundwork.KindGeneration, in.IdempotencyKey, body)
+		return s.startOutput(ctx, groundwork.KindGeneration, in.StartHeaders, body)
 	})
 }
 

@@ -27,9 +27,9 @@ import (
 const screenshotRoute = "/v1/research/{id}/pages/{page}/screenshot"
 
 type startResearchInput struct {
-	IdempotencyKey string `header:"Idempotency-Key" maxLength:"255" doc:"Same key and body from the same user returns the same run."`
-	Body           groundwork.ResearchRequest
-	RawBody        []byte
+	StartHeaders
+	Body    groundwork.ResearchRequest
+	RawBody []byte
 }
 
 // ResearchPage is one page of a research report.
@@ -130,7 +130,7 @@ func (s *Server) registerResearch() {
 			}
 			return nil, problem(http.StatusUnprocessableEntity, slug, detail, fields...)
 		}
-		return s.startOutput(ctx, groundwork.KindResearch, in.IdempotencyKey, in.RawBody)
+		return s.startOutput(ctx, groundwork.KindResearch, in.StartHeaders, in.RawBody)
 	})
 
 	huma.Register(s.api, huma.Operation{

@@ -39,14 +39,35 @@ type startRequest struct {
 	id string
 }
 
-// startOutput starts a run of kind for the caller and answers 202 with it.
-func (s *Server) startOutput(ctx context.Context, kind groundwork.Kind, idempotencyKey string, body []byte) (*startRunOutput, error) {
-	p, _ := PrincipalFrom(ctx)
-	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, workspace: p.WorkspaceID, kind: kind, idempotencyKey: idempotencyKey, body: body})
+// startOutput starts a run of kind for the caller and answers 202 with it;
+// with Prefer: wait=N, 200 with the finished run when it ends within N
+// seconds.
+func (s *Server) startOutput(ctx context.Context, kind groundwork.Kind, h StartHeaders, body []byte) (*startRunOutput, error) {
+	wait, err := preferWait(h.Prefer)
 	if err != nil {
 		return nil, err
 	}
-	return &startRunOutput{Location: "/v1/runs/" + row.ID, Body: s.runFromRow(row, nil)}, nil
+	p, _ := PrincipalFrom(ctx)
+	row, _, err := s.startRun(ctx, startRequest{owner: p.UserID, workspace: p.WorkspaceID, kind: kind, idempotencyKey: h.IdempotencyKey, body: body})
+	if err != nil {
+		return nil, err
+	}
+	out := &startRunOutput{Status: http.StatusAccepted, Location: "/v1/runs/" + row.ID, Body: s.runFromRow(row, nil)}
+	if wait == 0 {
+		return out, nil
+	}
+	// A repeated Idempotency-Key may name a run that already ended.
+	if row.ClosedAt == nil && !s.awaitRun(ctx, row.ID, wait) {
+		return out, nil
+	}
+	run, err := s.readRun(ctx, p.UserID, row.ID)
+	if err != nil || !isTerminal(run.Status) {
+		// The run ended in Temporal but its outcome could not be read:
+		// the 202 sends the client to GET it.
+		return out, nil
+	}
+	out.Status, out.PreferenceApplied, out.Body = http.StatusOK, fmt.Sprintf("wait=%d", int(wait/time.Second)), run
+	return out, nil
 }
 
 // startRun records the run and its input in one statement, then starts

@@ -243,6 +243,31 @@ func TestGenerationsEndToEnd(t *testing.T) {
 			t.Fatalf("failed generation: %d %s", resp.Status, resp.Body)
 		}
 	})
+
+	t.Run("Prefer: wait answers 200 with the answer, or 202 when it outlasts the wait", func(t *testing.T) {
+		dave := s.newUser(t, "gen-dave").with(t)
+		r, resp := dave.start("/v1/generations", map[string]any{"template": "company-summary", "inputs": companyInputs("Prefer Co")}, "Prefer", "wait=10")
+		if resp.Status != http.StatusOK || resp.Header.Get("Preference-Applied") != "wait=10" || r.Status != "succeeded" || r.Result["text"] != longSummary {
+			t.Fatalf("%d (Preference-Applied %q): %s", resp.Status, resp.Header.Get("Preference-Applied"), resp.Body)
+		}
+
+		// Both providers hold their answer three times the wait.
+		hold := &llmfake.Fault{Kind: llmfake.FaultSlow, Delay: 3 * time.Second}
+		openai.FailAll(hold)
+		anthropic.FailAll(hold)
+		defer openai.FailAll(nil)
+		defer anthropic.FailAll(nil)
+		r, resp = dave.start("/v1/generations", map[string]any{"template": "company-summary", "inputs": companyInputs("Slow Co")}, "Prefer", "wait=1")
+		if resp.Status != http.StatusAccepted || resp.Header.Get("Preference-Applied") != "" || resp.Header.Get("Location") != "/v1/runs/"+r.ID {
+			t.Fatalf("%d (Preference-Applied %q): %s", resp.Status, resp.Header.Get("Preference-Applied"), resp.Body)
+		}
+		if r.Status != "queued" && r.Status != "running" {
+			t.Fatalf("the 202's run is %s", r.Status)
+		}
+		if got := dave.waitRun(r.ID); got.Status != "succeeded" || got.Result["text"] != longSummary {
+			t.Fatalf("run %+v", got)
+		}
+	})
 }
 
 // TestGenerationSurvivesAWorkerKilledMidStream runs the LLM worker as a

@@ -366,7 +366,7 @@ func (c *apiClient) startExport(body any, headers ...string) (run, response) {
 }
 
 // start POSTs body to a kind's start route and decodes the run it
-// answers with 202.
+// answers with 202 (or 200, when a Prefer: wait saw it end).
 func (c *apiClient) start(path string, body any, headers ...string) (run, response) {
 	c.t.Helper()
 	b, err := json.Marshal(body)
@@ -375,7 +375,7 @@ func (c *apiClient) start(path string, body any, headers ...string) (run, respon
 	}
 	resp := c.do(http.MethodPost, path, b, headers...)
 	var r run
-	if resp.Status == http.StatusAccepted {
+	if resp.Status == http.StatusAccepted || resp.Status == http.StatusOK {
 		resp.json(c.t, &r)
 	}
 	return r, resp

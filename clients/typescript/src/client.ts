@@ -65,6 +65,13 @@ export interface RequestOptions {
 export interface StartOptions extends RequestOptions {
   /** The same key and body from the same user returns the same run (24 h). */
   idempotencyKey?: string;
+  /**
+   * Seconds (at most 10) the API may hold the request for the run to end
+   * (`Prefer: wait=N`): a run that ends in time comes back finished, with
+   * its result, in one round trip; otherwise the run comes back as started.
+   * Check `isTerminal(run.status)` before waiting with waitForRun.
+   */
+  wait?: number;
 }
 
 export interface GetRunOptions extends RequestOptions {
@@ -141,8 +148,12 @@ export function createGroundworkClient(options: GroundworkClientOptions): Ground
     }
   };
 
-  const idempotency = (o: StartOptions) =>
-    o.idempotencyKey === undefined ? undefined : { "Idempotency-Key": o.idempotencyKey };
+  const startHeaders = (o: StartOptions) => {
+    const h: { "Idempotency-Key"?: string; Prefer?: string } = {};
+    if (o.idempotencyKey !== undefined) h["Idempotency-Key"] = o.idempotencyKey;
+    if (o.wait !== undefined && o.wait > 0) h.Prefer = `wait=${Math.min(10, Math.ceil(o.wait))}`;
+    return h;
+  };
 
   /** The run, and whether the API sent it (false: a 304 kept the last one). */
   async function fetchRun(id: string, o: GetRunOptions = {}): Promise<{ run: Run; fresh: boolean }> {
@@ -248,16 +259,16 @@ export function createGroundworkClient(options: GroundworkClientOptions): Ground
   return {
     api,
     async startExport(body, o = {}) {
-      return unwrap(await api.POST("/v1/exports", { body, params: { header: idempotency(o) }, signal: o.signal }));
+      return unwrap(await api.POST("/v1/exports", { body, params: { header: startHeaders(o) }, signal: o.signal }));
     },
     async startResearch(body, o = {}) {
-      return unwrap(await api.POST("/v1/research", { body, params: { header: idempotency(o) }, signal: o.signal }));
+      return unwrap(await api.POST("/v1/research", { body, params: { header: startHeaders(o) }, signal: o.signal }));
     },
     async startGeneration(body, o = {}) {
-      return unwrap(await api.POST("/v1/generations", { body, params: { header: idempotency(o) }, signal: o.signal }));
+      return unwrap(await api.POST("/v1/generations", { body, params: { header: startHeaders(o) }, signal: o.signal }));
     },
     async startAssessment(body, o = {}) {
-      return unwrap(await api.POST("/v1/assessments", { body, params: { header: idempotency(o) }, signal: o.signal }));
+      return unwrap(await api.POST("/v1/assessments", { body, params: { header: startHeaders(o) }, signal: o.signal }));
     },
     async getRun(id, o = {}) {
       return (await fetchRun(id, o)).run;

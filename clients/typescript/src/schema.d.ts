@@ -2181,6 +2181,7 @@ export interface components {
              *     - `forbidden`: The caller's role may not do this (a member on an admin-only operation).
              *     - `idempotency_conflict`: An Idempotency-Key was reused with another body.
              *     - `internal`: An unexpected error; operators see the details in the logs.
+             *     - `invalid_preference`: The Prefer header's wait is not a whole number of seconds (Prefer: wait=5).
              *     - `link_expired`: A signed download or screenshot link expired or was altered.
              *     - `malformed_request`: The body is not valid JSON or not the expected shape.
              *     - `milestone_not_manual`: The milestone is achieved by its rule; only manual milestones are completed or reopened by hand.
@@ -2204,7 +2205,7 @@ export interface components {
              *     - `validation_failed`: Fields are invalid; errors lists each one.
              * @enum {string}
              */
-            type: "https://groundwork.dev/problems/already_replayed" | "https://groundwork.dev/problems/blocked_url" | "https://groundwork.dev/problems/body_too_large" | "https://groundwork.dev/problems/dependency_unavailable" | "https://groundwork.dev/problems/external_id_taken" | "https://groundwork.dev/problems/forbidden" | "https://groundwork.dev/problems/idempotency_conflict" | "https://groundwork.dev/problems/internal" | "https://groundwork.dev/problems/link_expired" | "https://groundwork.dev/problems/malformed_request" | "https://groundwork.dev/problems/milestone_not_manual" | "https://groundwork.dev/problems/name_taken" | "https://groundwork.dev/problems/no_llm_provider" | "https://groundwork.dev/problems/not_acceptable" | "https://groundwork.dev/problems/not_found" | "https://groundwork.dev/problems/not_ready" | "https://groundwork.dev/problems/quota_exceeded" | "https://groundwork.dev/problems/rate_limited" | "https://groundwork.dev/problems/run_closed" | "https://groundwork.dev/problems/session_expired" | "https://groundwork.dev/problems/session_revoked" | "https://groundwork.dev/problems/still_delivering" | "https://groundwork.dev/problems/sync_running" | "https://groundwork.dev/problems/too_many_open_runs" | "https://groundwork.dev/problems/too_many_streams" | "https://groundwork.dev/problems/unauthorized" | "https://groundwork.dev/problems/unknown_field" | "https://groundwork.dev/problems/unsupported_media_type" | "https://groundwork.dev/problems/validation_failed";
+            type: "https://groundwork.dev/problems/already_replayed" | "https://groundwork.dev/problems/blocked_url" | "https://groundwork.dev/problems/body_too_large" | "https://groundwork.dev/problems/dependency_unavailable" | "https://groundwork.dev/problems/external_id_taken" | "https://groundwork.dev/problems/forbidden" | "https://groundwork.dev/problems/idempotency_conflict" | "https://groundwork.dev/problems/internal" | "https://groundwork.dev/problems/invalid_preference" | "https://groundwork.dev/problems/link_expired" | "https://groundwork.dev/problems/malformed_request" | "https://groundwork.dev/problems/milestone_not_manual" | "https://groundwork.dev/problems/name_taken" | "https://groundwork.dev/problems/no_llm_provider" | "https://groundwork.dev/problems/not_acceptable" | "https://groundwork.dev/problems/not_found" | "https://groundwork.dev/problems/not_ready" | "https://groundwork.dev/problems/quota_exceeded" | "https://groundwork.dev/problems/rate_limited" | "https://groundwork.dev/problems/run_closed" | "https://groundwork.dev/problems/session_expired" | "https://groundwork.dev/problems/session_revoked" | "https://groundwork.dev/problems/still_delivering" | "https://groundwork.dev/problems/sync_running" | "https://groundwork.dev/problems/too_many_open_runs" | "https://groundwork.dev/problems/too_many_streams" | "https://groundwork.dev/problems/unauthorized" | "https://groundwork.dev/problems/unknown_field" | "https://groundwork.dev/problems/unsupported_media_type" | "https://groundwork.dev/problems/validation_failed";
         };
         Profile: {
             contacts: components["schemas"]["Contact"][];
@@ -2760,7 +2761,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -2771,6 +2775,20 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {
@@ -4299,7 +4317,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -4310,6 +4331,20 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {
@@ -5087,7 +5122,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path: {
                 /** @description Customer ID. */
@@ -5097,6 +5135,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {
@@ -5966,6 +6018,8 @@ export interface operations {
             header?: {
                 /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -5976,6 +6030,20 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {
@@ -6196,6 +6264,8 @@ export interface operations {
             header?: {
                 /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -6206,6 +6276,20 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {
@@ -7182,6 +7266,8 @@ export interface operations {
             header?: {
                 /** @description Same key and body from the same user returns the same run. */
                 "Idempotency-Key"?: string;
+                /** @description wait=N (RFC 7240, N seconds, at most 10): answer 200 with the finished run when it ends within N seconds, else 202 as without it. Preference-Applied: wait=N marks the 200. */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -7192,6 +7278,20 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The run ended within the Prefer: wait time: the run as GET /v1/runs/{id} shows it, with its result or error. */
+            200: {
+                headers: {
+                    Location?: string;
+                    /** @description wait=N: the wait preference that let the run end in this answer. */
+                    "Preference-Applied"?: string;
+                    /** @description The caller's remaining requests in the tightest window and when it resets (IETF draft). */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
             /** @description Accepted */
             202: {
                 headers: {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 
-import { createGroundworkClient, isGroundworkProblem, isRunOf, type GroundworkClient, type Run } from "@groundwork/client";
+import { createGroundworkClient, isGroundworkProblem, isRunOf, isTerminal, type GroundworkClient, type Run } from "@groundwork/client";
 
 const baseUrl = process.env.GROUNDWORK_API_URL;
 const token = process.env.GROUNDWORK_TOKEN;
@@ -137,6 +137,16 @@ describe("against the API", { skip }, () => {
     const text = await file.text();
     assert.match(text, /^name,email,score\r\nAcme,ops@acme\.test,91\r\n/);
     assert.match(text, /'=cmd\(\)/);
+  });
+
+  test("startExport with wait: the finished run in one round trip", async () => {
+    const { client, log } = recordingClient();
+    const run = await client.startExport(csvExport("waited"), { wait: 10 });
+    assert.equal(run.status, "succeeded", JSON.stringify(run));
+    assert.ok(isTerminal(run.status));
+    assert.ok(run.kind === "export" && typeof run.result?.download_url === "string", JSON.stringify(run.result));
+    assert.deepEqual(log.map((e) => `${e.method} ${e.path} ${e.status}`), ["POST /v1/exports 200"]);
+    assert.equal(log[0]!.headers.get("Prefer"), "wait=10");
   });
 
   test("a cut stream resumes with Last-Event-ID", async () => {
