@@ -5,6 +5,7 @@
 //	go run ./bench/load --scenario users --users 50
 //	go run ./bench/load --scenario ramp --ramp 5,10,20,40,80 --step 10s
 //	go run ./bench/load --scenario research --tabs 1,5
+//	go run ./bench/load --scenario latency
 package main
 
 import (
@@ -145,6 +146,8 @@ func run(ctx context.Context, args []string) error {
 		res, err = runGenerate(ctx, env, o, fake)
 	case "research":
 		res, err = runResearch(ctx, env, o, st)
+	case "latency":
+		res, err = runLatency(ctx, env, o)
 	}
 	if err != nil {
 		return err
@@ -169,17 +172,20 @@ func run(ctx context.Context, args []string) error {
 	if r := res.Research; r != nil && !r.Pass {
 		return fmt.Errorf("research: the bar was not met (%s)", r.Criteria)
 	}
+	if r := res.Latency; r != nil && !r.Pass {
+		return fmt.Errorf("latency: the bar was not met (%s)", r.Criteria)
+	}
 	return nil
 }
 
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report | generate | research")
+	fs.StringVar(&o.scenario, "scenario", "users", "users | ramp | report | generate | research | latency")
 	fs.IntVar(&o.generations, "generations", 200, "generate scenario: generations started at once")
 	fs.IntVar(&o.llmTPM, "llm-tpm", 10_000, "generate scenario: tokens per minute, for Groundwork and the fake provider alike")
 	fs.IntVar(&o.genMaxTokens, "max-tokens", 150, "generate scenario: max_tokens of each generation")
-	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report; research scenario: researches per tab count (default 3 there)")
+	fs.IntVar(&o.iterations, "iterations", 20, "report scenario: renders and end-to-end exports of the 20-page report; latency scenario: rounds of each measurement (default 100 there); research scenario: researches per tab count (default 3 there)")
 	tabsFlag := fs.String("tabs", "1,5", "research scenario: GROUNDWORK_RESEARCH_TABS values to compare, one worker start each")
 	fs.DurationVar(&o.pageDelay, "page-delay", time.Second, "research scenario: how long the test site's content API takes to answer each page's script (network and backend latency)")
 	fs.DurationVar(&o.renderDelay, "render-delay", 200*time.Millisecond, "research scenario: how long each page's script waits before fetching its content (the worker captures a page after 500 ms of network quiet, so from 500ms on it captures the page before its content)")
@@ -232,8 +238,15 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.serverEnv = append(o.serverEnv, researchServerEnv(o)...)
 	}
-	if o.scenario == "report" && o.apiURL == "" {
-		// The report scenario polls each run every 20 ms to time it
+	if o.scenario == "latency" {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "iterations" })
+		if !set {
+			o.iterations = 100
+		}
+	}
+	if (o.scenario == "report" || o.scenario == "latency") && o.apiURL == "" {
+		// These scenarios poll each run every 10–20 ms to time it
 		// closely, which the per-user limits would refuse.
 		o.serverEnv = append(o.serverEnv, "GROUNDWORK_RATE_PER_SECOND=100000", "GROUNDWORK_RATE_PER_MINUTE=1000000")
 	}
@@ -288,6 +301,10 @@ func (o options) validate() error {
 	case "report":
 		if o.iterations < 1 || o.iterations > 200 {
 			return fmt.Errorf("--iterations: want 1..200")
+		}
+	case "latency":
+		if o.iterations < 1 || o.iterations > 1000 {
+			return fmt.Errorf("--iterations: want 1..1000 rounds")
 		}
 	case "research":
 		if o.apiURL != "" {
@@ -387,6 +404,9 @@ func (o options) plannedAttackTime() time.Duration {
 		// Even one page at a time at 1 page/s, 20 pages take well under
 		// two minutes.
 		return time.Duration(len(o.tabs)*o.iterations) * 2 * time.Minute
+	case "latency":
+		// Three runs of well under a second and three think times a round.
+		return time.Duration(o.iterations) * 2 * time.Second
 	case "generate":
 		// Prompt and answer of one generation stay well under 500 tokens.
 		return time.Duration(float64(o.generations*(o.genMaxTokens+500)) / float64(o.llmTPM) * float64(time.Minute))

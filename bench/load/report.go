@@ -24,6 +24,7 @@ type Results struct {
 	Report   *ReportResult   `json:"report,omitempty"`
 	Generate *GenerateResult `json:"generate,omitempty"`
 	Research *ResearchResult `json:"research,omitempty"`
+	Latency  *LatencyResult  `json:"latency,omitempty"`
 }
 
 // HostInfo is the machine the figures come from.
@@ -105,6 +106,8 @@ func printResults(w io.Writer, r *Results) {
 		printGenerate(w, r.Generate)
 	case r.Research != nil:
 		printResearch(w, r.Research)
+	case r.Latency != nil:
+		printLatency(w, r.Latency)
 	}
 }
 
