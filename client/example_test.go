@@ -91,6 +91,8 @@ func ExampleClient_Runs() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(run.ID, run.Error.Type)
+		if run.Error != nil {
+			fmt.Println(run.ID, run.Error.Type)
+		}
 	}
 }
