@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -301,5 +303,49 @@ func TestClientCancel(t *testing.T) {
 	}
 	if again, err := c.CancelRun(ctx, id); err != nil || again.Status != groundwork.RunCanceled {
 		t.Errorf("second cancel: %v, %+v", err, again)
+	}
+}
+
+// TestClientCLI runs the built `groundwork runs` commands, which use the
+// client, against the stack: their output and exit codes (0 done or help
+// asked for, 1 an API error or a run that did not succeed).
+func TestClientCLI(t *testing.T) {
+	s := sharedStack(t)
+	token := s.newUser(t, uniqueUser("client-cli")).token
+	c, _ := goClient(t, s.URL, token)
+	run, err := c.StartExport(clientCtx(t), csvExport(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := groundworkBinary(t)
+	cli := func(args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"runs"}, args...)...)
+		cmd.Env = append(os.Environ(), "GROUNDWORK_API_URL="+s.URL, "GROUNDWORK_TOKEN="+token)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("runs %q: %v", args, err)
+		}
+		return out.String(), errOut.String(), cmd.ProcessState.ExitCode()
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"wait", run.ID}, 0, "download_url"},
+		{[]string{"get", run.ID, "--json"}, 0, `"id": "` + run.ID + `"`},
+		{[]string{"list", "--limit", "1", "--all"}, 0, run.ID},
+		{[]string{"get", "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"}, 1, "404 Not Found"},
+		{[]string{"cancel", run.ID}, 1, "409 Conflict"},
+		{[]string{"list", "--help"}, 0, "-kind"},
+	} {
+		out, errOut, code := cli(tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("runs %q: exit %d (want %d), output lacks %q?\nstdout: %s\nstderr: %s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
 	}
 }
