@@ -48,7 +48,7 @@ var UserFacingErrTypes = map[string]bool{
 
 // RunError is the error of a failed run as the API shows it.
 type RunError struct {
-	Type    string `json:"type"`
+	Type    string `json:"type" example:"file_too_large"`
 	Message string `json:"message"`
 }
 

@@ -14,6 +14,8 @@ const (
 	RunFailed = "failed"
 	// RunCanceled is a run canceled by its owner.
 	RunCanceled = "canceled"
+	// RunTimedOut is a run that did not finish within its execution timeout.
+	RunTimedOut = "timed_out"
 )
 
 // Stages shared by every workflow's Progress.

@@ -18,35 +18,17 @@ import (
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 )
 
-// Run is a run as the API shows it.
-type Run struct {
-	ID        string         `json:"id" doc:"The workflow ID; use it in every /v1/runs/{id} route." example:"export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"`
-	Kind      string         `json:"kind" enum:"export,generation,research,airtable,assessment"`
-	Status    string         `json:"status" enum:"queued,running,succeeded,failed,canceled,timed_out"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
-	Progress  RunProgress    `json:"progress"`
-	Result    map[string]any `json:"result" nullable:"true" doc:"Set when the run succeeded (null before); exports carry download_url."`
-	Error     *RunError      `json:"error" doc:"Set when the run failed (null otherwise)."`
-}
-
-// RunProgress is the workflow's progress with a computed percentage.
-type RunProgress struct {
-	Stage     string    `json:"stage" example:"rendering"`
-	Done      int64     `json:"done"`
-	Total     int64     `json:"total"`
-	Percent   int       `json:"percent" minimum:"0" maximum:"100"`
-	Message   string    `json:"message"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Version   int64     `json:"version" doc:"Grows with every stage change; the SSE event ID."`
-	Text      string    `json:"text,omitempty" doc:"A running generation's answer streamed so far."`
-}
-
-// RunError is why a run failed.
-type RunError struct {
-	Type    string `json:"type" example:"file_too_large"`
-	Message string `json:"message"`
-}
+// Run, RunProgress and RunError are the contract's: the public Go client
+// (client/) decodes the same structs the API encodes, and the OpenAPI
+// schemas keep their names.
+type (
+	// Run is a run as the API shows it.
+	Run = groundwork.Run
+	// RunProgress is the workflow's progress with a computed percentage.
+	RunProgress = groundwork.RunProgress
+	// RunError is why a run failed.
+	RunError = groundwork.RunError
+)
 
 func progressOf(p groundwork.Progress) RunProgress {
 	return RunProgress{

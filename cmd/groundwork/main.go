@@ -46,6 +46,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
+		var mistake usageMistake
+		if errors.As(err, &mistake) {
+			fmt.Fprintln(os.Stderr, "groundwork:", err)
+			os.Exit(2)
+		}
 		if errors.Is(err, flag.ErrHelp) {
 			// Help asked for is an answer; help shown for a mistake is not.
 			if helpAsked(os.Args[1:]) {
@@ -112,6 +117,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// usageMistake is a command line that cannot be run as written (a
+// missing argument, one too many): main prints it and exits 2.
+type usageMistake string
+
+func (m usageMistake) Error() string { return string(m) }
 
 // usageError prints a usage text to stderr and returns flag.ErrHelp, so
 // the mistake exits 2 as a flag mistake does.

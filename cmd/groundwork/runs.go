@@ -9,15 +9,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/groundwork-dev/groundwork/api"
+	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/client"
 )
 
 const runsUsage = `usage:
@@ -31,18 +30,8 @@ http://localhost:8080) and --token T (default $GROUNDWORK_TOKEN).`
 
 const (
 	defaultAPIURL = "http://localhost:8080"
-	// requestTimeout bounds every request except the event stream, which
-	// lives as long as the run and is bounded by ctx and streamIdle instead.
-	requestTimeout = 30 * time.Second
-	// streamIdle is three missed server heartbeats (15 s each): a stream
-	// silent for that long is a dead connection that no read would notice.
-	streamIdle = 45 * time.Second
-	// maxReconnects is how many stream connections in a row may break
-	// without delivering an event before wait falls back to polling.
-	maxReconnects = 3
-	// maxPollFailures is how many transient errors in a row polling
-	// tolerates before giving up.
-	maxPollFailures = 10
+	// cliUserAgent names the CLI in the API's logs.
+	cliUserAgent = "groundwork-cli"
 )
 
 // runsCmd is the client for /v1/runs.
@@ -53,7 +42,7 @@ func runsCmd(ctx context.Context, args []string) error {
 // runRuns is runsCmd with its environment and output passed in, for tests.
 func runRuns(ctx context.Context, args []string, getenv func(string) string, out, errOut io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("runs: missing subcommand\n%s", runsUsage)
+		return usageMistake("runs: missing subcommand\n" + runsUsage)
 	}
 	sub, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("runs "+sub, flag.ContinueOnError)
@@ -73,32 +62,51 @@ func runRuns(ctx context.Context, args []string, getenv func(string) string, out
 		_, _ = fmt.Fprintln(out, runsUsage)
 		return nil
 	default:
-		return fmt.Errorf("runs: unknown subcommand %q\n%s", sub, runsUsage)
+		return usageMistake(fmt.Sprintf("runs: unknown subcommand %q\n%s", sub, runsUsage))
 	}
 	pos, err := parseInterspersed(fs, rest)
 	if err != nil {
 		return err
+	}
+	switch {
+	case sub == "list" && len(pos) != 0:
+		return usageMistake(fmt.Sprintf("runs list takes no arguments, got %q\n%s", pos, runsUsage))
+	case sub != "list" && len(pos) != 1:
+		return usageMistake(fmt.Sprintf("runs %s needs exactly one run ID\n%s", sub, runsUsage))
 	}
 	c, err := newRunsClient(*base, *token, out, errOut)
 	if err != nil {
 		return err
 	}
 	if sub == "list" {
-		if len(pos) != 0 {
-			return fmt.Errorf("runs list takes no arguments, got %q", pos)
-		}
-		return c.list(ctx, lf, *asJSON)
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("runs %s needs exactly one run ID\n%s", sub, runsUsage)
+		return explain(c.list(ctx, lf, *asJSON))
 	}
 	switch sub {
 	case "get":
-		return c.get(ctx, pos[0], *asJSON)
+		return explain(c.get(ctx, pos[0], *asJSON))
 	case "cancel":
-		return c.cancel(ctx, pos[0], *asJSON)
+		return explain(c.cancel(ctx, pos[0], *asJSON))
 	}
-	return c.wait(ctx, pos[0], *asJSON)
+	return explain(c.wait(ctx, pos[0], *asJSON))
+}
+
+// explain adds to an API problem what the user can do about it: set a
+// valid token, or wait as long as the rate limit asks.
+func explain(err error) error {
+	var p *client.Problem
+	if !errors.As(err, &p) {
+		return err
+	}
+	switch p.Status {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w\n  (check GROUNDWORK_TOKEN: set it to a valid API key or JWT)", err)
+	case http.StatusTooManyRequests:
+		if p.RetryAfter > 0 {
+			return fmt.Errorf("%w\n  (rate limited: retry after %d s, per Retry-After)", err, int(p.RetryAfter.Seconds()))
+		}
+		return fmt.Errorf("%w\n  (rate limited: retry later)", err)
+	}
+	return err
 }
 
 // parseInterspersed lets flags follow the run ID ("runs get ID --json"),
@@ -106,7 +114,7 @@ func runRuns(ctx context.Context, args []string, getenv func(string) string, out
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -132,91 +140,51 @@ type listFlags struct {
 	all          bool
 }
 
-// runsClient talks to the runs API and writes what it finds to out (data)
-// and errOut (progress and hints).
+// runsClient drives the runs API through the public Go client and writes
+// what it finds to out (data) and errOut (progress and hints).
 type runsClient struct {
-	base        string
-	token       string
-	http        *http.Client
-	stream      *http.Client
+	api         *client.Client
 	out, errOut io.Writer
-	// poll is both the polling period and the delay before reconnecting
-	// a broken stream; tests shorten it.
-	poll       time.Duration
-	streamIdle time.Duration
 }
 
-// newRunsClient checks the configuration and builds a client.
-func newRunsClient(base, token string, out, errOut io.Writer) (*runsClient, error) {
+// newRunsClient checks the configuration and builds a client; opts let
+// tests shorten its delays.
+func newRunsClient(base, token string, out, errOut io.Writer, opts ...client.Option) (*runsClient, error) {
 	if token == "" {
 		return nil, errors.New("runs: GROUNDWORK_TOKEN is not set; export an API key (groundwork apikey create --user ID) or a JWT as GROUNDWORK_TOKEN, or pass --token")
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	opts = append([]client.Option{client.WithAPIKey(token), client.WithUserAgent(cliUserAgent)}, opts...)
+	api, err := client.New(base, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("runs: GROUNDWORK_API_URL %q is not an http(s) URL", base)
 	}
-	return &runsClient{
-		base:       strings.TrimRight(base, "/"),
-		token:      token,
-		http:       &http.Client{Timeout: requestTimeout},
-		stream:     &http.Client{},
-		out:        out,
-		errOut:     errOut,
-		poll:       time.Second,
-		streamIdle: streamIdle,
-	}, nil
-}
-
-// runView is a decoded run plus the JSON it came from, so --json prints
-// exactly what the API sent.
-type runView struct {
-	api.Run
-	raw []byte
-}
-
-// decodeRun decodes one run and keeps its bytes.
-func decodeRun(b []byte) (runView, error) {
-	var r api.Run
-	if err := json.Unmarshal(b, &r); err != nil {
-		return runView{}, fmt.Errorf("decode run: %w", err)
-	}
-	return runView{Run: r, raw: b}, nil
-}
-
-func isTerminalStatus(s string) bool {
-	switch s {
-	case "succeeded", "failed", "canceled", "timed_out":
-		return true
-	}
-	return false
+	return &runsClient{api: api, out: out, errOut: errOut}, nil
 }
 
 // get prints one run, as a summary or as the API's JSON.
 func (c *runsClient) get(ctx context.Context, id string, asJSON bool) error {
-	run, err := c.getRun(ctx, id)
+	run, err := c.api.GetRun(ctx, id)
 	if err != nil {
-		return fmt.Errorf("get run %s: %w", id, err)
+		return err
 	}
-	if asJSON {
-		return c.printJSON(run.raw)
-	}
-	return c.printSummary(run)
+	return c.printRun(run, asJSON)
 }
 
 // cancel asks for a run's cancellation and shows the run as it answers.
 func (c *runsClient) cancel(ctx context.Context, id string, asJSON bool) error {
-	body, err := c.doJSON(ctx, http.MethodPost, runPath(id)+"/cancel", nil)
-	if err != nil {
-		return fmt.Errorf("cancel run %s: %w", id, err)
-	}
-	run, err := decodeRun(body)
+	run, err := c.api.CancelRun(ctx, id)
 	if err != nil {
 		return err
 	}
+	return c.printRun(run, asJSON)
+}
+
+// printRun shows a run as the API's JSON or as a summary.
+func (c *runsClient) printRun(r *client.Run, asJSON bool) error {
 	if asJSON {
-		return c.printJSON(run.raw)
+		return c.printJSON(r.Raw)
 	}
-	return c.printSummary(run)
+	return c.printSummary(r)
 }
 
 // printJSON indents the API's bytes without decoding them, so fields this
@@ -232,7 +200,7 @@ func (c *runsClient) printJSON(raw []byte) error {
 }
 
 // printSummary writes the run as aligned "key: value" lines.
-func (c *runsClient) printSummary(r runView) error {
+func (c *runsClient) printSummary(r *client.Run) error {
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	line := func(k, v string) { _, _ = fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	line("id", r.ID)
@@ -252,7 +220,7 @@ func (c *runsClient) printSummary(r runView) error {
 
 // describeProgress is "stage 3/10 (30%): message"; counts and percent are
 // left out while the total is unknown.
-func describeProgress(p api.RunProgress, withCounts bool) string {
+func describeProgress(p groundwork.RunProgress, withCounts bool) string {
 	s := p.Stage
 	if withCounts && p.Total > 0 {
 		s += fmt.Sprintf(" %d/%d (%d%%)", p.Done, p.Total, p.Percent)
@@ -294,8 +262,8 @@ func formatValue(v any) string {
 
 // --- list -------------------------------------------------------------------
 
-// listPage is one page of GET /v1/runs with the runs left undecoded, so
-// --json keeps every field.
+// listPage is what runs list --json prints: the runs as the API sent
+// them, so every field survives, and the cursor of the page after them.
 type listPage struct {
 	Runs       []json.RawMessage `json:"runs"`
 	NextCursor string            `json:"next_cursor,omitempty"`
@@ -303,67 +271,46 @@ type listPage struct {
 
 // list prints the caller's runs, one page or (with --all) every page.
 func (c *runsClient) list(ctx context.Context, f listFlags, asJSON bool) error {
-	q := url.Values{}
-	setIf(q, "kind", f.kind)
-	setIf(q, "status", f.status)
-	if f.limit > 0 {
-		q.Set("limit", strconv.Itoa(f.limit))
-	}
-	var all listPage
+	opts := client.ListOptions{Kind: f.kind, Status: f.status, Limit: f.limit}
+	var runs []*client.Run
+	next := ""
 	for {
-		page, err := c.listPage(ctx, q)
+		page, err := c.api.ListRuns(ctx, opts)
 		if err != nil {
 			return err
 		}
-		all.Runs = append(all.Runs, page.Runs...)
-		all.NextCursor = page.NextCursor
-		if !f.all || page.NextCursor == "" {
+		runs = append(runs, page.Runs...)
+		next = page.NextCursor
+		if !f.all || next == "" {
 			break
 		}
-		q.Set("cursor", page.NextCursor)
+		opts.Cursor = next
 	}
 	if asJSON {
+		all := listPage{Runs: make([]json.RawMessage, 0, len(runs)), NextCursor: next}
+		for _, r := range runs {
+			all.Runs = append(all.Runs, r.Raw)
+		}
 		b, err := json.Marshal(all)
 		if err != nil {
 			return fmt.Errorf("list runs: %w", err)
 		}
 		return c.printJSON(b)
 	}
-	if err := c.printTable(all.Runs); err != nil {
+	if err := c.printTable(runs); err != nil {
 		return err
 	}
-	if all.NextCursor != "" {
+	if next != "" {
 		_, _ = fmt.Fprintln(c.errOut, "more runs exist; pass --all to list them all")
 	}
 	return nil
 }
 
-func setIf(q url.Values, k, v string) {
-	if v != "" {
-		q.Set(k, v)
-	}
-}
-
-func (c *runsClient) listPage(ctx context.Context, q url.Values) (listPage, error) {
-	body, err := c.getJSON(ctx, "/v1/runs", q)
-	if err != nil {
-		return listPage{}, fmt.Errorf("list runs: %w", err)
-	}
-	var page listPage
-	if err := json.Unmarshal(body, &page); err != nil {
-		return listPage{}, fmt.Errorf("list runs: decode page: %w", err)
-	}
-	return page, nil
-}
-
-func (c *runsClient) printTable(raws []json.RawMessage) error {
+// printTable writes one aligned line per run.
+func (c *runsClient) printTable(runs []*client.Run) error {
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	_, _ = fmt.Fprintln(tw, "ID\tKIND\tSTATUS\tPROGRESS\tCREATED")
-	for _, raw := range raws {
-		r, err := decodeRun(raw)
-		if err != nil {
-			return fmt.Errorf("list runs: %w", err)
-		}
+	for _, r := range runs {
 		p := r.Progress.Stage
 		if r.Progress.Total > 0 {
 			p += fmt.Sprintf(" %d%%", r.Progress.Percent)

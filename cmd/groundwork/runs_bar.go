@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/groundwork-dev/groundwork/client"
 )
 
 // runBar draws one bar per stage: a new stage or total starts a new line,
@@ -18,7 +20,7 @@ type runBar struct {
 }
 
 // update draws the run's progress.
-func (b *runBar) update(r runView) {
+func (b *runBar) update(r *client.Run) {
 	p := r.Progress
 	if b.bar != nil && p.Version < b.version {
 		return // stale: an older state seen after a reconnect

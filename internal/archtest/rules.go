@@ -2,7 +2,8 @@
 // docs/architecture.md: the root package is the contract and imports no
 // project package and no I/O; workflows orchestrate and do no I/O; the API
 // starts work and never holds it; libraries under internal/ and db/ know
-// nothing of the layers above them; and no production file imports a
+// nothing of the layers above them; the public Go client needs nothing but
+// the contract and the standard library; and no production file imports a
 // test rig. TestImportRules runs the check over the repository in
 // `make test`.
 package archtest
@@ -56,6 +57,10 @@ type rule struct {
 	// allow, when set, forbids every import outside the standard library
 	// but these (full paths, each with its subpackages).
 	allow []string
+	// rootOnly forbids every project package but the root one, so a
+	// package that must stay importable from other modules cannot reach
+	// internal/ or a layer by accident.
+	rootOnly bool
 }
 
 var rules = []rule{
@@ -93,6 +98,12 @@ var rules = []rule{
 			return under("db")(pkg) || under("internal")(pkg)
 		},
 		forbid: []string{"api", "activities", "workflows", "worker", "cmd"},
+	},
+	{
+		name:     "the Go client is public: the root contract and the standard library only",
+		applies:  under("client"),
+		rootOnly: true,
+		allow:    []string{},
 	},
 }
 
@@ -138,6 +149,9 @@ func Check(module string, files []File) []Violation {
 // broken reports whether importing imp breaks r.
 func broken(r rule, project bool, rel, imp string) bool {
 	if project {
+		if r.rootOnly && rel != "" {
+			return true
+		}
 		for _, p := range r.forbid {
 			if p == "" || within(rel, p) {
 				return true

@@ -55,6 +55,12 @@ func TestCheckRefusesForbiddenEdges(t *testing.T) {
 		{"production imports a rig", File{Pkg: "worker", Imports: []string{mod + "/internal/testkit/llmfake"}}, true},
 		{"a test imports a rig", File{Pkg: "worker", Test: true, Imports: []string{mod + "/internal/testkit/llmfake"}}, false},
 		{"a bench imports a rig", File{Pkg: "bench/load", Imports: []string{mod + "/internal/testkit/testsite"}}, false},
+		{"client imports api", File{Pkg: "client", Imports: []string{mod + "/api"}}, true},
+		{"client imports internal", File{Pkg: "client", Imports: []string{mod + "/internal/document"}}, true},
+		{"client imports db", File{Pkg: "client", Imports: []string{mod + "/db"}}, true},
+		{"client imports a third-party module", File{Pkg: "client", Imports: []string{"github.com/go-chi/chi/v5"}}, true},
+		{"client imports the root and net/http", File{Pkg: "client", Imports: []string{mod, "net/http", "encoding/json"}}, false},
+		{"a test of client imports a rig", File{Pkg: "client", Test: true, Imports: []string{mod + "/internal/testkit/testenv"}}, false},
 		{"a test of workflows imports activities", File{Pkg: "workflows", Test: true, Imports: []string{mod + "/activities"}}, false},
 	} {
 		tc.file.Path = "x.go"

@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ type sseEvent struct {
 }
 
 // sseReader parses text/event-stream as the HTML standard specifies,
-// minus what this client has no use for.
+// minus what this client has no use for (the stream carries runs, which can be large).
 type sseReader struct {
 	sc     *bufio.Scanner
 	lastID string
