@@ -15,7 +15,17 @@ type ExportPlan struct {
 	Filename string `json:"filename"`
 	Rows     int64  `json:"rows"`
 	Columns  int64  `json:"columns"`
+	// Local is set for a table small enough to render inside the
+	// workflow task (a local activity) instead of on the render queue:
+	// the whole run then takes one workflow task.
+	Local bool `json:"local,omitempty"`
 }
+
+// LocalRenderCells is the most cells (rows × columns) a table may have to
+// be rendered as a local activity: a few milliseconds of work, where the
+// render queue's dispatch and second workflow task cost more than the
+// render itself.
+const LocalRenderCells = 20_000
 
 // ExportRenderInput tells ExportRender which run to render.
 type ExportRenderInput struct {

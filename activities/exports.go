@@ -77,6 +77,7 @@ func (a *Exports) ExportPrepare(ctx context.Context, runID string) (groundwork.E
 	plan := groundwork.ExportPlan{Format: string(req.Format), Filename: name}
 	if req.IsTable() {
 		plan.Rows, plan.Columns = int64(len(req.Rows)), int64(len(req.Columns))
+		plan.Local = plan.Rows*plan.Columns <= groundwork.LocalRenderCells
 	}
 	return plan, nil
 }

@@ -171,6 +171,8 @@ func New(d Deps) ([]sdkworker.Worker, error) {
 	// Local activities run inside this worker's workflow tasks.
 	main.RegisterActivityWithOptions(exports.ExportPrepare, activity.RegisterOptions{Name: groundwork.ActivityExportPrepare})
 	main.RegisterActivityWithOptions(exports.ExportRecord, activity.RegisterOptions{Name: groundwork.ActivityExportRecord})
+	// Small tables render here, in the workflow task (ExportPlan.Local).
+	main.RegisterActivityWithOptions(exports.ExportRender, activity.RegisterOptions{Name: groundwork.ActivityExportRender})
 	main.RegisterActivityWithOptions(exports.ExportDiscard, activity.RegisterOptions{Name: groundwork.ActivityExportDiscard})
 	main.RegisterActivityWithOptions(gen.GenerateRecord, activity.RegisterOptions{Name: groundwork.ActivityGenerateRecord})
 	main.RegisterActivityWithOptions(gen.GenerateDiscard, activity.RegisterOptions{Name: groundwork.ActivityGenerateDiscard})

@@ -8,6 +8,10 @@ import (
 	"github.com/groundwork-dev/groundwork"
 )
 
+// versionLocalRender marks histories where a small table's render ran as a
+// local activity; older ones scheduled it on the render queue.
+const versionLocalRender = "export-local-render"
+
 // Export renders a file from a stored request, uploads it to the blob store
 // and records it. A failed or canceled export removes its blob and row.
 func Export(ctx workflow.Context, in groundwork.ExportInput) (groundwork.ExportResult, error) {
@@ -38,10 +42,20 @@ func export(ctx workflow.Context, prog *progressTracker, in groundwork.ExportInp
 		msg = fmt.Sprintf("rendering %d rows as %s", plan.Rows, plan.Format)
 	}
 	prog.set(ctx, groundwork.StageRendering, 0, plan.Rows, msg)
-	actx := withActivity(ctx, groundwork.ActivityExportRender)
 	var file groundwork.RenderedFile
-	if err := workflow.ExecuteActivity(actx, groundwork.ActivityExportRender, groundwork.ExportRenderInput{RunID: in.RunID}).Get(ctx, &file); err != nil {
-		return groundwork.ExportResult{}, err
+	render := groundwork.ExportRenderInput{RunID: in.RunID}
+	// A small table renders inside this workflow task: with eager start
+	// the whole run is then one task on the worker that started it, with
+	// no trip through the render queue and no second task.
+	if plan.Local && workflow.GetVersion(ctx, versionLocalRender, workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteLocalActivity(lctx, groundwork.ActivityExportRender, render).Get(lctx, &file); err != nil {
+			return groundwork.ExportResult{}, err
+		}
+	} else {
+		actx := withActivity(ctx, groundwork.ActivityExportRender)
+		if err := workflow.ExecuteActivity(actx, groundwork.ActivityExportRender, render).Get(ctx, &file); err != nil {
+			return groundwork.ExportResult{}, err
+		}
 	}
 
 	prog.set(ctx, groundwork.StageStoring, plan.Rows, plan.Rows, fmt.Sprintf("recording %s (%d bytes)", plan.Filename, file.SizeBytes))

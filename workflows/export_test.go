@@ -6,11 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -169,4 +171,33 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestExportRendersSmallTablesLocally: a plan marked Local renders in the
+// workflow task (a local activity); any other on the render queue.
+func TestExportRendersSmallTablesLocally(t *testing.T) {
+	for _, local := range []bool{true, false} {
+		env := newEnv(t)
+		p := plan
+		p.Local = local
+		env.OnActivity(groundwork.ActivityExportPrepare, ctxAny, anyArg).Return(p, nil)
+		env.OnActivity(groundwork.ActivityExportRender, ctxAny, anyArg).Return(groundwork.RenderedFile{BlobKey: "k", SHA256: "ab"}, nil)
+		env.OnActivity(groundwork.ActivityExportRecord, ctxAny, anyArg).Return(groundwork.ExportResult{ExportID: "r1"}, nil)
+		var locals, remotes []string
+		env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+			locals = append(locals, info.ActivityType.Name)
+		})
+		env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+			remotes = append(remotes, info.ActivityType.Name)
+		})
+		env.ExecuteWorkflow(Export, groundwork.ExportInput{RunID: "r1", OwnerID: "u1"})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		renderedLocally := slices.Contains(locals, groundwork.ActivityExportRender)
+		renderedRemotely := slices.Contains(remotes, groundwork.ActivityExportRender)
+		if renderedLocally != local || renderedRemotely == local {
+			t.Errorf("Local=%v: local activities %v, activities %v", local, locals, remotes)
+		}
+	}
 }
