@@ -232,7 +232,9 @@ func devClusterCmd(ctx context.Context, args []string) error {
 // migrateAndKey runs the migrations and returns the dev user's API key,
 // as `groundwork dev` does.
 func migrateAndKey(ctx context.Context, keyFile string) (string, error) {
-	a, err := openApp(ctx, config.RoleDB)
+	// The dev role like its children's (--dev-cluster-child): the same
+	// environment, GROUNDWORK_RESEARCH_ALLOW_CIDRS included, is loaded.
+	a, err := openApp(ctx, config.RoleDB|config.RoleDev)
 	if err != nil {
 		return "", err
 	}
@@ -298,7 +300,7 @@ func (c *cluster) start(ctx context.Context, self string, apis, workers, lbPort,
 				return err
 			}
 			addr := fmt.Sprintf("127.0.0.1:%d", hport)
-			spec.Name, spec.Args = fmt.Sprintf("api-%d", i+1), []string{"api"}
+			spec.Name, spec.Args = fmt.Sprintf("api-%d", i+1), []string{"api", "--" + devClusterFlag}
 			spec.Env = setEnv(env, "GROUNDWORK_HTTP_ADDR="+addr, "GROUNDWORK_METRICS_ADDR="+maddr,
 				// nginx on 127.0.0.1 sets X-Forwarded-For: the APIs count
 				// rate limits against the client it names.
@@ -310,7 +312,7 @@ func (c *cluster) start(ctx context.Context, self string, apis, workers, lbPort,
 			c.apiAddrs = append(c.apiAddrs, addr)
 			c.mu.Unlock()
 		} else {
-			spec.Name, spec.Args = fmt.Sprintf("worker-%d", i-apis+1), []string{"worker"}
+			spec.Name, spec.Args = fmt.Sprintf("worker-%d", i-apis+1), []string{"worker", "--" + devClusterFlag}
 			// Workers have no use for the replica (analytics reads are the API's).
 			spec.Env = setEnv(withoutEnv(env, "DATABASE_READ_URL"), "GROUNDWORK_METRICS_ADDR="+maddr)
 		}
