@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
 
 	"github.com/groundwork-dev/groundwork/internal/devstack"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
@@ -25,8 +26,9 @@ import (
 // (on free ports, in a data directory of its own): an export through nginx
 // succeeds, its row reaches the streaming replica and analytics reads go
 // there, GETs keep succeeding while one API process is SIGKILLed (nginx
-// retries them on the other), the supervisor restarts it, and SIGINT stops
-// every process it started.
+// retries them on the other), the supervisor restarts it, the Temporal dev
+// server stopped with SIGINT is started again with its workflows and the
+// APIs and workers reconnect, and SIGINT stops every process it started.
 func TestDevCluster(t *testing.T) {
 	testenv.SkipShort(t, "Postgres, Temporal and nginx")
 	if _, err := devstack.FindNginx(); err != nil {
@@ -122,8 +124,8 @@ func TestDevCluster(t *testing.T) {
 		t.Fatalf("unexpected state: %+v", st)
 	}
 	api1 := processNamed(t, st, "api-1")
-	if n := len(st.Processes); n != 5 {
-		t.Fatalf("want 2 APIs, 2 workers and nginx, got %d processes: %+v", n, st.Processes)
+	if n := len(st.Processes); n != 6 {
+		t.Fatalf("want 2 APIs, 2 workers, the Temporal dev server and nginx, got %d processes: %+v", n, st.Processes)
 	}
 	key, err := os.ReadFile(st.APIKeyFile)
 	if err != nil {
@@ -208,6 +210,42 @@ func TestDevCluster(t *testing.T) {
 		if resp := c.do(http.MethodGet, "/v1/runs/"+r.ID, nil); resp.Status != http.StatusOK {
 			t.Fatalf("GET through nginx after the restart: %d %s", resp.Status, resp.Body)
 		}
+	}
+
+	// Stop the Temporal dev server as Ctrl-C does: the supervisor starts it
+	// again on the same port and DB file, the first run's workflow is
+	// still there, and the APIs and workers reconnect by themselves.
+	tempo := processNamed(t, st, "temporal")
+	if err := syscall.Kill(tempo.PID, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	stoppedT := time.Now()
+	testenv.Eventually(t, 60*time.Second, "the Temporal dev server to be restarted", func() bool {
+		s, err := devstack.ReadClusterState(statePath)
+		if err != nil {
+			return false
+		}
+		p := processNamed(t, s, "temporal")
+		return p.Restarts == 1 && p.PID != tempo.PID && devstack.TemporalHealthy(ctx, st.TemporalAddress) == nil
+	})
+	t.Logf("temporal (pid %d) restarted and healthy after %v", tempo.PID, time.Since(stoppedT).Round(time.Millisecond))
+	tc, err := client.Dial(client.Options{HostPort: st.TemporalAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.DescribeWorkflowExecution(ctx, r.ID, ""); err != nil {
+		t.Errorf("workflow %s after the Temporal restart: %v", r.ID, err)
+	}
+	tc.Close()
+	var r2 run
+	testenv.Eventually(t, 30*time.Second, "a start through nginx after the Temporal restart", func() bool {
+		var resp response
+		r2, resp = c.startExport(map[string]any{"format": "csv", "filename": "after-restart",
+			"columns": []string{"name"}, "rows": [][]any{{"Initech"}}})
+		return resp.Status == http.StatusAccepted
+	})
+	if r2 = c.waitRun(r2.ID); r2.Status != "succeeded" {
+		t.Fatalf("export %s after the Temporal restart: %s %+v", r2.ID, r2.Status, r2.Error)
 	}
 
 	// Ctrl-C stops everything it started.

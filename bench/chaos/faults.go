@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/internal/devstack"
 )
 
 // fault is one injected failure and what the tool saw of it.
@@ -63,6 +65,44 @@ func killProcess(ctx context.Context, c *cluster, name string, busy func() int64
 	f.Err = name + " not restarted within 60 s"
 }
 
+// restartTemporal stops the Temporal dev server as Ctrl-C does (SIGINT, a
+// graceful stop), which dev-cluster's supervisor answers by starting it
+// again on the same ports and DB file (.data/temporal.db), and waits until
+// the new server answers health checks: that is when it healed.
+func restartTemporal(ctx context.Context, c *cluster, f *fault) {
+	p, err := c.Process("temporal")
+	if err != nil {
+		f.Err = err.Error()
+		return
+	}
+	f.At = time.Now()
+	if err := syscall.Kill(p.PID, syscall.SIGINT); err != nil {
+		f.Err = fmt.Sprintf("stop temporal pid %d: %v", p.PID, err)
+		return
+	}
+	f.Detail = fmt.Sprintf("temporal pid %d SIGINT (graceful stop)", p.PID)
+	// The old server answers until it is gone: wait for its successor first.
+	var restarted time.Time
+	for deadline := time.Now().Add(60 * time.Second); restarted.IsZero(); {
+		if q, err := c.Process("temporal"); err == nil && q.PID != p.PID && q.PID > 0 {
+			restarted = time.Now()
+			f.Detail += fmt.Sprintf(", restarted by the supervisor as pid %d after %v", q.PID, restarted.Sub(f.At).Round(100*time.Millisecond))
+			break
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			f.Err = "temporal not restarted within 60 s"
+			return
+		}
+		sleepCtx(ctx, 50*time.Millisecond)
+	}
+	if err := devstack.WaitTemporal(ctx, c.State.TemporalAddress, 60*time.Second, nil); err != nil {
+		f.Err = err.Error()
+		return
+	}
+	f.Healed = time.Now()
+	f.Detail += fmt.Sprintf(", frontend healthy %v after the stop", f.Healed.Sub(f.At).Round(100*time.Millisecond))
+}
+
 // stopPostgres stops one of the cluster's Postgres servers (fast mode),
 // keeps it down for down, then starts it again the same way.
 func stopPostgres(ctx context.Context, c *cluster, name, dir string, down time.Duration, f *fault) {
@@ -100,6 +140,7 @@ func runFaults(ctx context.Context, c *cluster, busy func() int64, lead, gap, pg
 		{"SIGKILL worker-1", func(f *fault) { killProcess(ctx, c, "worker-1", busy, f) }},
 		{"SIGKILL worker-2", func(f *fault) { killProcess(ctx, c, "worker-2", busy, f) }},
 		{"SIGKILL api-1", func(f *fault) { killProcess(ctx, c, "api-1", nil, f) }},
+		{"restart Temporal dev server", func(f *fault) { restartTemporal(ctx, c, f) }},
 		{"stop Postgres primary", func(f *fault) {
 			stopPostgres(ctx, c, "primary", filepath.Join(c.Data, "pg"), pgDown, f)
 		}},

@@ -1,10 +1,12 @@
 // Command chaos runs `groundwork dev-cluster` (two APIs behind nginx, two
 // workers, Postgres with a streaming replica, the Temporal dev server) under
-// a steady load of exports, generations and tracking events, injects
-// faults one after the other (SIGKILL a worker, the other worker, an API;
-// stop the Postgres primary, then the replica, for a while), and once
-// every run has settled reconciles Postgres, the blob directory and the
-// fake LLM provider against what the clients were told. See bench/README.md
+// a steady load of exports, generations and tracking events, with every
+// run's close delivered as a webhook to a verifying local receiver,
+// injects faults one after the other (SIGKILL a worker, the other worker,
+// an API; restart the Temporal dev server; stop the Postgres primary, then
+// the replica, for a while), and once every run has settled reconciles
+// Postgres, the blob directory, the fake LLM provider and the webhook
+// receiver against what the clients were told. See bench/README.md
 // "### chaos".
 package main
 
@@ -46,7 +48,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.IntVar(&o.users, "users", 20, "virtual users sending load through the load balancer")
+	flag.IntVar(&o.users, "users", 50, "virtual users sending load through the load balancer")
 	flag.DurationVar(&o.think, "think", 3*time.Second, "mean pause of a virtual user between actions")
 	flag.DurationVar(&o.lead, "lead", 20*time.Second, "load before the first fault (the baseline row)")
 	flag.DurationVar(&o.gap, "gap", 25*time.Second, "time from one fault to the next (and the window each is measured in)")
@@ -77,7 +79,8 @@ type Report struct {
 	Faults   []faultResult   `json:"faults"`
 	Totals   windowStats     `json:"totals"`
 	Recon    *Reconciliation `json:"reconciliation"`
-	Skipped  []string        `json:"skipped"`
+	Nginx    *NginxFindings  `json:"nginx,omitempty"`
+	Skipped  []string        `json:"skipped,omitempty"`
 	Seconds  float64         `json:"wall_seconds"`
 }
 
@@ -109,10 +112,6 @@ func run(o options) error {
 	}}
 	rep.Host.Cores = runtime.NumCPU()
 	rep.Host.LoadBefore = loadavg()
-	rep.Skipped = []string{
-		"webhooks out: `groundwork api` and `worker` refuse to start with GROUNDWORK_RESEARCH_ALLOW_CIDRS (only `groundwork dev` and tests may set it), and dev-cluster runs those roles, so no endpoint on loopback can be registered",
-		"Temporal dev server restart: dev-cluster starts it once and does not supervise it; restarting it from outside needs its exact flags and DB file and leaves dev-cluster holding a dead process, so it is not cheap and is left out",
-	}
 
 	// Not a t.TempDir-like private dir: the postgres user must reach it.
 	dir, err := os.MkdirTemp("", "gw-chaos-")
@@ -144,6 +143,9 @@ func run(o options) error {
 		"GROUNDWORK_LLM_TOKENS_PER_MINUTE=1000000", "GROUNDWORK_LLM_REQUESTS_PER_MINUTE=10000",
 		"GROUNDWORK_LLM_MONTHLY_TOKEN_BUDGET=100000000",
 		"GROUNDWORK_RENDER_CONCURRENCY=2",
+		// The webhook receiver listens on 127.0.0.1: dev-cluster gives its
+		// APIs and workers the dev role that may open it (and only it).
+		"GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32",
 	}
 	logf("starting dev-cluster (2 APIs, 2 workers) in %s…", dir)
 	c, err := benchcluster.Start(ctx, benchcluster.Options{Dir: dir, Bin: bin, TemporalCLI: tcli, APIs: 2, Workers: 2, Env: env, Logf: logf})
@@ -164,6 +166,12 @@ func run(o options) error {
 	if err := l.createCustomers(ctx, 5); err != nil {
 		return err
 	}
+	recv := newReceiver()
+	defer recv.close()
+	endpoint, err := l.createEndpoint(ctx, recv)
+	if err != nil {
+		return err
+	}
 
 	// The load and the faults.
 	cpu0 := readCPU()
@@ -182,8 +190,11 @@ func run(o options) error {
 	loadEnd := time.Now()
 	stopLoad()
 	wg.Wait()
+	// Windows count requests by their end: the last one runs until the
+	// last request in flight at the stop has ended.
+	drained := time.Now()
 	if len(faults) > 0 {
-		faults[len(faults)-1].End = loadEnd
+		faults[len(faults)-1].End = drained
 	}
 	cpu1 := readCPU()
 	rep.Host.BusyCores = busyCores(cpu0, cpu1)
@@ -215,6 +226,20 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	// Closed runs enqueued their messages: the deliveries follow.
+	deliverIn, err := waitDelivered(sctx, conn, endpoint, time.Minute)
+	if err != nil {
+		return err
+	}
+	if rc.Webhooks, err = reconcileWebhooks(sctx, conn, endpoint, recv, runs, func(format string, args ...any) {
+		rc.Problems = append(rc.Problems, fmt.Sprintf(format, args...))
+	}); err != nil {
+		return err
+	}
+	rc.Webhooks.DeliverIn = deliverIn.Round(time.Second).String()
+	if rep.Nginx, err = readNginxLogs(c.Data); err != nil {
+		logf("%v", err)
+	}
 	rc.SettledIn = took.Round(time.Second).String()
 	if open > 0 {
 		rc.Problems = append(rc.Problems, fmt.Sprintf("%d runs still open after %v", open, o.settle))
@@ -224,7 +249,7 @@ func run(o options) error {
 	// the core count (the cluster itself then takes most of the machine).
 	rep.Host.QuietEnough = loadBelow(rep.Host.LoadBefore, float64(rep.Host.Cores))
 	rep.Faults = analyse(l, faults, runs, loadStart)
-	rep.Totals = stats(l.attempts, loadStart, loadEnd)
+	rep.Totals = stats(l.attempts, loadStart, drained)
 	rep.Recon = rc
 	rep.Seconds = time.Since(began).Round(time.Second).Seconds()
 

@@ -64,6 +64,8 @@ type Reconciliation struct {
 	EventsAckedLost int `json:"events_acked_not_stored"`
 	EventsExtra     int `json:"events_stored_never_sent"`
 
+	Webhooks *WebhookReconciliation `json:"webhooks"`
+
 	Problems []string `json:"problems"`
 }
 

@@ -45,10 +45,14 @@ type faultResult struct {
 	RunP50 float64 `json:"run_p50_seconds"`
 }
 
+// stats counts the attempts that ended (answered or failed) in [from, to).
+// By their end, not their start: a request in flight on an API when it is
+// SIGKILLed fails at the kill, and counted by its start it showed up as an
+// unexplained 502 in the window of the fault before.
 func stats(attempts []attempt, from, to time.Time) windowStats {
 	w := windowStats{Errors: map[string]int{}}
 	for _, a := range attempts {
-		if a.At.Before(from) || !a.At.Before(to) {
+		if a.Done.Before(from) || !a.Done.Before(to) {
 			continue
 		}
 		w.Requests++
@@ -93,7 +97,7 @@ func analyse(l *load, faults []*fault, runs map[string]*runRow, loadStart time.T
 		// API recovery: the first success sent after the last error.
 		var lastErr time.Time
 		for _, a := range l.attempts {
-			if !a.At.Before(w.at) && a.At.Before(w.end) && (a.Status < 200 || a.Status >= 300) && a.Done.After(lastErr) {
+			if !a.Done.Before(w.at) && a.Done.Before(w.end) && (a.Status < 200 || a.Status >= 300) && a.Done.After(lastErr) {
 				lastErr = a.Done
 			}
 		}
@@ -245,6 +249,12 @@ func printReport(w io.Writer, rep *Report) {
 		rc.LLMCallsRows, rc.LLMCallsOutcomes, rc.LLMCallsOpen, rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected)
 	fmt.Fprintf(w, "  events: %d acknowledged, %d unknown (no 2xx after retry), %d rows stored, %d distinct; %d acknowledged missing, %d never sent\n",
 		rc.EventsAcked, rc.EventsUnknown, rc.EventsStored, rc.EventsDistinct, rc.EventsAckedLost, rc.EventsExtra)
+	if wh := rc.Webhooks; wh != nil {
+		fmt.Fprintf(w, "  webhooks: %d closed runs, %d without a message; outbox %v (pending settled within %s), %d attempts beyond the first\n",
+			wh.RunsClosed, len(wh.RunsWithout), wh.Messages, wh.DeliverIn, wh.AttemptsRetried)
+		fmt.Fprintf(w, "    receiver: %d requests, %d webhook-ids, %d redeliveries of a seen webhook-id, %d events under two ids, %d bad signatures, %d messages not received, %d unknown ids\n",
+			wh.Requests, wh.UniqueIDs, wh.Redeliveries, len(wh.EventsTwice), wh.BadSignatures, len(wh.NotReceived), len(wh.Unknown))
+	}
 	for _, r := range rc.NotSucceeded {
 		closed := "open"
 		if r.Closed != nil {
@@ -259,6 +269,9 @@ func printReport(w io.Writer, rep *Report) {
 		for _, p := range rc.Problems {
 			fmt.Fprintln(w, "  - "+p)
 		}
+	}
+	if rep.Nginx != nil {
+		printNginx(w, rep.Nginx)
 	}
 	for _, s := range rep.Skipped {
 		fmt.Fprintln(w, "skipped: "+s)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -27,7 +28,8 @@ import (
 // the Temporal dev server (as `groundwork dev` starts them, same .data/),
 // migrations and the dev API key once, then several `groundwork api` and
 // `groundwork worker` processes of this same binary behind nginx. It
-// restarts a child that exits unexpectedly, takes an API that fails
+// restarts a child that exits unexpectedly (the Temporal dev server too,
+// on the same ports and DB file), takes an API that fails
 // /readyz out of nginx's upstream until it is ready again, and stops
 // everything it started on Ctrl-C.
 func devClusterCmd(ctx context.Context, args []string) error {
@@ -109,29 +111,60 @@ func devClusterCmd(ctx context.Context, args []string) error {
 		}
 	}
 	uiURL := "(see your Temporal deployment)"
+	// The Temporal dev server's supervisor writes cluster.json at a
+	// restart, once the cluster exists.
+	var (
+		temporalChild *devstack.Child
+		clusterRef    atomic.Pointer[cluster]
+	)
 	if os.Getenv("TEMPORAL_ADDRESS") == "" {
 		path := *cli
 		if path == "" {
 			path = filepath.Join("bin", "temporal")
 		}
-		logf("starting Temporal dev server (%s) on 127.0.0.1:%d…", path, *tPort)
-		tlog, err := os.OpenFile(filepath.Join(abs, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+		logf("starting Temporal dev server (%s) on 127.0.0.1:%d, state in %s/temporal.db…", path, *tPort, abs)
+		// Supervised like the APIs and workers: when it exits (a crash,
+		// or the chaos bench's restart) it is started again on the same
+		// ports and DB file, and the APIs' and workers' Temporal clients
+		// reconnect by themselves. A supervisor of its own, stopped after
+		// the one of the APIs and workers (defers run in reverse).
+		// A server already there would answer the health checks below.
+		if err := portFree(*tPort); err != nil {
 			return err
 		}
-		defer tlog.Close()
-		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
-			CLI: path, DBFile: filepath.Join(abs, "temporal.db"), Port: *tPort, UIPort: *uiPort, Log: tlog,
+		targs, err := devstack.TemporalCommand(devstack.TemporalOptions{
+			CLI: path, DBFile: filepath.Join(abs, "temporal.db"), Port: *tPort, UIPort: *uiPort,
 		})
+		if err != nil {
+			return fmt.Errorf("local temporal: %w", err)
+		}
+		tsup := &devstack.Supervisor{Logf: logf, OnRestart: func(*devstack.Child) {
+			if c := clusterRef.Load(); c != nil {
+				c.writeState()
+			}
+		}}
+		tchild, err := tsup.Start(devstack.ChildSpec{Name: "temporal", Path: path, Args: targs, Env: os.Environ(),
+			LogPath: filepath.Join(abs, "temporal.log"), StopSignal: syscall.SIGINT, StopTimeout: 15 * time.Second})
 		if err != nil {
 			return fmt.Errorf("local temporal: %w", err)
 		}
 		defer func() {
 			logf("stopping Temporal…")
-			_ = t.Stop()
+			tsup.Stop()
 		}()
-		_ = os.Setenv("TEMPORAL_ADDRESS", t.Address)
-		uiURL = t.UIURL
+		tAddr := fmt.Sprintf("127.0.0.1:%d", *tPort)
+		exited := func() error {
+			if n := tchild.Restarts(); n >= 3 {
+				return fmt.Errorf("temporal dev server exited %d times while starting; end of %s:\n%s", n+1, tchild.Spec.LogPath, logTail(tchild.Spec.LogPath))
+			}
+			return nil
+		}
+		if err := devstack.WaitTemporal(ctx, tAddr, 60*time.Second, exited); err != nil {
+			return fmt.Errorf("local temporal: %w", err)
+		}
+		temporalChild = tchild
+		_ = os.Setenv("TEMPORAL_ADDRESS", tAddr)
+		uiURL = fmt.Sprintf("http://localhost:%d", *uiPort)
 		if os.Getenv("GROUNDWORK_TEMPORAL_UI_URL") == "" {
 			_ = os.Setenv("GROUNDWORK_TEMPORAL_UI_URL", uiURL)
 		}
@@ -172,7 +205,9 @@ func devClusterCmd(ctx context.Context, args []string) error {
 			TemporalAddress: os.Getenv("TEMPORAL_ADDRESS"), TemporalUI: uiURL,
 			APIKeyFile: filepath.Join(abs, "dev-api-key"),
 		},
+		temporal: temporalChild,
 	}
+	clusterRef.Store(c)
 	c.sup = &devstack.Supervisor{Logf: logf, OnRestart: func(*devstack.Child) { c.writeState() }}
 	defer func() {
 		c.sup.Stop()
@@ -197,7 +232,9 @@ func devClusterCmd(ctx context.Context, args []string) error {
 // migrateAndKey runs the migrations and returns the dev user's API key,
 // as `groundwork dev` does.
 func migrateAndKey(ctx context.Context, keyFile string) (string, error) {
-	a, err := openApp(ctx, config.RoleDB)
+	// The dev role like its children's (--dev-cluster-child): the same
+	// environment, GROUNDWORK_RESEARCH_ALLOW_CIDRS included, is loaded.
+	a, err := openApp(ctx, config.RoleDB|config.RoleDev)
 	if err != nil {
 		return "", err
 	}
@@ -220,9 +257,12 @@ type cluster struct {
 
 	apis, workers []*devstack.Child
 	lb            *devstack.Child
-	apiAddrs      []string
-	metricsURLs   map[*devstack.Child]string
-	stopProber    func()
+	// temporal is the supervised Temporal dev server (nil when
+	// TEMPORAL_ADDRESS names another).
+	temporal    *devstack.Child
+	apiAddrs    []string
+	metricsURLs map[*devstack.Child]string
+	stopProber  func()
 
 	mu    sync.Mutex
 	down  []bool
@@ -260,7 +300,7 @@ func (c *cluster) start(ctx context.Context, self string, apis, workers, lbPort,
 				return err
 			}
 			addr := fmt.Sprintf("127.0.0.1:%d", hport)
-			spec.Name, spec.Args = fmt.Sprintf("api-%d", i+1), []string{"api"}
+			spec.Name, spec.Args = fmt.Sprintf("api-%d", i+1), []string{"api", "--" + devClusterFlag}
 			spec.Env = setEnv(env, "GROUNDWORK_HTTP_ADDR="+addr, "GROUNDWORK_METRICS_ADDR="+maddr,
 				// nginx on 127.0.0.1 sets X-Forwarded-For: the APIs count
 				// rate limits against the client it names.
@@ -272,7 +312,7 @@ func (c *cluster) start(ctx context.Context, self string, apis, workers, lbPort,
 			c.apiAddrs = append(c.apiAddrs, addr)
 			c.mu.Unlock()
 		} else {
-			spec.Name, spec.Args = fmt.Sprintf("worker-%d", i-apis+1), []string{"worker"}
+			spec.Name, spec.Args = fmt.Sprintf("worker-%d", i-apis+1), []string{"worker", "--" + devClusterFlag}
 			// Workers have no use for the replica (analytics reads are the API's).
 			spec.Env = setEnv(withoutEnv(env, "DATABASE_READ_URL"), "GROUNDWORK_METRICS_ADDR="+maddr)
 		}
@@ -405,6 +445,10 @@ func (c *cluster) writeState() {
 		st.Processes = append(st.Processes, devstack.ProcessState{Name: w.Spec.Name, Role: "worker", PID: w.Pid(),
 			MetricsURL: c.metricsURLs[w] + "/metrics", Restarts: w.Restarts(), Log: w.Spec.LogPath})
 	}
+	if c.temporal != nil {
+		st.Processes = append(st.Processes, devstack.ProcessState{Name: "temporal", Role: "temporal", PID: c.temporal.Pid(),
+			Restarts: c.temporal.Restarts(), Log: c.temporal.Spec.LogPath})
+	}
 	if c.lb != nil {
 		st.Processes = append(st.Processes, devstack.ProcessState{Name: "nginx", Role: "nginx", PID: c.lb.Pid(),
 			URL: c.state.LoadBalancer, Restarts: c.lb.Restarts(), Log: c.lb.Spec.LogPath})
@@ -427,6 +471,9 @@ func (c *cluster) printTable(w io.Writer, key, replicaNote, logDir string) {
 	for _, wk := range c.workers {
 		fmt.Fprintf(tw, "  %s\t%d\t-\t%s/metrics\n", wk.Spec.Name, wk.Pid(), c.metricsURLs[wk])
 	}
+	if c.temporal != nil {
+		fmt.Fprintf(tw, "  temporal\t%d\t%s\t-\n", c.temporal.Pid(), st.TemporalAddress)
+	}
 	fmt.Fprintf(tw, "  nginx\t%d\t%s\t-\n", c.lb.Pid(), st.LoadBalancer)
 	_ = tw.Flush()
 	replica := st.DatabaseReadURL
@@ -444,7 +491,8 @@ func (c *cluster) printTable(w io.Writer, key, replicaNote, logDir string) {
   export GROUNDWORK_TOKEN=%s
   curl -s -H "Authorization: Bearer $GROUNDWORK_TOKEN" %s/v1/runs
 
-A child that exits is restarted; an API failing /readyz leaves nginx's
+A child that exits is restarted (Temporal too, keeping its state in
+temporal.db); an API failing /readyz leaves nginx's
 upstream until it is ready again. Ctrl-C stops everything started here.
 `, st.LoadBalancer, c.nginx.Conf, st.TemporalAddress, st.TemporalUI, st.DatabaseURL, replica, logDir, c.statePath, key, key, st.LoadBalancer)
 }

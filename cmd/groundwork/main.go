@@ -82,9 +82,9 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println(versionString())
 		return nil
 	case "api":
-		return apiCmd(ctx)
+		return apiCmd(ctx, args[1:])
 	case "worker":
-		return workerCmd(ctx)
+		return workerCmd(ctx, args[1:])
 	case "dev":
 		return devCmd(ctx, args[1:])
 	case "dev-cluster":

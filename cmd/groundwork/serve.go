@@ -37,8 +37,12 @@ func openApp(ctx context.Context, role config.Role) (*app.App, error) {
 	return app.Open(ctx, cfg, log, topts)
 }
 
-func apiCmd(ctx context.Context) error {
-	a, err := openApp(ctx, config.RoleAPI)
+func apiCmd(ctx context.Context, args []string) error {
+	role, err := serveRole("api", config.RoleAPI, args)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, role)
 	if err != nil {
 		return err
 	}
@@ -50,8 +54,12 @@ func apiCmd(ctx context.Context) error {
 	return withMetrics(ctx, a, func(ctx context.Context) error { return a.ServeAPI(ctx, l) })
 }
 
-func workerCmd(ctx context.Context) error {
-	a, err := openApp(ctx, config.RoleWorker)
+func workerCmd(ctx context.Context, args []string) error {
+	role, err := serveRole("worker", config.RoleWorker, args)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, role)
 	if err != nil {
 		return err
 	}

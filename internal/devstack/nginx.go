@@ -124,6 +124,23 @@ http {
 
         location / {
             proxy_pass http://groundwork_api;
+            # nginx's own 502 (the API died or reset the connection while
+            # answering; an API's 502 would pass through, as interception
+            # is off): see @keyed_retry.
+            error_page 502 = @keyed_retry;
+        }
+
+        # A POST cut off by an API that died while answering it is not
+        # retried above (it may have started a run). One that carries an
+        # Idempotency-Key is safe to send again: the API answers a repeated
+        # key with the run the first attempt made, or makes it. The chaos
+        # bench saw two such 502s when it SIGKILLed an API. Others get the
+        # 502 (recursive_error_pages is off: no loop).
+        location @keyed_retry {
+            if ($http_idempotency_key = "") {
+                return 502;
+            }
+            proxy_pass http://groundwork_api;
         }
 
         # Server-Sent Events: unbuffered, and allowed to stay open.

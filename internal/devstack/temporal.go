@@ -2,9 +2,9 @@ package devstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 )
 
 // TemporalArgs are the dev-server flags Groundwork relies on: WAL SQLite
@@ -48,9 +49,12 @@ type Temporal struct {
 	done    chan error
 }
 
-// StartTemporal starts `temporal server start-dev` and waits until its
-// frontend answers health checks.
-func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
+// TemporalCommand returns the `temporal server start-dev` arguments for o
+// (creating the directory of its DB file): StartTemporal runs them once,
+// `groundwork dev-cluster` under its supervisor, which starts the server
+// again on the same ports and DB file when it exits, so the workflows it
+// held carry on after a restart.
+func TemporalCommand(o TemporalOptions) ([]string, error) {
 	if _, err := os.Stat(o.CLI); err != nil {
 		return nil, fmt.Errorf("temporal CLI not found at %s: run `make tools`", o.CLI)
 	}
@@ -58,11 +62,20 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		"--ui-port", fmt.Sprint(o.UIPort), "--log-level", "warn", "--namespace", "default"}
 	if o.DBFile != "" {
 		if err := os.MkdirAll(filepath.Dir(o.DBFile), 0o750); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create the directory of the temporal DB file: %w", err)
 		}
 		args = append(args, "--db-filename", o.DBFile)
 	}
-	args = append(args, TemporalArgs()...)
+	return append(args, TemporalArgs()...), nil
+}
+
+// StartTemporal starts `temporal server start-dev` and waits until its
+// frontend answers health checks.
+func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
+	args, err := TemporalCommand(o)
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(o.CLI, args...)
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	// Die with us even if we are killed without a chance to clean up.
@@ -77,40 +90,66 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		done:    make(chan error, 1),
 	}
 	go func() { t.done <- cmd.Wait() }()
-	if err := t.waitReady(ctx); err != nil {
+	exited := func() error {
+		select {
+		case err := <-t.done:
+			t.done <- err
+			return fmt.Errorf("temporal dev server exited: %v", err)
+		default:
+			return nil
+		}
+	}
+	if err := WaitTemporal(ctx, t.Address, 60*time.Second, exited); err != nil {
 		_ = t.Stop()
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *Temporal) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+// WaitTemporal polls the frontend at address until it answers a health
+// check, for at most timeout. exited, when not nil, is asked between polls
+// and ends the wait with its error (the server died while starting).
+func WaitTemporal(ctx context.Context, address string, timeout time.Duration, exited func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		select {
-		case err := <-t.done:
-			t.done <- err
-			return fmt.Errorf("temporal dev server exited: %v", err)
-		default:
-		}
-		if conn, err := net.DialTimeout("tcp", t.Address, time.Second); err == nil {
-			_ = conn.Close()
-			c, err := client.Dial(client.Options{HostPort: t.Address})
-			if err == nil {
-				_, herr := c.CheckHealth(ctx, &client.CheckHealthRequest{})
-				c.Close()
-				if herr == nil {
-					return nil
-				}
+		if exited != nil {
+			if err := exited(); err != nil {
+				return err
 			}
+		}
+		if TemporalHealthy(ctx, address) == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return errors.New("temporal dev server did not become ready within 60s")
+			return fmt.Errorf("temporal dev server at %s did not become ready within %v", address, timeout)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// discardLogger keeps the SDK from announcing, at every poll, that it made
+// a default logger.
+var discardLogger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+// TemporalHealthy checks once that the frontend at address accepts a
+// connection and answers its health check.
+func TemporalHealthy(ctx context.Context, address string) error {
+	conn, err := net.DialTimeout("tcp", address, time.Second)
+	if err != nil {
+		return fmt.Errorf("temporal at %s: %w", address, err)
+	}
+	_ = conn.Close()
+	c, err := client.Dial(client.Options{HostPort: address, Logger: discardLogger})
+	if err != nil {
+		return fmt.Errorf("temporal at %s: %w", address, err)
+	}
+	defer c.Close()
+	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal at %s: health check: %w", address, err)
+	}
+	return nil
 }
 
 // Stop interrupts the server and waits for it to exit.
