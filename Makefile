@@ -16,7 +16,7 @@ export GROUNDWORK_MAILPIT := $(BIN)/mailpit
 PROMTOOL_VERSION := v0.316.0
 export GROUNDWORK_PROMTOOL := $(BIN)/promtool
 
-.PHONY: all tools test-deps dev-deps dev-hello generate check-generated build console screenshots dev dev-cluster test lint unit bench clean
+.PHONY: all tools test-deps dev-deps dev-hello generate check-generated build console screenshots dev dev-cluster test lint unit chaos bench clean
 
 all: build
 
@@ -151,6 +151,10 @@ test: tools test-deps check-generated lint
 ## unit: only the fast tests
 unit: $(BIN)/promtool
 	$(GO) test -short -count=1 ./...
+
+## chaos: kill and restart every part of a local cluster under a 50-user load, then reconcile (about 5 minutes; bench/README.md)
+chaos: $(BIN)/temporal test-deps
+	$(GO) run ./bench/chaos $(CHAOS_FLAGS)
 
 ## bench: load and render benchmarks (see bench/README.md)
 bench: tools build

@@ -80,6 +80,9 @@ func documentContract(o *huma.OpenAPI) {
 					op.Responses["200"] = done
 				}
 			}
+			if r := op.Responses["503"]; r != nil {
+				addHeader(r, "Retry-After", "Seconds to wait before retrying, when a retry can help (a dependency failing over).", integer)
+			}
 			if r := op.Responses["429"]; r != nil {
 				addHeader(r, "Retry-After", "Seconds to wait before retrying.", integer)
 				addHeader(r, "RateLimit-Policy", "The limits in force (IETF draft RateLimit headers), e.g. 10;w=1, 100;w=60.", str)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -24,6 +25,22 @@ type Problem struct {
 	Detail   string                `json:"detail,omitempty"`
 	Instance string                `json:"instance,omitempty"`
 	Errors   []document.FieldError `json:"errors,omitempty" doc:"One entry per invalid field."`
+	// retryAfter, when > 0, is sent as Retry-After (seconds).
+	retryAfter int
+}
+
+// dependencyRetryAfter is the Retry-After of a 503 for a dependency that
+// is away: Postgres failing over or Temporal restarting come back in
+// seconds, and clients retrying at once would only add load.
+const dependencyRetryAfter = 2
+
+// GetHeaders implements huma.HeadersError: a problem with a retry time
+// carries Retry-After.
+func (p *Problem) GetHeaders() http.Header {
+	if p.retryAfter <= 0 {
+		return nil
+	}
+	return http.Header{"Retry-After": []string{strconv.Itoa(p.retryAfter)}}
 }
 
 // Error implements error.
@@ -147,6 +164,9 @@ func slugForStatus(status int) string {
 
 // writeProblem writes p outside huma (middleware, raw handlers).
 func writeProblem(w http.ResponseWriter, p *Problem) {
+	for k, v := range p.GetHeaders() {
+		w.Header()[k] = v
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
@@ -164,7 +184,9 @@ func dependencyError(dep string, err error) *Problem {
 	if errors.As(err, &invalid) {
 		return problem(http.StatusInternalServerError, groundwork.SlugInternal, "internal error")
 	}
-	return problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, dep+" is unavailable; retry later")
+	p := problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, dep+" is unavailable; retry later")
+	p.retryAfter = dependencyRetryAfter
+	return p
 }
 
 // pgUnavailable reports whether a SQLSTATE means the server is going away

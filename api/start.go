@@ -26,6 +26,10 @@ var (
 	searchAttrKind  = temporal.NewSearchAttributeKeyKeyword(groundwork.SearchAttrKindName)
 )
 
+// startBudget bounds recording a run and starting its workflow once the
+// API has begun to, on a context of its own.
+const startBudget = 10 * time.Second
+
 // startRequest is a validated request to start a run.
 type startRequest struct {
 	owner string
@@ -99,6 +103,11 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		return sqlc.Run{}, false, problem(http.StatusTooManyRequests, groundwork.SlugTooManyOpenRuns,
 			fmt.Sprintf("you have %d runs that have not ended, the most one user may; wait for one to end or cancel one", open))
 	}
+	// From here the start is finished whatever the client does: a row
+	// committed after the client hung up must get its workflow (or be
+	// removed), not stay queued forever counting against the open-run cap.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startBudget)
+	defer cancel()
 	created := true
 	cr, err := s.q.RunCreate(ctx, sqlc.RunCreateParams{
 		ID:             cmp.Or(req.id, groundwork.NewRunID(req.kind, s.d.Now())),

@@ -145,7 +145,9 @@ func (s *Server) ingest(ctx context.Context, workspace string, events []groundwo
 	}
 	if errors.As(err, &pe) && pe.Code == "40P01" {
 		// Deadlocked again after every retry: contention, not a bug.
-		return TrackResult{}, problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, "the events are contended right now; nothing was stored, retry")
+		p := problem(http.StatusServiceUnavailable, groundwork.SlugUnavailable, "the events are contended right now; nothing was stored, retry")
+		p.retryAfter = 1
+		return TrackResult{}, p
 	}
 	if err != nil {
 		return TrackResult{}, dependencyError("postgres", err)

@@ -36,8 +36,9 @@ func TestTemporalDownAnswers503AndWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, resp := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
-	if resp.Status != http.StatusServiceUnavailable || !strings.HasSuffix(problemType(t, resp), "/dependency_unavailable") {
-		t.Fatalf("start with Temporal down: %d %s", resp.Status, resp.Body)
+	if resp.Status != http.StatusServiceUnavailable || !strings.HasSuffix(problemType(t, resp), "/dependency_unavailable") ||
+		resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("start with Temporal down: %d (Retry-After %q) %s", resp.Status, resp.Header.Get("Retry-After"), resp.Body)
 	}
 	if runs := c.listRuns(); len(runs) != 0 {
 		t.Fatalf("a failed start left %d runs", len(runs))
@@ -68,8 +69,8 @@ func TestPostgresDownAnswers503(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, resp := c.startExport(map[string]any{"format": "csv", "columns": []string{"a"}, "rows": [][]any{{"1"}}})
-	if resp.Status != http.StatusServiceUnavailable || !isProblem(resp) {
-		t.Fatalf("start with Postgres down: %d %s", resp.Status, resp.Body)
+	if resp.Status != http.StatusServiceUnavailable || !isProblem(resp) || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("start with Postgres down: %d (Retry-After %q) %s", resp.Status, resp.Header.Get("Retry-After"), resp.Body)
 	}
 	if got := c.do(http.MethodGet, "/v1/runs", nil); got.Status != http.StatusServiceUnavailable {
 		t.Fatalf("list with Postgres down: %d %s", got.Status, got.Body)
