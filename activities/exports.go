@@ -71,13 +71,18 @@ func (a *Exports) ExportPrepare(ctx context.Context, runID string) (groundwork.E
 		return groundwork.ExportPlan{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("invalid filename: %v", err), groundwork.ErrTypeInvalidInput, nil)
 	}
-	if err := sqlc.New(a.Pool).RunMarkRunning(ctx, runID); err != nil {
-		return groundwork.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
-	}
 	plan := groundwork.ExportPlan{Format: string(req.Format), Filename: name}
 	if req.IsTable() {
 		plan.Rows, plan.Columns = int64(len(req.Rows)), int64(len(req.Columns))
 		plan.Local = plan.Rows*plan.Columns <= groundwork.LocalRenderCells
+	}
+	// A local render ends the run within this workflow task: marking it
+	// running would be a write no reader sees (a read of the open run
+	// shows it running from the workflow's progress anyway).
+	if !plan.Local {
+		if err := sqlc.New(a.Pool).RunMarkRunning(ctx, runID); err != nil {
+			return groundwork.ExportPlan{}, fmt.Errorf("mark run running: %w", err)
+		}
 	}
 	return plan, nil
 }

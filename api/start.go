@@ -84,25 +84,6 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	if req.idempotencyKey != "" {
 		key = &req.idempotencyKey
 	}
-	open, err := s.q.RunCountOpen(ctx, req.owner)
-	if err != nil {
-		return sqlc.Run{}, false, dependencyError("postgres", err)
-	}
-	if open >= int64(s.d.MaxOpenRuns) {
-		// At the cap, a repeated Idempotency-Key still gets its run: the
-		// retry of a start whose answer was lost is not a new run.
-		if key != nil {
-			row, err := s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
-			if err == nil {
-				if !bytes.Equal(row.RequestHash, sum) {
-					return sqlc.Run{}, false, idempotencyConflict()
-				}
-				return row, false, nil
-			}
-		}
-		return sqlc.Run{}, false, problem(http.StatusTooManyRequests, groundwork.SlugTooManyOpenRuns,
-			fmt.Sprintf("you have %d runs that have not ended, the most one user may; wait for one to end or cancel one", open))
-	}
 	// From here the start is finished whatever the client does: a row
 	// committed after the client hung up must get its workflow (or be
 	// removed), not stay queued forever counting against the open-run cap.
@@ -116,14 +97,23 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		Kind:           string(req.kind),
 		IdempotencyKey: key,
 		RequestHash:    sum,
+		MaxOpen:        int64(s.d.MaxOpenRuns),
 		Body:           req.body,
 	})
 	row := sqlc.Run(cr)
-	if db.IsNotFound(err) && key != nil {
+	if db.IsNotFound(err) {
+		// No row: the key was used before — a repeat gets its run, even at
+		// the cap, since the retry of a start whose answer was lost is not
+		// a new run — or the caller is at the open-run cap.
 		created = false
-		row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
-		if err == nil && !bytes.Equal(row.RequestHash, sum) {
-			return sqlc.Run{}, false, idempotencyConflict()
+		if key != nil {
+			row, err = s.q.RunGetByIdempotencyKey(ctx, sqlc.RunGetByIdempotencyKeyParams{OwnerID: req.owner, IdempotencyKey: key})
+			if err == nil && !bytes.Equal(row.RequestHash, sum) {
+				return sqlc.Run{}, false, idempotencyConflict()
+			}
+		}
+		if key == nil || db.IsNotFound(err) {
+			return sqlc.Run{}, false, s.tooManyOpenRuns(ctx, req.owner)
 		}
 	}
 	if err != nil {
@@ -145,6 +135,16 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 	}
 	s.d.Log.InfoContext(ctx, "run started", "run_id", row.ID, "kind", row.Kind, "user_id", row.OwnerID)
 	return row, true, nil
+}
+
+// tooManyOpenRuns is the 429 of a start refused at the open-run cap.
+func (s *Server) tooManyOpenRuns(ctx context.Context, owner string) error {
+	open, err := s.q.RunCountOpen(ctx, owner)
+	if err != nil {
+		return dependencyError("postgres", err)
+	}
+	return problem(http.StatusTooManyRequests, groundwork.SlugTooManyOpenRuns,
+		fmt.Sprintf("you have %d runs that have not ended, the most one user may; wait for one to end or cancel one", open))
 }
 
 // startWorkflow starts the run's workflow; starting one that already runs

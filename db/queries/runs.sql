@@ -46,14 +46,16 @@ DELETE FROM runs WHERE id = @id;
 -- RunCreate records the owner, the run and its input in one statement, so
 -- starting a run costs one round trip; the foreign keys are checked at the
 -- end of the statement, after all three inserts. No row comes back when the
--- owner already used the idempotency key.
+-- owner already used the idempotency key, or already has max_open runs
+-- that have not ended (the caller tells which apart).
 WITH owner AS (
     INSERT INTO users (id) VALUES (@owner_id) ON CONFLICT (id) DO NOTHING
 ), workspace AS (
     INSERT INTO workspaces (id) VALUES (@workspace_id) ON CONFLICT (id) DO NOTHING
 ), created AS (
     INSERT INTO runs (id, owner_id, workspace_id, kind, idempotency_key, request_hash)
-    VALUES (@id, @owner_id, @workspace_id, @kind, sqlc.narg(idempotency_key), @request_hash)
+    SELECT @id, @owner_id, @workspace_id, @kind, sqlc.narg(idempotency_key), @request_hash
+    WHERE (SELECT count(*) FROM runs WHERE owner_id = @owner_id AND status IN ('queued', 'running')) < @max_open::bigint
     ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
 ), input AS (

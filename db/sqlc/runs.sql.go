@@ -30,11 +30,12 @@ WITH owner AS (
     INSERT INTO workspaces (id) VALUES ($2) ON CONFLICT (id) DO NOTHING
 ), created AS (
     INSERT INTO runs (id, owner_id, workspace_id, kind, idempotency_key, request_hash)
-    VALUES ($3, $1, $2, $4, $5, $6)
+    SELECT $3, $1, $2, $4, $5, $6
+    WHERE (SELECT count(*) FROM runs WHERE owner_id = $1 AND status IN ('queued', 'running')) < $7::bigint
     ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id
 ), input AS (
-    INSERT INTO run_inputs (run_id, body) SELECT created.id, $7::bytea FROM created
+    INSERT INTO run_inputs (run_id, body) SELECT created.id, $8::bytea FROM created
 )
 SELECT id, owner_id, kind, status, idempotency_key, request_hash, result, error, progress, created_at, updated_at, closed_at, workspace_id FROM created
 `
@@ -46,6 +47,7 @@ type RunCreateParams struct {
 	Kind           string  `json:"kind"`
 	IdempotencyKey *string `json:"idempotency_key"`
 	RequestHash    []byte  `json:"request_hash"`
+	MaxOpen        int64   `json:"max_open"`
 	Body           []byte  `json:"body"`
 }
 
@@ -68,7 +70,8 @@ type RunCreateRow struct {
 // RunCreate records the owner, the run and its input in one statement, so
 // starting a run costs one round trip; the foreign keys are checked at the
 // end of the statement, after all three inserts. No row comes back when the
-// owner already used the idempotency key.
+// owner already used the idempotency key, or already has max_open runs
+// that have not ended (the caller tells which apart).
 func (q *Queries) RunCreate(ctx context.Context, arg RunCreateParams) (RunCreateRow, error) {
 	row := q.db.QueryRow(ctx, runCreate,
 		arg.OwnerID,
@@ -77,6 +80,7 @@ func (q *Queries) RunCreate(ctx context.Context, arg RunCreateParams) (RunCreate
 		arg.Kind,
 		arg.IdempotencyKey,
 		arg.RequestHash,
+		arg.MaxOpen,
 		arg.Body,
 	)
 	var i RunCreateRow
