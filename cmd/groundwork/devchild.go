@@ -29,11 +29,11 @@ const devClusterFlag = "dev-cluster-child"
 func serveRole(name string, base config.Role, args []string) (config.Role, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	child := fs.Bool(devClusterFlag, false, "set by `groundwork dev-cluster` for the processes it supervises (refused otherwise)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 0, err
 	}
 	if fs.NArg() > 0 {
-		return 0, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
+		return 0, usageMistake(fmt.Sprintf("%s: unexpected arguments %q (usage: groundwork %s --help)", name, fs.Args(), name))
 	}
 	if !*child {
 		return base, nil

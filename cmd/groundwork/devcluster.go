@@ -47,7 +47,7 @@ func devClusterCmd(ctx context.Context, args []string) error {
 	uiPort := fs.Int("ui-port", 8233, "port of the Temporal Web UI")
 	cli := fs.String("temporal-cli", "", "temporal CLI binary (default: bin/temporal)")
 	nginxBin := fs.String("nginx", "", "nginx binary (default: nginx on PATH, else /usr/sbin/nginx)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *apis < 1 || *workers < 0 {

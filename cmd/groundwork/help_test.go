@@ -64,7 +64,8 @@ func TestHelpNeedsNoConfiguration(t *testing.T) {
 		t.Errorf("an unknown command: exit %d, %q", code, out)
 	}
 	for _, args := range [][]string{{}, {"apikey"}, {"apikey", "rotate"}, {"airtable"}, {"apikey", "create", "--no-such-flag"}, {"dev", "--no-such-flag"},
-		{"runs"}, {"runs", "get"}, {"runs", "frobnicate"}, {"runs", "list", "--no-such-flag"}, {"runs", "list", "extra"}} {
+		{"runs"}, {"runs", "get"}, {"runs", "frobnicate"}, {"runs", "list", "--no-such-flag"}, {"runs", "list", "extra"},
+		{"api", "--no-such-flag"}, {"worker", "extra"}, {"dev-cluster", "--no-such-flag"}} {
 		if out, code := groundwork(args...); code != 2 || !strings.Contains(strings.ToLower(out), "usage") {
 			t.Errorf("groundwork %s: exit %d, %q; want the usage and exit 2", strings.Join(args, " "), code, out)
 		}
