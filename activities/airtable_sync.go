@@ -161,7 +161,7 @@ func (a *Airtable) AirtableLaunch(ctx context.Context, in groundwork.AirtableLau
 	// who last saved the mapping's schedule.
 	_, err = q.RunCreate(ctx, sqlc.RunCreateParams{
 		ID: in.RunID, OwnerID: in.OwnerID, WorkspaceID: m.WorkspaceID, Kind: string(groundwork.KindAirtableSync),
-		RequestHash: groundwork.RequestHash(groundwork.KindAirtableSync, body), Body: body,
+		RequestHash: groundwork.RequestHash(groundwork.KindAirtableSync, body), Body: body, MaxOpen: db.NoOpenRunCap,
 	})
 	if err != nil && !db.IsUniqueViolation(err) {
 		return fmt.Errorf("record scheduled run: %w", err)

@@ -18,6 +18,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/blobstore"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
@@ -55,7 +56,7 @@ func (f *fixture) seedRun(t *testing.T, id string, body any) {
 	t.Helper()
 	ctx := context.Background()
 	b, _ := json.Marshal(body)
-	_, err := sqlc.New(f.pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "u1", WorkspaceID: "u1", Kind: "export", RequestHash: []byte{1}, Body: b})
+	_, err := sqlc.New(f.pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "u1", WorkspaceID: "u1", Kind: "export", RequestHash: []byte{1}, Body: b, MaxOpen: db.NoOpenRunCap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +96,9 @@ const runID = "export-01JD4X7Q2W6ZC5D3V9N8K1M2P3"
 
 var table = map[string]any{"format": "csv", "filename": "a/b/../leads", "columns": []string{"name", "n"}, "rows": [][]any{{"Acme", 1}, {"=cmd", -2}}}
 
+// TestPrepareValidatesAndMarksRunning: a small table is planned for a
+// local render and left queued (it ends in the same workflow task); a
+// larger one is marked running.
 func TestPrepareValidatesAndMarksRunning(t *testing.T) {
 	f := newFixture(t)
 	f.seedRun(t, runID, table)
@@ -104,12 +108,31 @@ func TestPrepareValidatesAndMarksRunning(t *testing.T) {
 	}
 	var plan groundwork.ExportPlan
 	_ = v.Get(&plan)
-	if plan.Filename != "leads.csv" || plan.Rows != 2 || plan.Columns != 2 {
+	if plan.Filename != "leads.csv" || plan.Rows != 2 || plan.Columns != 2 || !plan.Local {
 		t.Fatalf("plan = %+v", plan)
 	}
 	run, _ := sqlc.New(f.pool).RunGet(context.Background(), runID)
-	if run.Status != sqlc.RunStatusRunning {
-		t.Errorf("status = %s", run.Status)
+	if run.Status != sqlc.RunStatusQueued {
+		t.Errorf("status of a local render = %s", run.Status)
+	}
+
+	big := "export-01JD4X7Q2W6ZC5D3V9N8K1M2P5"
+	rows := make([][]any, groundwork.LocalRenderCells+1)
+	for i := range rows {
+		rows[i] = []any{i}
+	}
+	f.seedRun(t, big, map[string]any{"format": "csv", "columns": []string{"n"}, "rows": rows})
+	v, err = f.env.ExecuteActivity(f.acts.ExportPrepare, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bigPlan groundwork.ExportPlan
+	_ = v.Get(&bigPlan)
+	if bigPlan.Local || bigPlan.Rows != groundwork.LocalRenderCells+1 {
+		t.Fatalf("plan of %d cells = %+v", groundwork.LocalRenderCells+1, bigPlan)
+	}
+	if run, _ := sqlc.New(f.pool).RunGet(context.Background(), big); run.Status != sqlc.RunStatusRunning {
+		t.Errorf("status of a render on the queue = %s", run.Status)
 	}
 
 	bad := "export-01JD4X7Q2W6ZC5D3V9N8K1M2P4"

@@ -80,7 +80,7 @@ func (a *Inbound) InboundPrepare(ctx context.Context, in groundwork.InboundInput
 	}
 	runID := groundwork.InboundRunID(kind, src.ID, msg.WebhookID, msg.ReceivedAt)
 	_, err = q.RunCreate(ctx, sqlc.RunCreateParams{ID: runID, OwnerID: src.OwnerID, WorkspaceID: src.WorkspaceID, Kind: string(kind),
-		RequestHash: groundwork.RequestHash(kind, body), Body: body})
+		RequestHash: groundwork.RequestHash(kind, body), Body: body, MaxOpen: db.NoOpenRunCap})
 	if err != nil && !db.IsUniqueViolation(err) { // recorded by an earlier attempt
 		return groundwork.InboundPlan{}, fmt.Errorf("record run: %w", err)
 	}

@@ -79,7 +79,7 @@ func (f *llmFixture) seed(t *testing.T, req groundwork.GenerateRequest) string {
 	}
 	b, _ := json.Marshal(req)
 	id := groundwork.NewRunID(groundwork.KindGeneration, time.Now())
-	_, err := sqlc.New(f.pool).RunCreate(context.Background(), sqlc.RunCreateParams{ID: id, OwnerID: "u1", WorkspaceID: "u1", Kind: "generation", RequestHash: []byte{1}, Body: b})
+	_, err := sqlc.New(f.pool).RunCreate(context.Background(), sqlc.RunCreateParams{ID: id, OwnerID: "u1", WorkspaceID: "u1", Kind: "generation", RequestHash: []byte{1}, Body: b, MaxOpen: db.NoOpenRunCap})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,11 @@ const queryTimeout = 2 * time.Second
 // Temporal does not know is taken for a start lost in a crash, and started.
 const lostStartWindow = time.Minute
 
+// youngRun is the age under which a read of an open run asks Postgres
+// only, not the workflow: a frontend polling a small job every few hundred
+// milliseconds then costs Temporal nothing until the job is older.
+const youngRun = 500 * time.Millisecond
+
 // liveState is what Temporal says of an open run.
 type liveState struct {
 	// Progress is set when the workflow answered the query.
@@ -45,6 +50,13 @@ func (s *Server) readRun(ctx context.Context, owner, id string) (Run, error) {
 		return Run{}, err
 	}
 	if row.ClosedAt != nil {
+		return s.runFromRow(row, nil), nil
+	}
+	if s.d.Now().Sub(row.CreatedAt) < youngRun {
+		// Its progress can hardly have moved yet, and a query would wait
+		// for the workflow task in flight — for a small run, the one
+		// that ends it: Postgres alone answers, and shows the end as soon
+		// as it is recorded.
 		return s.runFromRow(row, nil), nil
 	}
 	st, err := s.live(ctx, id)

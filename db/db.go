@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -136,3 +137,8 @@ func IsUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
+
+// NoOpenRunCap is RunCreate's max_open for a run the system starts (a
+// scheduled sync, an inbound webhook's action): no user's open-run cap
+// holds it back, since nobody could retry it later.
+const NoOpenRunCap = math.MaxInt64

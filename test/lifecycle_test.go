@@ -17,6 +17,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/testkit/testenv"
 )
@@ -245,7 +246,7 @@ func TestRunWithoutWorkflow(t *testing.T) {
 	q := sqlc.New(s.App.Pool)
 	record := func(id string) {
 		body := []byte(`{"format":"csv","columns":["a"],"rows":[["1"]]}`)
-		if _, err := q.RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "user-lost-start", WorkspaceID: "user-lost-start", Kind: "export", RequestHash: []byte{1}, Body: body}); err != nil {
+		if _, err := q.RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "user-lost-start", WorkspaceID: "user-lost-start", Kind: "export", RequestHash: []byte{1}, Body: body, MaxOpen: db.NoOpenRunCap}); err != nil {
 			t.Fatal(err)
 		}
 	}
