@@ -526,11 +526,14 @@ func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
 	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
 	ws := j.pg.WorkspaceColumn
 	if d.Postgres == syncplan.OpDelete {
+		// In the key column's own type, so the delete finds its row by
+		// the index rather than by scanning the table.
+		match := j.pg.KeyEquals(keyCol, "$1::text")
 		if ws != "" {
-			return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1 AND %s = $2`, table, keyCol, pgx.Identifier{ws}.Sanitize()),
+			return fmt.Sprintf(`DELETE FROM %s WHERE %s AND %s = $2`, table, match, pgx.Identifier{ws}.Sanitize()),
 				[]any{d.Key, j.pg.Workspace}, nil
 		}
-		return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1`, table, keyCol), []any{d.Key}, nil
+		return fmt.Sprintf(`DELETE FROM %s WHERE %s`, table, match), []any{d.Key}, nil
 	}
 	vals := map[string]any{j.m.Key.Postgres: e.KeyValue}
 	cols := []string{keyCol}
