@@ -42,7 +42,8 @@ type pgRow struct {
 // sync, field by field, and stores the decisions for AirtableApply; a dry
 // run returns the diff instead and stores nothing.
 func (a *Airtable) AirtablePlan(ctx context.Context, in groundwork.AirtablePlanInput) (groundwork.AirtablePlanResult, error) {
-	j, err := a.openJob(ctx, in.MappingID)
+	// The plan reads both schemas afresh; the run's apply passes reuse them.
+	j, err := a.openJob(ctx, in.RunID, in.MappingID, false)
 	if err != nil {
 		return groundwork.AirtablePlanResult{}, err
 	}
