@@ -40,9 +40,14 @@ const uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 func (t PostgresTable) KeyAsColumnType(text string) (expr string, ok bool) {
 	typ := t.Types[t.Key]
 	if r, isInt := intTypes[typ]; isInt {
-		return fmt.Sprintf(`CASE WHEN (%[1]s) ~ '^(0|-?[1-9][0-9]{0,%[2]d})$' THEN
-			CASE WHEN (%[1]s)::numeric BETWEEN %[3]s AND %[4]s THEN (%[1]s)::%[5]s END END`,
-			text, r.digits-1, r.min, r.max, typ), true
+		// Fewer digits than the type's widest value always fit; only
+		// the widest are checked against the range, through numeric,
+		// which costs: a check of every link (rows gone from Postgres)
+		// took twice as long when each went through numeric.
+		return fmt.Sprintf(`CASE WHEN (%[1]s) ~ '^(0|-?[1-9][0-9]{0,%[2]d})$' THEN (%[1]s)::%[5]s
+			WHEN (%[1]s) ~ '^-?[1-9][0-9]{%[3]d}$' THEN
+				CASE WHEN (%[1]s)::numeric BETWEEN %[4]s AND %[6]s THEN (%[1]s)::%[5]s END END`,
+			text, r.digits-2, r.digits-1, r.min, typ, r.max), true
 	}
 	switch typ {
 	case "uuid":
