@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/testkit/airtablefake"
 )
 
@@ -260,5 +263,85 @@ func (b *bench) bigScenario(ctx context.Context, pool *pgxpool.Pool, st bigState
 	wrote := f.ByKind[kindCreate] + f.ByKind[kindDelete]
 	add(check{Name: "big sync creates and deletes nothing in Airtable", Bar: true, OK: wrote == 0,
 		Detail: fmt.Sprintf("%d creates, %d deletes, %d updates", f.ByKind[kindCreate], f.ByKind[kindDelete], f.ByKind[kindUpdate])})
+
+	if rep.Explains, err = explainKeyLookups(ctx, pool, st, b.mappingID); err != nil {
+		return err
+	}
+	for _, e := range rep.Explains {
+		// Every link against every row is a hash join, in any type: only
+		// the lookups of a few keys must use the index.
+		if strings.HasSuffix(e.Name, "(in the key's type)") && !strings.Contains(e.Name, "gone") {
+			uses := strings.Contains(e.Plan, "big_contacts_pkey")
+			add(check{Name: "the sync's " + e.Name + " uses the key's index", Bar: true, OK: uses,
+				Detail: strings.ReplaceAll(firstLines(e.Plan, 3), "\n", " / ")})
+		}
+	}
 	return nil
 }
+
+// firstLines is s's first n lines.
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// explained is one statement's plan, as EXPLAIN ANALYZE ran it.
+type explained struct {
+	Name string `json:"name"`
+	SQL  string `json:"sql"`
+	Plan string `json:"plan"`
+}
+
+// explainKeyLookups runs, on the big table after its sync, the sync's
+// lookups by key as the sync writes them (db.PostgresTable's conditions,
+// in the key's type) and as they were written before (the key as text),
+// under EXPLAIN ANALYZE, and reports their plans: the first must use the
+// key's index. Deletes run in a transaction rolled back.
+func explainKeyLookups(ctx context.Context, pool *pgxpool.Pool, st bigState, mappingID string) ([]explained, error) {
+	pt := db.PostgresTable{Schema: "public", Name: "big_contacts", Key: "id", Types: map[string]string{"id": "bigint"}}
+	keys := make([]string, len(st.atEdits))
+	for i, k := range st.atEdits {
+		keys[i] = strconv.Itoa(k)
+	}
+	one := keys[0]
+	cases := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"rows of Airtable's changes, by key (in the key's type)",
+			`SELECT to_jsonb(t), t.updated_at FROM public.big_contacts t WHERE ` + pt.KeyInArray(`t."id"`, "$1::text[]"), []any{keys}},
+		{"rows of Airtable's changes, by key (as text, before)",
+			`SELECT to_jsonb(t), t.updated_at FROM public.big_contacts t WHERE t."id"::text = ANY ($1)`, []any{keys}},
+		{"delete by key (in the key's type)",
+			`DELETE FROM public.big_contacts WHERE ` + pt.KeyEquals(`"id"`, "$1::text"), []any{one}},
+		{"delete by key (as text, before)",
+			`DELETE FROM public.big_contacts WHERE "id"::text = $1`, []any{one}},
+		{"linked rows gone from Postgres (in the key's type)",
+			`SELECT l.key FROM airtable_links l WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM public.big_contacts t WHERE ` +
+				pt.KeyEquals(`t."id"`, "l.key") + `)`, []any{mappingID}},
+		{"linked rows gone from Postgres (as text, before)",
+			`SELECT l.key FROM airtable_links l WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM public.big_contacts t WHERE t."id"::text = l.key)`, []any{mappingID}},
+	}
+	var out []explained
+	for _, c := range cases {
+		var lines []string
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			rows, _ := tx.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF) "+c.sql, c.args...)
+			var err error
+			lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if err != nil && !errors.Is(err, errRollback) {
+			return out, fmt.Errorf("explain %s: %w", c.name, err)
+		}
+		out = append(out, explained{Name: c.name, SQL: c.sql, Plan: strings.Join(lines, "\n")})
+	}
+	return out, nil
+}
+
+// errRollback ends a transaction that must leave nothing behind.
+var errRollback = errors.New("rolled back on purpose")

@@ -21,7 +21,9 @@ type report struct {
 	Edits    editSummary   `json:"edits"`
 	Syncs    []syncFigures `json:"syncs"`
 	Checks   []check       `json:"checks"`
-	Pass     bool          `json:"pass"`
+	// Explains are the big scenario's key lookups under EXPLAIN ANALYZE.
+	Explains []explained `json:"explains,omitempty"`
+	Pass     bool        `json:"pass"`
 }
 
 // settings are the knobs the figures depend on.
@@ -104,6 +106,12 @@ func (r *report) print(w io.Writer) {
 
 	fmt.Fprintf(w, "\nedits before sync 2: %d in Airtable, %d in Postgres, %d keys edited on both (%d with Airtable later), %d blocked by direction\n\n",
 		r.Edits.Airtable, r.Edits.Postgres, r.Edits.ConflictKeys, r.Edits.AirtableLater, r.Edits.BlockedByDirection)
+	for _, e := range r.Explains {
+		fmt.Fprintf(w, "EXPLAIN ANALYZE: %s\n  %s\n", e.Name, strings.ReplaceAll(e.Plan, "\n", "\n  "))
+	}
+	if len(r.Explains) > 0 {
+		fmt.Fprintln(w)
+	}
 	for _, c := range r.Checks {
 		mark := "PASS"
 		if !c.OK {
