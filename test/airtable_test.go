@@ -858,6 +858,42 @@ func TestAirtableIntegerAndUUIDKeys(t *testing.T) {
 			if pg := pgNames(); pg[tc.d] != "D edited" || len(pg) != 2 {
 				t.Fatalf("third sync: postgres %v", pg)
 			}
+
+			// The list shows each mapping with its own last sync, read in
+			// the same query; one never synced has none.
+			unsynced := f.createMapping(c, "never synced "+tc.typ, []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, map[string]any{
+				"airtable": map[string]any{"base_id": testBase, "table": atTable, "modified_field": "Last Modified"},
+				"postgres": map[string]any{"table": "public." + table, "updated_at": "updated_at"},
+				"key":      map[string]any{"airtable": "ID", "postgres": "id"},
+			})
+			var list struct {
+				Mappings []struct {
+					ID       string `json:"id"`
+					LastSync *struct {
+						RunID    string     `json:"run_id"`
+						SyncedAt *time.Time `json:"synced_at"`
+					} `json:"last_sync"`
+				} `json:"mappings"`
+			}
+			c.do(http.MethodGet, "/v1/airtable/mappings", nil).json(t, &list)
+			seen := 0
+			for _, m := range list.Mappings {
+				switch m.ID {
+				case id:
+					seen++
+					if m.LastSync == nil || m.LastSync.RunID != done.ID || m.LastSync.SyncedAt == nil {
+						t.Errorf("listed mapping %s: last sync %+v, want run %s", id, m.LastSync, done.ID)
+					}
+				case unsynced:
+					seen++
+					if m.LastSync != nil {
+						t.Errorf("a mapping never synced lists a last sync: %+v", m.LastSync)
+					}
+				}
+			}
+			if seen != 2 {
+				t.Errorf("the list has %d of the 2 mappings: %+v", seen, list.Mappings)
+			}
 		})
 	}
 }
