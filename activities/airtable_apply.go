@@ -57,7 +57,10 @@ type pending struct {
 // requests: the two kinds are loaded separately, two chunks are at Airtable
 // at once, and Postgres settles whatever is ready meanwhile.
 func (a *Airtable) AirtableApply(ctx context.Context, in groundwork.AirtableApplyInput) (groundwork.AirtableApplyOutput, error) {
-	j, err := a.openJob(ctx, in.MappingID)
+	// The schemas the plan read serve every pass, but for one after a
+	// failed or partly refused pass, which reads them again: a field or
+	// column may have changed under the run.
+	j, err := a.openJob(ctx, in.RunID, in.MappingID, !activity.HasHeartbeatDetails(ctx))
 	if err != nil {
 		return groundwork.AirtableApplyOutput{}, err
 	}
@@ -117,7 +120,11 @@ func (a *Airtable) AirtableApply(ctx context.Context, in groundwork.AirtableAppl
 		}
 	})
 	if err := g.Wait(); err != nil {
+		a.schemas.drop(in.RunID)
 		return out, err
+	}
+	if out.Failed > 0 {
+		a.schemas.drop(in.RunID)
 	}
 	left, err := q.AirtablePlanPending(ctx, sqlc.AirtablePlanPendingParams{RunID: in.RunID, MaxRows: 1})
 	if err != nil {
@@ -526,11 +533,14 @@ func (j *syncJob) rowStatement(e planEntry) (string, []any, error) {
 	upd := pgx.Identifier{j.m.Postgres.UpdatedAt}.Sanitize()
 	ws := j.pg.WorkspaceColumn
 	if d.Postgres == syncplan.OpDelete {
+		// In the key column's own type, so the delete finds its row by
+		// the index rather than by scanning the table.
+		match := j.pg.KeyEquals(keyCol, "$1::text")
 		if ws != "" {
-			return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1 AND %s = $2`, table, keyCol, pgx.Identifier{ws}.Sanitize()),
+			return fmt.Sprintf(`DELETE FROM %s WHERE %s AND %s = $2`, table, match, pgx.Identifier{ws}.Sanitize()),
 				[]any{d.Key, j.pg.Workspace}, nil
 		}
-		return fmt.Sprintf(`DELETE FROM %s WHERE %s::text = $1`, table, keyCol), []any{d.Key}, nil
+		return fmt.Sprintf(`DELETE FROM %s WHERE %s`, table, match), []any{d.Key}, nil
 	}
 	vals := map[string]any{j.m.Key.Postgres: e.KeyValue}
 	cols := []string{keyCol}

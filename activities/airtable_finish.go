@@ -19,6 +19,7 @@ func (a *Airtable) AirtableFinish(ctx context.Context, in groundwork.AirtableFin
 	if st.Plan != nil {
 		res.ScannedAirtable, res.ScannedPostgres, res.Counts, res.Diff = st.Plan.ScannedAirtable, st.Plan.ScannedPostgres, st.Plan.Counts, st.Plan.Diff
 	}
+	a.schemas.drop(in.RunID)
 	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		fails, err := q.AirtablePlanFailures(ctx, sqlc.AirtablePlanFailuresParams{RunID: in.RunID, MaxRows: 50})

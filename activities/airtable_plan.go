@@ -42,7 +42,8 @@ type pgRow struct {
 // sync, field by field, and stores the decisions for AirtableApply; a dry
 // run returns the diff instead and stores nothing.
 func (a *Airtable) AirtablePlan(ctx context.Context, in groundwork.AirtablePlanInput) (groundwork.AirtablePlanResult, error) {
-	j, err := a.openJob(ctx, in.MappingID)
+	// The plan reads both schemas afresh; the run's apply passes reuse them.
+	j, err := a.openJob(ctx, in.RunID, in.MappingID, false)
 	if err != nil {
 		return groundwork.AirtablePlanResult{}, err
 	}
@@ -371,7 +372,9 @@ func (j *syncJob) pgRowsByKey(ctx context.Context, pool *pgxpool.Pool, keys []st
 	if len(keys) == 0 {
 		return map[string]pgRow{}, nil
 	}
-	return j.pgRowsWhere(ctx, pool, fmt.Sprintf(`WHERE t.%s::text = ANY ($1)`, pgx.Identifier{j.m.Key.Postgres}.Sanitize()), keys)
+	// In the key column's own type: as text no index covers the lookup.
+	cond := j.pg.KeyInArray("t."+pgx.Identifier{j.m.Key.Postgres}.Sanitize(), "$1::text[]")
+	return j.pgRowsWhere(ctx, pool, "WHERE "+cond, keys)
 }
 
 // pgRowsWhere reads the mapped columns of the rows where says, by key.
@@ -388,7 +391,11 @@ func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where str
 		}
 		args = append(args, j.pg.Workspace)
 	}
-	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT to_jsonb(t), t.%s FROM %s t %s`, upd, table, where), args...)
+	// The key as the column's text output, the spelling lookups by key
+	// compare with: decoded from JSON, a bigint beyond 2^53 would come
+	// back as a rounded float.
+	key := pgx.Identifier{j.m.Key.Postgres}.Sanitize()
+	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT to_jsonb(t), t.%s, t.%s::text FROM %s t %s`, upd, key, table, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
@@ -397,15 +404,15 @@ func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where str
 	for rows.Next() {
 		var raw []byte
 		var updated time.Time
-		if err := rows.Scan(&raw, &updated); err != nil {
+		var key *string
+		if err := rows.Scan(&raw, &updated, &key); err != nil {
 			return nil, fmt.Errorf("read %s: %w", table, err)
 		}
 		var all map[string]any
 		if err := json.Unmarshal(raw, &all); err != nil {
 			return nil, fmt.Errorf("decode row of %s: %w", table, err)
 		}
-		key, ok := keyString(all[j.m.Key.Postgres])
-		if !ok {
+		if key == nil || *key == "" {
 			continue
 		}
 		vals := make(map[string]any, len(j.m.Fields)+1)
@@ -413,7 +420,7 @@ func (j *syncJob) pgRowsWhere(ctx context.Context, pool *pgxpool.Pool, where str
 			vals[f.Postgres] = all[f.Postgres]
 		}
 		vals[j.m.Key.Postgres] = all[j.m.Key.Postgres]
-		out[key] = pgRow{values: vals, updated: updated}
+		out[*key] = pgRow{values: vals, updated: updated}
 	}
 	return out, rows.Err()
 }
@@ -427,9 +434,12 @@ func (j *syncJob) goneFromPostgres(ctx context.Context, pool interface {
 		// A row that moved to another workspace is gone from this one.
 		own, args = fmt.Sprintf(" AND t.%s = $2", pgx.Identifier{ws}.Sanitize()), append(args, j.pg.Workspace)
 	}
+	// The link's key is cast to the column's type (NULL when it cannot be
+	// one of its values: such a row is gone), so each probe uses the key's
+	// index rather than the text of every row.
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT l.key FROM airtable_links l
-		WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s::text = l.key%s)`,
-		pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize(), pgx.Identifier{j.m.Key.Postgres}.Sanitize(), own), args...)
+		WHERE l.mapping_id = $1 AND NOT EXISTS (SELECT 1 FROM %s t WHERE %s%s)`,
+		pgx.Identifier{j.pg.Schema, j.pg.Name}.Sanitize(), j.pg.KeyEquals("t."+pgx.Identifier{j.m.Key.Postgres}.Sanitize(), "l.key"), own), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find deleted rows: %w", err)
 	}

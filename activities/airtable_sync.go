@@ -53,6 +53,69 @@ type Airtable struct {
 	// mapping's own token.
 	Bases []string
 	Log   *slog.Logger
+
+	// schemas keeps what a run's plan read of both sides' schemas for its
+	// apply passes.
+	schemas schemaCache
+}
+
+// schemaTTL is how long a run's schemas are kept without being read again;
+// a longer run reads them again, at the cost of one request.
+const schemaTTL = time.Hour
+
+// schemaCache keeps, per sync run, the Airtable field types and the
+// checked Postgres table that openJob read. Each apply pass used to read
+// both again: a rate-limited request for the base's schema (a slot that
+// a write could have had) and five catalog queries. A run's schemas are
+// read afresh by its plan, by a pass after a failed or partly refused one
+// (the schema may have changed under it), after the mapping was edited,
+// and by a worker that did not plan the run.
+type schemaCache struct {
+	mu   sync.Mutex
+	runs map[string]cachedSchema
+}
+
+// cachedSchema is what openJob read for a run.
+type cachedSchema struct {
+	// mappingUpdated is the mapping's updated_at when read: an edited
+	// mapping may name other fields or another table.
+	mappingUpdated time.Time
+	// types and pg are shared by the run's jobs, which only read them.
+	types map[string]string
+	pg    db.PostgresTable
+	read  time.Time
+}
+
+func (c *schemaCache) get(runID string, mappingUpdated time.Time) (cachedSchema, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.runs[runID]
+	if !ok || !s.mappingUpdated.Equal(mappingUpdated) || time.Since(s.read) > schemaTTL {
+		return cachedSchema{}, false
+	}
+	return s, true
+}
+
+func (c *schemaCache) put(runID string, s cachedSchema) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.runs == nil {
+		c.runs = map[string]cachedSchema{}
+	}
+	// Runs that ended on another worker never drop theirs here.
+	for id, old := range c.runs {
+		if time.Since(old.read) > schemaTTL {
+			delete(c.runs, id)
+		}
+	}
+	c.runs[runID] = s
+}
+
+// drop forgets a run's schemas: it ended, or its schema may have changed.
+func (c *schemaCache) drop(runID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.runs, runID)
 }
 
 // maxLostSlots is how many slots in a row a request gives up for being
@@ -63,6 +126,9 @@ const maxLostSlots = 5
 // types of its Airtable fields.
 type syncJob struct {
 	id string
+	// updated is the mapping's updated_at, which tells a cached schema of
+	// an older version of the mapping.
+	updated time.Time
 	// workspace owns the mapping; with a workspace column the sync sees
 	// only its rows.
 	workspace string
@@ -178,7 +244,7 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load mapping: %w", err)
 	}
-	j := &syncJob{id: row.ID, workspace: row.WorkspaceID, types: map[string]string{}}
+	j := &syncJob{id: row.ID, updated: row.UpdatedAt, workspace: row.WorkspaceID, types: map[string]string{}}
 	if err := json.Unmarshal(row.Config, &j.m); err != nil {
 		return nil, fmt.Errorf("decode mapping: %w", err)
 	}
@@ -239,11 +305,19 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 
 // openJob loads a mapping ready to read and write both sides: its job, the
 // Airtable field types and the Postgres table, which must still fit the
-// mapping (if not, no retry helps).
-func (a *Airtable) openJob(ctx context.Context, mappingID string) (*syncJob, error) {
+// mapping (if not, no retry helps). With reuse, the schemas read earlier
+// in the run (see schemaCache) serve when they are still good; otherwise
+// they are read and kept for the run.
+func (a *Airtable) openJob(ctx context.Context, runID, mappingID string, reuse bool) (*syncJob, error) {
 	j, err := a.job(ctx, mappingID)
 	if err != nil {
 		return nil, err
+	}
+	if reuse {
+		if s, ok := a.schemas.get(runID, j.updated); ok {
+			j.types, j.pg = s.types, s.pg
+			return j, nil
+		}
 	}
 	if err := a.loadTypes(ctx, j); err != nil {
 		return nil, err
@@ -257,6 +331,7 @@ func (a *Airtable) openJob(ctx context.Context, mappingID string) (*syncJob, err
 			fmt.Sprintf("the mapping's Postgres side no longer fits: %s: %s", errs[0].Field, errs[0].Message), groundwork.ErrTypeInvalidInput, nil)
 	}
 	j.pg = pg
+	a.schemas.put(runID, cachedSchema{mappingUpdated: j.updated, types: j.types, pg: pg, read: time.Now()})
 	return j, nil
 }
 
@@ -473,6 +548,7 @@ func (a *Airtable) logError(msg string, args ...any) {
 // rows. What it already applied stays applied (and audited): both sides
 // and the links agree on it, so the next sync does not redo it.
 func (a *Airtable) AirtableDiscard(ctx context.Context, in groundwork.RunDiscardInput) error {
+	a.schemas.drop(in.RunID)
 	return db.InTx(ctx, a.Pool, func(tx pgx.Tx) error {
 		q := sqlc.New(tx)
 		if err := q.AirtableRunScratchDelete(ctx, in.RunID); err != nil {

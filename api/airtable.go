@@ -129,7 +129,7 @@ func (s *Server) registerAirtable() {
 		out := &mappingListOutput{}
 		out.Body.Mappings = make([]Mapping, 0, len(rows))
 		for _, r := range rows {
-			out.Body.Mappings = append(out.Body.Mappings, s.mappingView(ctx, r))
+			out.Body.Mappings = append(out.Body.Mappings, mappingViewOf(r.AirtableMapping, r.LastRunID, r.SyncedAt))
 		}
 		return out, nil
 	})
@@ -355,11 +355,22 @@ func (s *Server) workspaceMapping(ctx context.Context, id string) (sqlc.Airtable
 }
 
 func (s *Server) mappingView(ctx context.Context, r sqlc.AirtableMapping) Mapping {
+	var lastRunID *string
+	var syncedAt *time.Time
+	if st, err := s.q.AirtableSyncStateGet(ctx, r.ID); err == nil {
+		lastRunID, syncedAt = st.LastRunID, st.SyncedAt
+	}
+	return mappingViewOf(r, lastRunID, syncedAt)
+}
+
+// mappingViewOf is a mapping as the API shows it, with its last sync when
+// it has one (the list reads it in the same query as the mappings).
+func mappingViewOf(r sqlc.AirtableMapping, lastRunID *string, syncedAt *time.Time) Mapping {
 	v := Mapping{ID: r.ID, TokenSet: len(r.TokenCiphertext) > 0, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	_ = json.Unmarshal(r.Config, &v.AirtableMapping)
 	v.Airtable.Token = ""
-	if st, err := s.q.AirtableSyncStateGet(ctx, r.ID); err == nil && st.LastRunID != nil {
-		v.LastSync = &MappingSync{RunID: *st.LastRunID, SyncedAt: st.SyncedAt}
+	if lastRunID != nil {
+		v.LastSync = &MappingSync{RunID: *lastRunID, SyncedAt: syncedAt}
 	}
 	return v
 }

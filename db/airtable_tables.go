@@ -16,6 +16,8 @@ import (
 // PostgresTable describes the mapped table as the database has it.
 type PostgresTable struct {
 	Schema, Name string
+	// Key is the key column, by which records are matched.
+	Key string
 	// Types maps each mapped column (key, fields, updated_at) to its type.
 	Types map[string]string
 	// WorkspaceColumn, when set, confines every read and write of the
@@ -62,7 +64,7 @@ func CheckPostgresTable(ctx context.Context, pool *pgxpool.Pool, m groundwork.Ai
 			return fail(fmt.Sprintf("fields[%d].postgres", i), "is the workspace column, which the sync maintains")
 		}
 	}
-	t := PostgresTable{Schema: schema, Name: name, Types: map[string]string{}, WorkspaceColumn: st.WorkspaceColumn, Workspace: workspace}
+	t := PostgresTable{Schema: schema, Name: name, Key: m.Key.Postgres, Types: map[string]string{}, WorkspaceColumn: st.WorkspaceColumn, Workspace: workspace}
 	rows, err := pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, schema, name)
 	if err != nil {
 		return PostgresTable{}, nil, fmt.Errorf("read the columns of %s: %w", m.Postgres.Table, err)

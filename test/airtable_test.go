@@ -759,3 +759,141 @@ func TestAirtableSharedTableConfinedToWorkspace(t *testing.T) {
 type AuditView struct {
 	Key string `json:"key"`
 }
+
+// TestAirtableIntegerAndUUIDKeys syncs tables keyed by a bigint and by a
+// uuid primary key, which the sync looks up in the column's own type (not
+// as text, which no index covers): an Airtable edit finds its unchanged
+// row by key, deletes go both ways by key, and an Airtable key that is no
+// value of the type fails its own record without failing the lookups.
+func TestAirtableIntegerAndUUIDKeys(t *testing.T) {
+	f := newAirtableFixture(t)
+	c := f.s.newUser(t, "airtable-keys")
+	for _, tc := range []struct {
+		typ        string
+		a, b, cKey string // keys made in Postgres
+		d          string // made in Airtable
+		bad        string // no value of the type
+	}{
+		{"bigint", "1", "2", "3000000000", "4", "x7"},
+		{"uuid", "6f1b8a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "0a0b0c0d-0e0f-4000-8000-000000000002", "0a0b0c0d-0e0f-4000-8000-000000000003",
+			"0a0b0c0d-0e0f-4000-8000-000000000004", "not-a-uuid"},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			table, atTable := "items_"+tc.typ, "Items "+tc.typ
+			f.fake.CreateTable(testBase, airtablefake.TableSpec{Name: atTable, Fields: []airtablefake.FieldSpec{
+				{Name: "ID", Type: airtablefake.TypeSingleLineText},
+				{Name: "Name", Type: airtablefake.TypeSingleLineText},
+				{Name: "Last Modified", Type: airtablefake.TypeLastModifiedTime},
+			}})
+			f.pgExec(fmt.Sprintf(`CREATE TABLE %s (id %s PRIMARY KEY, name text, updated_at timestamptz NOT NULL DEFAULT now())`, table, tc.typ))
+			f.pgExec(fmt.Sprintf(`INSERT INTO %s (id, name) VALUES ($1, 'A'), ($2, 'B'), ($3, 'C')`, table), tc.a, tc.b, tc.cKey)
+			f.openTable("public."+table, "airtable-keys")
+			f.fake.Insert(testBase, atTable, map[string]any{"ID": tc.d, "Name": "D"})
+			id := f.createMapping(c, "keys "+tc.typ, []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, map[string]any{
+				"airtable": map[string]any{"base_id": testBase, "table": atTable, "modified_field": "Last Modified"},
+				"postgres": map[string]any{"table": "public." + table, "updated_at": "updated_at"},
+				"key":      map[string]any{"airtable": "ID", "postgres": "id"},
+				"deletes":  "both",
+			})
+			pgNames := func() map[string]string {
+				rows, err := f.s.App.Pool.Query(context.Background(), fmt.Sprintf(`SELECT id::text, coalesce(name, '') FROM %s`, table))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				out := map[string]string{}
+				for rows.Next() {
+					var k, n string
+					if err := rows.Scan(&k, &n); err != nil {
+						t.Fatal(err)
+					}
+					out[k] = n
+				}
+				return out
+			}
+			atNames := func() (map[string]string, map[string]string) {
+				names, ids := map[string]string{}, map[string]string{}
+				for _, r := range f.fake.Records(testBase, atTable) {
+					k := fmt.Sprint(r.Fields["ID"])
+					names[k], _ = r.Fields["Name"].(string)
+					ids[k] = r.ID
+				}
+				return names, ids
+			}
+			same := func(what string, want map[string]string) {
+				t.Helper()
+				at, _ := atNames()
+				if pg := pgNames(); fmt.Sprint(pg) != fmt.Sprint(want) || fmt.Sprint(at) != fmt.Sprint(want) {
+					t.Fatalf("%s: postgres %v, airtable %v, want %v", what, pg, at, want)
+				}
+			}
+
+			c.sync(id, false)
+			same("first sync", map[string]string{tc.a: "A", tc.b: "B", tc.cKey: "C", tc.d: "D"})
+
+			// A edited in Airtable (its row unchanged: found by key), B
+			// deleted in Airtable (deleted by key), C's row deleted (its
+			// link's key no longer finds a row).
+			_, ids := atNames()
+			f.fake.Update(testBase, atTable, ids[tc.a], map[string]any{"Name": "A edited"})
+			f.fake.Delete(testBase, atTable, ids[tc.b])
+			f.pgExec(fmt.Sprintf(`DELETE FROM %s WHERE id = $1`, table), tc.cKey)
+			r := c.sync(id, false)
+			same("second sync", map[string]string{tc.a: "A edited", tc.d: "D"})
+			if r.Result["failed"] != float64(0) {
+				t.Fatalf("second sync: %+v", r.Result)
+			}
+
+			// A key the column cannot hold fails that record alone.
+			f.fake.Insert(testBase, atTable, map[string]any{"ID": tc.bad, "Name": "bad"})
+			f.fake.Update(testBase, atTable, ids[tc.d], map[string]any{"Name": "D edited"})
+			r, resp := c.start("/v1/airtable-syncs", map[string]any{"mapping_id": id})
+			if resp.Status != http.StatusAccepted {
+				t.Fatalf("start: %d %s", resp.Status, resp.Body)
+			}
+			done := c.waitRun(r.ID)
+			if done.Status != "succeeded" || done.Result["failed"] != float64(1) {
+				t.Fatalf("a key of the wrong type should fail its record alone: %+v", done)
+			}
+			if pg := pgNames(); pg[tc.d] != "D edited" || len(pg) != 2 {
+				t.Fatalf("third sync: postgres %v", pg)
+			}
+
+			// The list shows each mapping with its own last sync, read in
+			// the same query; one never synced has none.
+			unsynced := f.createMapping(c, "never synced "+tc.typ, []map[string]any{{"airtable": "Name", "postgres": "name", "direction": "both"}}, map[string]any{
+				"airtable": map[string]any{"base_id": testBase, "table": atTable, "modified_field": "Last Modified"},
+				"postgres": map[string]any{"table": "public." + table, "updated_at": "updated_at"},
+				"key":      map[string]any{"airtable": "ID", "postgres": "id"},
+			})
+			var list struct {
+				Mappings []struct {
+					ID       string `json:"id"`
+					LastSync *struct {
+						RunID    string     `json:"run_id"`
+						SyncedAt *time.Time `json:"synced_at"`
+					} `json:"last_sync"`
+				} `json:"mappings"`
+			}
+			c.do(http.MethodGet, "/v1/airtable/mappings", nil).json(t, &list)
+			seen := 0
+			for _, m := range list.Mappings {
+				switch m.ID {
+				case id:
+					seen++
+					if m.LastSync == nil || m.LastSync.RunID != done.ID || m.LastSync.SyncedAt == nil {
+						t.Errorf("listed mapping %s: last sync %+v, want run %s", id, m.LastSync, done.ID)
+					}
+				case unsynced:
+					seen++
+					if m.LastSync != nil {
+						t.Errorf("a mapping never synced lists a last sync: %+v", m.LastSync)
+					}
+				}
+			}
+			if seen != 2 {
+				t.Errorf("the list has %d of the 2 mappings: %+v", seen, list.Mappings)
+			}
+		})
+	}
+}

@@ -72,11 +72,11 @@ func mappingBody() map[string]any {
 	}
 }
 
-func (c *apiClient) createMapping(ctx context.Context) (string, error) {
+func (c *apiClient) createMapping(ctx context.Context, body map[string]any) (string, error) {
 	var m struct {
 		ID string `json:"id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/v1/airtable/mappings", mappingBody(), http.StatusCreated, &m); err != nil {
+	if err := c.call(ctx, http.MethodPost, "/v1/airtable/mappings", body, http.StatusCreated, &m); err != nil {
 		return "", fmt.Errorf("create mapping: %w", err)
 	}
 	return m.ID, nil

@@ -44,6 +44,9 @@ type options struct {
 	jsonFile  string
 	keep      bool
 	pgFast    bool
+	// pgRows > 0 runs the big scenario (big.go) instead of issue 6's.
+	pgRows  int
+	changes int
 	// groundwork is a prebuilt binary; empty builds ./cmd/groundwork.
 	groundwork string
 }
@@ -81,6 +84,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.jsonFile, "json", "", "also write the figures as JSON to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir with the stack's logs")
 	fs.BoolVar(&o.pgFast, "pg-fast", false, "run Postgres with fsync off (default: on, like make dev)")
+	fs.IntVar(&o.pgRows, "pg-rows", 0, "run the big scenario instead: one incremental sync of a Postgres table of this many rows (bigint key), already in sync, after --changes edits")
+	fs.IntVar(&o.changes, "changes", 1000, "big scenario: edited keys, half in Airtable and half in Postgres (the fake also holds --records other records)")
 	fs.StringVar(&o.groundwork, "groundwork-bin", "", "use this groundwork binary instead of building ./cmd/groundwork")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -96,6 +101,10 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--edits must exceed --conflicts by at least 15 (ten direction-blocked edits and five clears a side)")
 	case o.conflicts+2*(o.edits-o.conflicts) > 2*o.records-o.overlap:
 		return o, errors.New("more edited keys than keys")
+	case o.pgRows < 0 || o.pgRows > 100_000_000:
+		return o, errors.New("--pg-rows must be 0 to 100000000")
+	case o.pgRows > 0 && (o.changes < 2 || o.changes > o.pgRows):
+		return o, errors.New("--changes must be 2 to --pg-rows")
 	case o.lockout <= 0:
 		return o, errors.New("--lockout must be positive")
 	}
@@ -116,8 +125,14 @@ func run(ctx context.Context, args []string) error {
 	m := newModel()
 	fake := newFake(o)
 	defer fake.Close()
-	logf("seeding %d Airtable records…", d.atN)
-	seedAirtable(fake, d, m)
+	tables := "public.contacts@bench-airtable"
+	if o.pgRows > 0 {
+		createBigTable(fake)
+		tables += "," + bigAllowTable
+	} else {
+		logf("seeding %d Airtable records…", d.atN)
+		seedAirtable(fake, d, m)
+	}
 	proxy, err := newClassifier(fake.URL())
 	if err != nil {
 		return err
@@ -134,7 +149,7 @@ func run(ctx context.Context, args []string) error {
 			"AIRTABLE_API_URL=" + proxy.URL(),
 			"AIRTABLE_TOKEN=" + airtablefake.DefaultToken,
 			"GROUNDWORK_AIRTABLE_BASES=" + baseID,
-			"GROUNDWORK_AIRTABLE_TABLES=public.contacts@bench-airtable",
+			"GROUNDWORK_AIRTABLE_TABLES=" + tables,
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_BASE=" + strconv.Itoa(o.rate),
 			"GROUNDWORK_AIRTABLE_REQUESTS_PER_TOKEN=" + strconv.Itoa(10*o.rate),
 			"GROUNDWORK_AIRTABLE_LOCKOUT=" + o.lockout.String(),
@@ -156,18 +171,34 @@ func run(ctx context.Context, args []string) error {
 	if err := createCustomers(ctx, pool); err != nil {
 		return err
 	}
-	logf("seeding %d Postgres rows…", d.pgN)
-	if err := seedPostgres(ctx, pool, d, m); err != nil {
-		return err
+	var big bigState
+	if o.pgRows > 0 {
+		if big, err = loadBig(ctx, pool, fake, o); err != nil {
+			return err
+		}
+	} else {
+		logf("seeding %d Postgres rows…", d.pgN)
+		if err := seedPostgres(ctx, pool, d, m); err != nil {
+			return err
+		}
 	}
 	_, token, err := apikey.Create(ctx, pool, apikey.Spec{User: "bench-airtable", Name: "bench/airtable"})
 	if err != nil {
 		return fmt.Errorf("create bench user: %w", err)
 	}
 	c := &apiClient{base: st.APIURL, token: token, hc: &http.Client{Timeout: 30 * time.Second}}
-	mappingID, err := c.createMapping(ctx)
+	body := mappingBody()
+	if o.pgRows > 0 {
+		body = bigMappingBody()
+	}
+	mappingID, err := c.createMapping(ctx, body)
 	if err != nil {
 		return err
+	}
+	if o.pgRows > 0 {
+		if err := linkBig(ctx, pool, big, mappingID); err != nil {
+			return err
+		}
 	}
 
 	hist, err := newHistoryReader(ctx, st.TemporalAddress)
@@ -179,10 +210,16 @@ func run(ctx context.Context, args []string) error {
 	rep := &report{At: time.Now().UTC(), Settings: settings{
 		Commit: version, Rate: o.rate, RatePerToken: 10 * o.rate, Lockout: o.lockout.String(), Records: o.records, Overlap: o.overlap,
 		EditsPerSide: o.edits, Conflicts: o.conflicts, MaxRatio: o.maxRatio, PostgresFsync: !o.pgFast, PollIntervalMs: o.poll.Milliseconds(),
+		PostgresRows: o.pgRows, Changes: o.changes,
 	}}
 	// Whatever the scenario got to is reported, also when it stopped on an
 	// error of the bench itself.
-	serr := b.scenario(ctx, pool, d, m, rep)
+	var serr error
+	if o.pgRows > 0 {
+		serr = b.bigScenario(ctx, pool, big, rep)
+	} else {
+		serr = b.scenario(ctx, pool, d, m, rep)
+	}
 	rep.Pass = serr == nil
 	for _, ch := range rep.Checks {
 		if ch.Bar && !ch.OK {

@@ -21,7 +21,9 @@ type report struct {
 	Edits    editSummary   `json:"edits"`
 	Syncs    []syncFigures `json:"syncs"`
 	Checks   []check       `json:"checks"`
-	Pass     bool          `json:"pass"`
+	// Explains are the big scenario's key lookups under EXPLAIN ANALYZE.
+	Explains []explained `json:"explains,omitempty"`
+	Pass     bool        `json:"pass"`
 }
 
 // settings are the knobs the figures depend on.
@@ -39,6 +41,10 @@ type settings struct {
 	MaxRatio       float64 `json:"max_ratio"`
 	PostgresFsync  bool    `json:"postgres_fsync"`
 	PollIntervalMs int64   `json:"poll_interval_ms"`
+	// PostgresRows > 0 is the big scenario's table size, Changes its
+	// edited keys (Records is then the other records the fake holds).
+	PostgresRows int `json:"postgres_rows,omitempty"`
+	Changes      int `json:"changes,omitempty"`
 }
 
 // editSummary counts the edits made between sync 1 and sync 2.
@@ -53,6 +59,10 @@ type editSummary struct {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nAirtable sync bench (%s): %d records per side (%d overlapping), %d edits per side (%d conflicting), %d req/s per base, %d per token, Postgres fsync %v\n\n",
 		r.Settings.Commit, r.Settings.Records, r.Settings.Overlap, r.Settings.EditsPerSide, r.Settings.Conflicts, r.Settings.Rate, r.Settings.RatePerToken, r.Settings.PostgresFsync)
+	if r.Settings.PostgresRows > 0 {
+		fmt.Fprintf(w, "big scenario: %d Postgres rows (bigint key, in sync), %d changed keys (%d edited in Airtable, %d in Postgres)\n\n",
+			r.Settings.PostgresRows, r.Settings.Changes, r.Edits.Airtable, r.Edits.Postgres)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "sync\tscanned AT\tscanned PG\tapplied\tfailed\tconflicts\tlist\tcreate\tupdate\tdelete\tmeta\t429s\twall s\tfloor s\tratio\t"+fmt.Sprintf("≤%.2g×", r.Settings.MaxRatio)+"\t")
 	for _, s := range r.Syncs {
@@ -96,6 +106,12 @@ func (r *report) print(w io.Writer) {
 
 	fmt.Fprintf(w, "\nedits before sync 2: %d in Airtable, %d in Postgres, %d keys edited on both (%d with Airtable later), %d blocked by direction\n\n",
 		r.Edits.Airtable, r.Edits.Postgres, r.Edits.ConflictKeys, r.Edits.AirtableLater, r.Edits.BlockedByDirection)
+	for _, e := range r.Explains {
+		fmt.Fprintf(w, "EXPLAIN ANALYZE: %s\n  %s\n", e.Name, strings.ReplaceAll(e.Plan, "\n", "\n  "))
+	}
+	if len(r.Explains) > 0 {
+		fmt.Fprintln(w)
+	}
 	for _, c := range r.Checks {
 		mark := "PASS"
 		if !c.OK {

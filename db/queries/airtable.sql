@@ -16,7 +16,14 @@ WHERE m.id = @id;
 SELECT * FROM airtable_mappings WHERE id = @id;
 
 -- name: AirtableMappingList :many
-SELECT * FROM airtable_mappings WHERE workspace_id = @workspace_id ORDER BY name LIMIT @max_rows;
+-- AirtableMappingList lists a workspace's mappings with each one's last
+-- sync, in one query rather than one more per mapping.
+SELECT sqlc.embed(m), s.last_run_id, s.synced_at
+FROM airtable_mappings m
+LEFT JOIN airtable_sync_state s ON s.mapping_id = m.id
+WHERE m.workspace_id = @workspace_id
+ORDER BY m.name
+LIMIT @max_rows;
 
 -- name: AirtableMappingUpdate :one
 -- AirtableMappingUpdate replaces the config; a NULL token keeps the stored one.

@@ -293,7 +293,12 @@ func (q *Queries) AirtableMappingInsert(ctx context.Context, arg AirtableMapping
 }
 
 const airtableMappingList = `-- name: AirtableMappingList :many
-SELECT id, owner_id, name, config, token_ciphertext, created_at, updated_at, workspace_id FROM airtable_mappings WHERE workspace_id = $1 ORDER BY name LIMIT $2
+SELECT m.id, m.owner_id, m.name, m.config, m.token_ciphertext, m.created_at, m.updated_at, m.workspace_id, s.last_run_id, s.synced_at
+FROM airtable_mappings m
+LEFT JOIN airtable_sync_state s ON s.mapping_id = m.id
+WHERE m.workspace_id = $1
+ORDER BY m.name
+LIMIT $2
 `
 
 type AirtableMappingListParams struct {
@@ -301,24 +306,34 @@ type AirtableMappingListParams struct {
 	MaxRows     int32  `json:"max_rows"`
 }
 
-func (q *Queries) AirtableMappingList(ctx context.Context, arg AirtableMappingListParams) ([]AirtableMapping, error) {
+type AirtableMappingListRow struct {
+	AirtableMapping AirtableMapping `json:"airtable_mapping"`
+	LastRunID       *string         `json:"last_run_id"`
+	SyncedAt        *time.Time      `json:"synced_at"`
+}
+
+// AirtableMappingList lists a workspace's mappings with each one's last
+// sync, in one query rather than one more per mapping.
+func (q *Queries) AirtableMappingList(ctx context.Context, arg AirtableMappingListParams) ([]AirtableMappingListRow, error) {
 	rows, err := q.db.Query(ctx, airtableMappingList, arg.WorkspaceID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AirtableMapping
+	var items []AirtableMappingListRow
 	for rows.Next() {
-		var i AirtableMapping
+		var i AirtableMappingListRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Config,
-			&i.TokenCiphertext,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.WorkspaceID,
+			&i.AirtableMapping.ID,
+			&i.AirtableMapping.OwnerID,
+			&i.AirtableMapping.Name,
+			&i.AirtableMapping.Config,
+			&i.AirtableMapping.TokenCiphertext,
+			&i.AirtableMapping.CreatedAt,
+			&i.AirtableMapping.UpdatedAt,
+			&i.AirtableMapping.WorkspaceID,
+			&i.LastRunID,
+			&i.SyncedAt,
 		); err != nil {
 			return nil, err
 		}
