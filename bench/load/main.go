@@ -245,6 +245,12 @@ func parseFlags(args []string) (options, error) {
 			o.iterations = 100
 		}
 	}
+	if o.apiURL == "" {
+		// Every simulated user comes from 127.0.0.1: the per-address limit
+		// before authentication (200/s by default) would count them all as
+		// one client. The per-user limits still hold.
+		o.serverEnv = append(o.serverEnv, "GROUNDWORK_IP_RATE_PER_SECOND=1000000")
+	}
 	if (o.scenario == "report" || o.scenario == "latency") && o.apiURL == "" {
 		// These scenarios poll each run every 10–20 ms to time it
 		// closely, which the per-user limits would refuse.
