@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,8 +60,10 @@ type airtableSide struct {
 	proxy *httptest.Server
 	hc    *http.Client
 
-	// inFlight counts write requests the proxy is forwarding now.
-	inFlight atomic.Int64
+	// inFlight counts write requests the proxy is forwarding now, and
+	// inFlightFrom by the client's TCP port.
+	inFlight     atomic.Int64
+	inFlightFrom map[int]int
 
 	mu     sync.Mutex
 	writes []atWrite
@@ -83,6 +87,7 @@ func newAirtableSide() *airtableSide {
 		fake:          airtablefake.New(airtablefake.Options{Latency: 200 * time.Millisecond}),
 		hc:            &http.Client{Timeout: time.Minute},
 		writeRequests: map[int]int{},
+		inFlightFrom:  map[int]int{},
 		rng:           rand.New(rand.NewPCG(2, uint64(time.Now().UnixNano()))),
 	}
 	a.fake.CreateTable(atBase, airtablefake.TableSpec{Name: atTable, Fields: []airtablefake.FieldSpec{
@@ -101,8 +106,35 @@ func (a *airtableSide) env() []string {
 		"GROUNDWORK_AIRTABLE_BASES=" + atBase}
 }
 
-// writesInFlight is the number of write requests at the fake now.
-func (a *airtableSide) writesInFlight() int64 { return a.inFlight.Load() }
+// writesInFlightFrom returns the number of write requests at the fake
+// now that process pid sent (on a socket it has open).
+func (a *airtableSide) writesInFlightFrom(pid int) int64 {
+	if a.inFlight.Load() == 0 {
+		return 0
+	}
+	ports, err := localPorts(pid)
+	if err != nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var n int64
+	for p, k := range a.inFlightFrom {
+		if ports[p] {
+			n += int64(k)
+		}
+	}
+	return n
+}
+
+func remotePort(addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
+}
 
 func (a *airtableSide) close() {
 	a.proxy.Close()
@@ -138,8 +170,19 @@ func (a *airtableSide) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Header = r.Header.Clone()
 	if isWrite(r) {
+		port := remotePort(r.RemoteAddr)
 		a.inFlight.Add(1)
-		defer a.inFlight.Add(-1)
+		a.mu.Lock()
+		a.inFlightFrom[port]++
+		a.mu.Unlock()
+		defer func() {
+			a.inFlight.Add(-1)
+			a.mu.Lock()
+			if a.inFlightFrom[port]--; a.inFlightFrom[port] <= 0 {
+				delete(a.inFlightFrom, port)
+			}
+			a.mu.Unlock()
+		}()
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {

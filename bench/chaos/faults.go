@@ -143,14 +143,21 @@ func stopPostgres(ctx context.Context, c *cluster, name, dir string, down time.D
 // fault's window ends when the next begins.
 //
 // worker-1 dies with two LLM calls in flight; worker-2 with an Airtable
-// write in flight when the load syncs (airtableWrites non-nil), else
-// like worker-1.
-func runFaults(ctx context.Context, c *cluster, llmCalls, airtableWrites func() int64, lead, gap, pgDown time.Duration) []*fault {
+// write of its own in flight when the load syncs (airtableWritesFrom
+// non-nil: the writes a process has in flight), else like worker-1.
+func runFaults(ctx context.Context, c *cluster, llmCalls func() int64, airtableWritesFrom func(pid int) int64, lead, gap, pgDown time.Duration) []*fault {
 	llmBusy := &busyWait{what: "LLM calls", n: llmCalls, want: 2, max: 10 * time.Second}
 	second := llmBusy
-	if airtableWrites != nil {
-		// Syncs start every --sync-every: wait for one's writes.
-		second = &busyWait{what: "Airtable write requests", n: airtableWrites, want: 1, max: 30 * time.Second}
+	if airtableWritesFrom != nil {
+		// Syncs start every --sync-every, each on either worker: wait
+		// (a few syncs at most) for one whose writes worker-2 sends.
+		second = &busyWait{what: "Airtable write requests of its own", want: 1, max: 45 * time.Second, n: func() int64 {
+			p, err := c.Process("worker-2")
+			if err != nil {
+				return 0
+			}
+			return airtableWritesFrom(p.PID)
+		}}
 	}
 	steps := []struct {
 		name string

@@ -223,9 +223,9 @@ func run(o options) error {
 		go func() { defer wg.Done(); at.driver(lctx, l, o.syncEvery) }()
 	}
 	logf("load: %d users, one action every ~%v each; faults from %v, %v apart", o.users, o.think, o.lead, o.gap)
-	var atWrites func() int64
+	var atWrites func(int) int64
 	if at != nil {
-		atWrites = at.writesInFlight
+		atWrites = at.writesInFlightFrom
 	}
 	faults := runFaults(ctx, c, llm.inFlight, atWrites, o.lead, o.gap, o.pgDown)
 	if ctx.Err() == nil {
