@@ -60,9 +60,12 @@ type Reconciliation struct {
 	LLMCallsRows     int            `json:"llm_calls_rows"`
 	LLMCallsOutcomes map[string]int `json:"llm_calls_by_outcome"`
 	LLMCallsOpen     int            `json:"llm_calls_unsettled"`
-	LLMFakeRequests  int            `json:"llm_fake_requests"`
-	LLMFakeFaults    int            `json:"llm_fake_faults"`
-	LLMInjected      map[string]int `json:"llm_injected"`
+	// LLMCallsUnsent are rows (besides cache hits) beyond the requests
+	// the fake saw: canceled or interrupted calls that never left.
+	LLMCallsUnsent  int            `json:"llm_calls_never_sent"`
+	LLMFakeRequests int            `json:"llm_fake_requests"`
+	LLMFakeFaults   int            `json:"llm_fake_faults"`
+	LLMInjected     map[string]int `json:"llm_injected"`
 
 	EventsAcked     int `json:"events_acked"`
 	EventsUnknown   int `json:"events_unknown"`
@@ -304,14 +307,16 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 	st := llm.fake.Stats()
 	rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected = st.Requests, st.Faults, llm.counts()
 	// A cache hit (a research summarising the same pages as an earlier
-	// one) is a ledger row without a provider call. A "canceled" row is
-	// written before the call and settled when the activity's context
-	// ended (its attempt timed out or was cancelled): the request may
-	// or may not have left, so those rows bound the count from above.
+	// one) is a ledger row without a provider call. Every other row is
+	// written before its call; one settled "canceled" (the attempt's
+	// context ended: timed out or cancelled) or "interrupted" (its
+	// worker was SIGKILLed; the next attempt settled it) may have ended
+	// before the request left, so those bound the count from above.
 	calls := rc.LLMCallsRows - rc.LLMCallsOutcomes["cache_hit"]
-	canceled := rc.LLMCallsOutcomes["canceled"]
-	if rc.LLMFakeRequests > calls || rc.LLMFakeRequests < calls-canceled {
-		problem("llm_calls has %d rows besides cache hits (%d canceled), the fake provider saw %d requests", calls, canceled, rc.LLMFakeRequests)
+	cut := rc.LLMCallsOutcomes["canceled"] + rc.LLMCallsOutcomes["interrupted"]
+	rc.LLMCallsUnsent = calls - rc.LLMFakeRequests
+	if rc.LLMFakeRequests > calls || rc.LLMFakeRequests < calls-cut {
+		problem("llm_calls has %d rows besides cache hits (%d canceled or interrupted), the fake provider saw %d requests", calls, cut, rc.LLMFakeRequests)
 	}
 	if rc.LLMCallsOpen > 0 {
 		problem("%d llm_calls rows never settled", rc.LLMCallsOpen)

@@ -245,8 +245,8 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "  exports: %d succeeded runs, %d without exactly one row, %d rows of other runs\n", rc.ExportRunsSucceeded, len(rc.ExportRowsWrong), len(rc.ExportRowsNotOK))
 	fmt.Fprintf(w, "  blobs under exports/: %d files, %d orphans, %d rows without file, %d .tmp files (swept by exports-cleanup after 24 h)\n",
 		rc.BlobFiles, len(rc.BlobOrphans), len(rc.BlobMissing), rc.BlobTmpFiles)
-	fmt.Fprintf(w, "  llm_calls: %d rows %v (%d unsettled); fake provider saw %d requests (%d injected faults: %v)\n",
-		rc.LLMCallsRows, rc.LLMCallsOutcomes, rc.LLMCallsOpen, rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected)
+	fmt.Fprintf(w, "  llm_calls: %d rows %v (%d unsettled); fake provider saw %d requests (%d injected faults: %v); %d canceled/interrupted rows never sent\n",
+		rc.LLMCallsRows, rc.LLMCallsOutcomes, rc.LLMCallsOpen, rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected, rc.LLMCallsUnsent)
 	fmt.Fprintf(w, "  events: %d acknowledged, %d unknown (no 2xx after retry), %d rows stored, %d distinct; %d acknowledged missing, %d never sent\n",
 		rc.EventsAcked, rc.EventsUnknown, rc.EventsStored, rc.EventsDistinct, rc.EventsAckedLost, rc.EventsExtra)
 	if wh := rc.Webhooks; wh != nil {
