@@ -121,6 +121,16 @@ func (s *Server) startRun(ctx context.Context, req startRequest) (sqlc.Run, bool
 		return sqlc.Run{}, false, dependencyError("postgres", err)
 	}
 	if !created {
+		if row.Status == sqlc.RunStatusQueued && row.ClosedAt == nil {
+			// The first try may have died between recording the run and
+			// starting its workflow (an API killed mid-start, whose client
+			// or load balancer now retries with the key): start it, which
+			// is a no-op for a workflow that already runs.
+			if err := s.startWorkflow(ctx, row); err != nil {
+				s.d.Log.ErrorContext(ctx, "start workflow of a replayed run", "run_id", row.ID, "error", err)
+				return sqlc.Run{}, false, dependencyError("temporal", err)
+			}
+		}
 		return row, false, nil
 	}
 	if err := s.startWorkflow(ctx, row); err != nil {

@@ -275,6 +275,40 @@ func TestRunWithoutWorkflow(t *testing.T) {
 	}
 }
 
+// TestReplayStartsLostWorkflow covers an API killed between recording a
+// keyed run and starting its workflow, whose client (or nginx's keyed
+// retry) sends the start again: the replay starts the workflow before it
+// answers, rather than returning a run nothing will ever start.
+func TestReplayStartsLostWorkflow(t *testing.T) {
+	s := sharedStack(t)
+	c := s.newUser(t, "user-lost-replay")
+	ctx := context.Background()
+	body := []byte(`{"format":"csv","columns":["a"],"rows":[["1"]]}`)
+	key := "lost-replay-1"
+	id := groundwork.NewRunID(groundwork.KindExport, time.Now())
+	if _, err := sqlc.New(s.App.Pool).RunCreate(ctx, sqlc.RunCreateParams{ID: id, OwnerID: "user-lost-replay", WorkspaceID: "user-lost-replay",
+		Kind: "export", IdempotencyKey: &key, RequestHash: groundwork.RequestHash(groundwork.KindExport, body), Body: body, MaxOpen: db.NoOpenRunCap}); err != nil {
+		t.Fatal(err)
+	}
+	resp := c.do(http.MethodPost, "/v1/exports", body, "Idempotency-Key", key)
+	var r run
+	resp.json(t, &r)
+	if resp.Status != http.StatusAccepted || r.ID != id {
+		t.Fatalf("replay: %d %s, want 202 with %s", resp.Status, resp.Body, id)
+	}
+	if !workflowExists(t, s, id) {
+		t.Fatal("the replay answered without starting the run's workflow")
+	}
+	if done := c.waitRun(id); done.Status != "succeeded" {
+		t.Fatalf("replayed run: %s %+v", done.Status, done.Error)
+	}
+	// A second replay of the now closed run answers it as it is.
+	resp = c.do(http.MethodPost, "/v1/exports", body, "Idempotency-Key", key)
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("second replay: %d %s", resp.Status, resp.Body)
+	}
+}
+
 func workflowExists(t *testing.T, s *stack, id string) bool {
 	t.Helper()
 	_, err := s.App.Temporal.DescribeWorkflowExecution(context.Background(), id, "")

@@ -25,18 +25,27 @@ type fault struct {
 	Err    string `json:"error,omitempty"`
 }
 
+// busyWait is what a worker kill waits for, so that the worker is likely
+// mid-activity: want of something (LLM calls, Airtable writes) in flight,
+// for at most max.
+type busyWait struct {
+	what string
+	n    func() int64
+	want int64
+	max  time.Duration
+}
+
 // killProcess SIGKILLs the named process of cluster.json and waits (up to
 // 60 s) for the supervisor to have started another one. With busy set
-// (workers), it first waits up to 10 s for two LLM calls to be in flight,
-// so that the worker is likely mid-activity.
-func killProcess(ctx context.Context, c *cluster, name string, busy func() int64, f *fault) {
+// (workers), it first waits for busy.want of busy.what to be in flight.
+func killProcess(ctx context.Context, c *cluster, name string, busy *busyWait, f *fault) {
 	var calls int64
 	if busy != nil {
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; {
-			if calls = busy(); calls >= 2 {
+		for deadline := time.Now().Add(busy.max); time.Now().Before(deadline) && ctx.Err() == nil; {
+			if calls = busy.n(); calls >= busy.want {
 				break
 			}
-			sleepCtx(ctx, 20*time.Millisecond)
+			sleepCtx(ctx, 10*time.Millisecond)
 		}
 	}
 	p, err := c.Process(name)
@@ -51,7 +60,7 @@ func killProcess(ctx context.Context, c *cluster, name string, busy func() int64
 	}
 	f.Detail = fmt.Sprintf("%s pid %d SIGKILL", name, p.PID)
 	if busy != nil {
-		f.Detail += fmt.Sprintf(" with %d LLM calls in flight", calls)
+		f.Detail += fmt.Sprintf(" with %d %s in flight", calls, busy.what)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -132,13 +141,30 @@ func stopPostgres(ctx context.Context, c *cluster, name, dir string, down time.D
 
 // runFaults injects the faults in order, gap apart, after lead; each
 // fault's window ends when the next begins.
-func runFaults(ctx context.Context, c *cluster, busy func() int64, lead, gap, pgDown time.Duration) []*fault {
+//
+// worker-1 dies with two LLM calls in flight; worker-2 with an Airtable
+// write of its own in flight when the load syncs (airtableWritesFrom
+// non-nil: the writes a process has in flight), else like worker-1.
+func runFaults(ctx context.Context, c *cluster, llmCalls func() int64, airtableWritesFrom func(pid int) int64, lead, gap, pgDown time.Duration) []*fault {
+	llmBusy := &busyWait{what: "LLM calls", n: llmCalls, want: 2, max: 10 * time.Second}
+	second := llmBusy
+	if airtableWritesFrom != nil {
+		// Syncs start every --sync-every, each on either worker: wait
+		// (a few syncs at most) for one whose writes worker-2 sends.
+		second = &busyWait{what: "Airtable write requests of its own", want: 1, max: 45 * time.Second, n: func() int64 {
+			p, err := c.Process("worker-2")
+			if err != nil {
+				return 0
+			}
+			return airtableWritesFrom(p.PID)
+		}}
+	}
 	steps := []struct {
 		name string
 		do   func(*fault)
 	}{
-		{"SIGKILL worker-1", func(f *fault) { killProcess(ctx, c, "worker-1", busy, f) }},
-		{"SIGKILL worker-2", func(f *fault) { killProcess(ctx, c, "worker-2", busy, f) }},
+		{"SIGKILL worker-1", func(f *fault) { killProcess(ctx, c, "worker-1", llmBusy, f) }},
+		{"SIGKILL worker-2", func(f *fault) { killProcess(ctx, c, "worker-2", second, f) }},
 		{"SIGKILL api-1", func(f *fault) { killProcess(ctx, c, "api-1", nil, f) }},
 		{"restart Temporal dev server", func(f *fault) { restartTemporal(ctx, c, f) }},
 		{"stop Postgres primary", func(f *fault) {

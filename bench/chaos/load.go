@@ -16,7 +16,7 @@ import (
 type attempt struct {
 	At       time.Time
 	Done     time.Time
-	Op       string // csv, pdf, docx, generation, track, get
+	Op       string // csv, pdf, docx, generation, research, airtable-sync, track, get
 	Status   int    // 0: no answer (connection error, timeout)
 	Retry    bool   // the second try of a start
 	Err      string

@@ -1,12 +1,14 @@
 // Command chaos runs `groundwork dev-cluster` (two APIs behind nginx, two
 // workers, Postgres with a streaming replica, the Temporal dev server) under
-// a steady load of exports, generations and tracking events, with every
-// run's close delivered as a webhook to a verifying local receiver,
+// a steady load of exports, generations, tracking events, researches of a
+// local JavaScript test site and two-way Airtable syncs against a fake
+// Airtable whose rows change on both sides, with every run's close
+// delivered as a webhook to a verifying local receiver,
 // injects faults one after the other (SIGKILL a worker, the other worker,
 // an API; restart the Temporal dev server; stop the Postgres primary, then
 // the replica, for a while), and once every run has settled reconciles
-// Postgres, the blob directory, the fake LLM provider and the webhook
-// receiver against what the clients were told. See bench/README.md
+// Postgres, the blob directory, the fake LLM provider, the webhook
+// receiver and the fake Airtable against what the clients were told. See bench/README.md
 // "### chaos".
 package main
 
@@ -30,6 +32,7 @@ import (
 
 	benchcluster "github.com/groundwork-dev/groundwork/bench/internal/cluster"
 	"github.com/groundwork-dev/groundwork/internal/devstack"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testsite"
 )
 
 type options struct {
@@ -39,6 +42,8 @@ type options struct {
 	tail        time.Duration
 	pgDown      time.Duration
 	llmFaults   float64
+	research    time.Duration
+	syncEvery   time.Duration
 	settle      time.Duration
 	jsonPath    string
 	keep        bool
@@ -55,6 +60,8 @@ func main() {
 	flag.DurationVar(&o.tail, "tail", 25*time.Second, "load after the last fault's window")
 	flag.DurationVar(&o.pgDown, "pg-down", 10*time.Second, "how long the Postgres primary and the replica stay stopped")
 	flag.Float64Var(&o.llmFaults, "llm-faults", 0.04, "share of LLM requests answered with an injected 429 (Retry-After), 500, 503 or a slow answer")
+	flag.DurationVar(&o.research, "research-every", 20*time.Second, "start a research of the local test site this often (0: none)")
+	flag.DurationVar(&o.syncEvery, "sync-every", 15*time.Second, "edit both sides of the Airtable mapping and start a sync this often (0: none)")
 	flag.DurationVar(&o.settle, "settle", 4*time.Minute, "longest wait for the runs to settle after the load")
 	flag.StringVar(&o.jsonPath, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temp dir (cluster data and logs)")
@@ -109,6 +116,7 @@ func run(o options) error {
 	rep := &Report{Started: began, Settings: map[string]any{
 		"users": o.users, "think": o.think.String(), "lead": o.lead.String(), "gap": o.gap.String(), "tail": o.tail.String(),
 		"pg_down": o.pgDown.String(), "llm_faults": o.llmFaults, "api_replicas": 2, "workers": 2,
+		"research_every": o.research.String(), "research_pages": researchPages, "sync_every": o.syncEvery.String(),
 	}}
 	rep.Host.Cores = runtime.NumCPU()
 	rep.Host.LoadBefore = loadavg()
@@ -134,6 +142,19 @@ func run(o options) error {
 
 	llm := newLLMFront(o.llmFaults)
 	defer llm.close()
+	var site *testsite.Site
+	if o.research > 0 {
+		if err := findChrome(); err != nil {
+			return err
+		}
+		site = newResearchSite()
+		defer site.Close()
+	}
+	var at *airtableSide
+	if o.syncEvery > 0 {
+		at = newAirtableSide()
+		defer at.close()
+	}
 	env := []string{
 		"GROUNDWORK_LOG_LEVEL=warn",
 		// One user (the dev key) sends all the load.
@@ -146,6 +167,12 @@ func run(o options) error {
 		// The webhook receiver listens on 127.0.0.1: dev-cluster gives its
 		// APIs and workers the dev role that may open it (and only it).
 		"GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32",
+		// Research: two tabs a worker (two Chromiums on a 2-core
+		// machine), and the test site's one domain not the bottleneck.
+		"GROUNDWORK_RESEARCH_TABS=2", "GROUNDWORK_RESEARCH_DOMAIN_RATE=20",
+	}
+	if at != nil {
+		env = append(env, at.env()...)
 	}
 	logf("starting dev-cluster (2 APIs, 2 workers) in %s…", dir)
 	c, err := benchcluster.Start(ctx, benchcluster.Options{Dir: dir, Bin: bin, TemporalCLI: tcli, APIs: 2, Workers: 2, Env: env, Logf: logf})
@@ -172,6 +199,11 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if at != nil {
+		if err := at.setup(ctx, c, bin, l); err != nil {
+			return err
+		}
+	}
 
 	// The load and the faults.
 	cpu0 := readCPU()
@@ -182,8 +214,20 @@ func run(o options) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.user(lctx, vu) }()
 	}
+	if site != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.researcher(lctx, site, o.research) }()
+	}
+	if at != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); at.driver(lctx, l, o.syncEvery) }()
+	}
 	logf("load: %d users, one action every ~%v each; faults from %v, %v apart", o.users, o.think, o.lead, o.gap)
-	faults := runFaults(ctx, c, llm.inFlight, o.lead, o.gap, o.pgDown)
+	var atWrites func(int) int64
+	if at != nil {
+		atWrites = at.writesInFlightFrom
+	}
+	faults := runFaults(ctx, c, llm.inFlight, atWrites, o.lead, o.gap, o.pgDown)
 	if ctx.Err() == nil {
 		sleepCtx(ctx, o.tail)
 	}
@@ -214,6 +258,13 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("wait for runs: %w", err)
 	}
+	// Nothing edits either side any more: one last sync must leave them
+	// equal.
+	final, finalErr := "", error(nil)
+	if at != nil {
+		logf("final Airtable sync…")
+		final, finalErr = at.finalSync(sctx, l, 2*time.Minute)
+	}
 	// In-flight LLM calls (a slow answer) end before the ledger is read.
 	for i := 0; i < 30 && llm.fake.Stats().InFlight > 0; i++ {
 		time.Sleep(time.Second)
@@ -226,14 +277,26 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	problem := func(format string, args ...any) { rc.Problems = append(rc.Problems, fmt.Sprintf(format, args...)) }
+	if site != nil {
+		if rc.Research, err = reconcileResearch(sctx, conn, runs, site, problem); err != nil {
+			return err
+		}
+	}
+	if at != nil {
+		if finalErr != nil {
+			problem("%v", finalErr)
+		}
+		if rc.Airtable, err = at.reconcileAirtable(sctx, conn, runs, final, problem); err != nil {
+			return err
+		}
+	}
 	// Closed runs enqueued their messages: the deliveries follow.
 	deliverIn, err := waitDelivered(sctx, conn, endpoint, time.Minute)
 	if err != nil {
 		return err
 	}
-	if rc.Webhooks, err = reconcileWebhooks(sctx, conn, endpoint, recv, runs, func(format string, args ...any) {
-		rc.Problems = append(rc.Problems, fmt.Sprintf(format, args...))
-	}); err != nil {
+	if rc.Webhooks, err = reconcileWebhooks(sctx, conn, endpoint, recv, runs, problem); err != nil {
 		return err
 	}
 	rc.Webhooks.DeliverIn = deliverIn.Round(time.Second).String()

@@ -49,13 +49,23 @@ type Reconciliation struct {
 	BlobTmpList         []string `json:"blob_tmp_list,omitempty"`
 	BlobOrphans         []string `json:"blob_orphans,omitempty"`
 	BlobMissing         []string `json:"export_rows_without_blob,omitempty"`
+	// ScreenshotFiles are files under research/ (page screenshots);
+	// ScreenshotOrphans those no research_pages row references.
+	ScreenshotFiles   int      `json:"screenshot_files"`
+	ScreenshotOrphans []string `json:"screenshot_orphans,omitempty"`
+	ScreenshotMissing []string `json:"screenshot_rows_without_file,omitempty"`
 
+	// LLMCallsRows counts the ledger, cache hits (no provider call)
+	// included.
 	LLMCallsRows     int            `json:"llm_calls_rows"`
 	LLMCallsOutcomes map[string]int `json:"llm_calls_by_outcome"`
 	LLMCallsOpen     int            `json:"llm_calls_unsettled"`
-	LLMFakeRequests  int            `json:"llm_fake_requests"`
-	LLMFakeFaults    int            `json:"llm_fake_faults"`
-	LLMInjected      map[string]int `json:"llm_injected"`
+	// LLMCallsUnsent are rows (besides cache hits) beyond the requests
+	// the fake saw: canceled or interrupted calls that never left.
+	LLMCallsUnsent  int            `json:"llm_calls_never_sent"`
+	LLMFakeRequests int            `json:"llm_fake_requests"`
+	LLMFakeFaults   int            `json:"llm_fake_faults"`
+	LLMInjected     map[string]int `json:"llm_injected"`
 
 	EventsAcked     int `json:"events_acked"`
 	EventsUnknown   int `json:"events_unknown"`
@@ -64,7 +74,9 @@ type Reconciliation struct {
 	EventsAckedLost int `json:"events_acked_not_stored"`
 	EventsExtra     int `json:"events_stored_never_sent"`
 
-	Webhooks *WebhookReconciliation `json:"webhooks"`
+	Webhooks *WebhookReconciliation  `json:"webhooks"`
+	Research *ResearchReconciliation `json:"research,omitempty"`
+	Airtable *AirtableReconciliation `json:"airtable,omitempty"`
 
 	Problems []string `json:"problems"`
 }
@@ -224,6 +236,57 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 		problem("%d export rows whose file is missing", len(rc.BlobMissing))
 	}
 
+	// Research screenshots: every file under research/ referenced by a
+	// page row, and every row's file there.
+	shots := map[string]bool{}
+	srows, err := conn.Query(ctx, `SELECT screenshot_key FROM research_pages WHERE screenshot_key IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("read screenshot keys: %w", err)
+	}
+	for srows.Next() {
+		var k string
+		if err := srows.Scan(&k); err != nil {
+			srows.Close()
+			return nil, fmt.Errorf("read screenshot keys: %w", err)
+		}
+		shots[k] = true
+	}
+	srows.Close()
+	shotSeen := map[string]bool{}
+	_ = filepath.WalkDir(filepath.Join(blobDir, "research"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(blobDir, path)
+		key := filepath.ToSlash(rel)
+		switch {
+		case strings.HasSuffix(key, ".attrs"):
+		case strings.HasSuffix(key, ".tmp") || strings.Contains(filepath.Base(key), ".tmp"):
+			rc.BlobTmpFiles++
+			rc.BlobTmpList = append(rc.BlobTmpList, key)
+		default:
+			rc.ScreenshotFiles++
+			shotSeen[key] = true
+			if !shots[key] {
+				rc.ScreenshotOrphans = append(rc.ScreenshotOrphans, key)
+			}
+		}
+		return nil
+	})
+	for k := range shots {
+		if !shotSeen[k] {
+			rc.ScreenshotMissing = append(rc.ScreenshotMissing, k)
+		}
+	}
+	sort.Strings(rc.ScreenshotOrphans)
+	sort.Strings(rc.ScreenshotMissing)
+	if len(rc.ScreenshotOrphans) > 0 {
+		problem("%d files under research/ that no page row references", len(rc.ScreenshotOrphans))
+	}
+	if len(rc.ScreenshotMissing) > 0 {
+		problem("%d research pages whose screenshot file is missing", len(rc.ScreenshotMissing))
+	}
+
 	// The LLM ledger against what the fake saw.
 	orows, err := conn.Query(ctx, `SELECT outcome, count(*), count(*) FILTER (WHERE finished_at IS NULL) FROM llm_calls GROUP BY outcome`)
 	if err != nil {
@@ -243,8 +306,17 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 	orows.Close()
 	st := llm.fake.Stats()
 	rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected = st.Requests, st.Faults, llm.counts()
-	if rc.LLMCallsRows != rc.LLMFakeRequests {
-		problem("llm_calls has %d rows, the fake provider saw %d requests", rc.LLMCallsRows, rc.LLMFakeRequests)
+	// A cache hit (a research summarising the same pages as an earlier
+	// one) is a ledger row without a provider call. Every other row is
+	// written before its call; one settled "canceled" (the attempt's
+	// context ended: timed out or cancelled) or "interrupted" (its
+	// worker was SIGKILLed; the next attempt settled it) may have ended
+	// before the request left, so those bound the count from above.
+	calls := rc.LLMCallsRows - rc.LLMCallsOutcomes["cache_hit"]
+	cut := rc.LLMCallsOutcomes["canceled"] + rc.LLMCallsOutcomes["interrupted"]
+	rc.LLMCallsUnsent = calls - rc.LLMFakeRequests
+	if rc.LLMFakeRequests > calls || rc.LLMFakeRequests < calls-cut {
+		problem("llm_calls has %d rows besides cache hits (%d canceled or interrupted), the fake provider saw %d requests", calls, cut, rc.LLMFakeRequests)
 	}
 	if rc.LLMCallsOpen > 0 {
 		problem("%d llm_calls rows never settled", rc.LLMCallsOpen)

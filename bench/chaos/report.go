@@ -245,8 +245,8 @@ func printReport(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "  exports: %d succeeded runs, %d without exactly one row, %d rows of other runs\n", rc.ExportRunsSucceeded, len(rc.ExportRowsWrong), len(rc.ExportRowsNotOK))
 	fmt.Fprintf(w, "  blobs under exports/: %d files, %d orphans, %d rows without file, %d .tmp files (swept by exports-cleanup after 24 h)\n",
 		rc.BlobFiles, len(rc.BlobOrphans), len(rc.BlobMissing), rc.BlobTmpFiles)
-	fmt.Fprintf(w, "  llm_calls: %d rows %v (%d unsettled); fake provider saw %d requests (%d injected faults: %v)\n",
-		rc.LLMCallsRows, rc.LLMCallsOutcomes, rc.LLMCallsOpen, rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected)
+	fmt.Fprintf(w, "  llm_calls: %d rows %v (%d unsettled); fake provider saw %d requests (%d injected faults: %v); %d canceled/interrupted rows never sent\n",
+		rc.LLMCallsRows, rc.LLMCallsOutcomes, rc.LLMCallsOpen, rc.LLMFakeRequests, rc.LLMFakeFaults, rc.LLMInjected, rc.LLMCallsUnsent)
 	fmt.Fprintf(w, "  events: %d acknowledged, %d unknown (no 2xx after retry), %d rows stored, %d distinct; %d acknowledged missing, %d never sent\n",
 		rc.EventsAcked, rc.EventsUnknown, rc.EventsStored, rc.EventsDistinct, rc.EventsAckedLost, rc.EventsExtra)
 	if wh := rc.Webhooks; wh != nil {
@@ -254,6 +254,20 @@ func printReport(w io.Writer, rep *Report) {
 			wh.RunsClosed, len(wh.RunsWithout), wh.Messages, wh.DeliverIn, wh.AttemptsRetried)
 		fmt.Fprintf(w, "    receiver: %d requests, %d webhook-ids, %d redeliveries of a seen webhook-id, %d events under two ids, %d bad signatures, %d messages not received, %d unknown ids\n",
 			wh.Requests, wh.UniqueIDs, wh.Redeliveries, len(wh.EventsTwice), wh.BadSignatures, len(wh.NotReceived), len(wh.Unknown))
+	}
+	fmt.Fprintf(w, "  screenshots under research/: %d files, %d orphans, %d rows without file\n", rc.ScreenshotFiles, len(rc.ScreenshotOrphans), len(rc.ScreenshotMissing))
+	if r := rc.Research; r != nil {
+		fmt.Fprintf(w, "  research: %d runs, %d succeeded, %d reports; %d pages (%d with a screenshot), failed %v; the test site served %d requests\n",
+			r.Runs, r.Succeeded, r.Reports, r.Pages, r.Screenshots, r.PagesFailed, r.SiteRequests)
+	}
+	if a := rc.Airtable; a != nil {
+		fmt.Fprintf(w, "  airtable: syncs %v (%d skipped while the previous was open), final %s; edits: %d in Airtable, %d in Postgres (%d refused while it was down)\n",
+			a.Syncs, a.SyncsSkipped, a.FinalSync, a.ATEdits, a.PGEdits, a.PGEditErrors)
+		fmt.Fprintf(w, "    writes to Airtable: %d audited (run, key) = %d distinct record writes at the fake (+%d re-sent unchanged by a retried attempt; %d in all); write requests by status %v; %d requests, %d rate-limited\n",
+			a.AuditWrites, a.FakeDistinct, a.FakeResent, a.FakeWrites, a.WriteRequests, a.FakeRequests, a.Fake429)
+		fmt.Fprintf(w, "    %d keys audited but not written, %d written but not audited; %d audited writes to Postgres\n", len(a.Lost), len(a.Unrecorded), a.AuditToPostgres)
+		fmt.Fprintf(w, "    after the final sync: %d Airtable records, %d Postgres rows; %d keys twice, %d only in Airtable, %d only in Postgres, %d different\n",
+			a.ATRecords, a.PGRows, len(a.DupKeys), len(a.OnlyAT), len(a.OnlyPG), len(a.Mismatched))
 	}
 	for _, r := range rc.NotSucceeded {
 		closed := "open"
