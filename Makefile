@@ -129,7 +129,7 @@ dev: dev-deps dev-hello $(BIN)/temporal $(BIN)/mailpit build
 dev-hello:
 	@if [ ! -x $(BIN)/temporal ] || [ ! -x $(BIN)/mailpit ] || [ ! -x $(BIN)/groundwork ]; then \
 		echo "make dev: the first run builds the Temporal CLI (its dev server and Web UI), Mailpit (the local mail catcher) and groundwork into bin/."; \
-		echo "          On a two-core machine with a cold Go cache that takes about 15 minutes; later runs start in seconds."; \
+		echo "          On a two-core machine with a cold Go build cache that takes about 10 minutes; later runs start in seconds."; \
 	fi
 
 ## dev-cluster: 2 API processes behind nginx, 2 workers, Postgres with a streaming read replica, Temporal (state in .data/; flags: make dev-cluster DEV_CLUSTER_FLAGS="--api-replicas 3")
