@@ -143,9 +143,6 @@ const (
 	// DefaultResearchPorts are the destination ports research fetches
 	// (GROUNDWORK_RESEARCH_PORTS).
 	DefaultResearchPorts = "80,443,8080,8443"
-	// ResearchDomainMaxPoll bounds a page's wait between two tries of its
-	// domain's bucket.
-	ResearchDomainMaxPoll = 250 * time.Millisecond
 	// DefaultResearchRetention expires research reports, pages and
 	// screenshots (GROUNDWORK_RESEARCH_RETENTION).
 	DefaultResearchRetention = 30 * 24 * time.Hour
