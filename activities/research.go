@@ -74,8 +74,10 @@ type Research struct {
 	Now func() time.Time
 
 	httpOnce sync.Once
-	robotsMu sync.Mutex
-	robots   map[string]robotsEntry
+	// robots and sitemaps are per origin and per root: read once for the
+	// home page and discovery running side by side.
+	robots   sharedCache[*discover.Robots]
+	sitemaps sharedCache[[]string]
 }
 
 func (a *Research) now() time.Time {

@@ -148,6 +148,11 @@ const (
 	DefaultResearchRetention = 30 * 24 * time.Hour
 	// DefaultRobotsTTL is how long a worker keeps a site's robots.txt.
 	DefaultRobotsTTL = time.Hour
+	// ResearchSitemapTTL is how long a worker keeps the pages of a site's
+	// sitemaps: long enough for one research's two discovery passes (while
+	// the home page renders, then with its links), short enough that the
+	// next research sees a changed site.
+	ResearchSitemapTTL = 10 * time.Minute
 
 	// DefaultAirtableAPIURL is Airtable's API origin (AIRTABLE_API_URL).
 	DefaultAirtableAPIURL = "https://api.airtable.com"
