@@ -362,6 +362,7 @@ func newLLM(d Deps) (*activities.LLM, error) {
 		// tokens/rate seconds of its provider's time.
 		Tokens: &pglimit.SlotLimiter{
 			Pool: d.Pool, PerSecond: float64(d.LLM.TokensPerMinute) / 60, Burst: float64(d.LLM.TokenBurst),
+			Recheck: config.LLMTokensRecheck,
 		},
 		Prices:             d.LLM.Prices,
 		CacheTTL:           d.LLM.CacheTTL,

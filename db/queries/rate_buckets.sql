@@ -57,7 +57,8 @@ UPDATE rate_slots s
 SET next_at = GREATEST(s.next_at, turn.at) + make_interval(secs => want.cost)
 FROM want, turn
 WHERE s.name = want.name AND turn.n = cardinality(@names::text[])
-RETURNING s.name, s.next_at, GREATEST(EXTRACT(EPOCH FROM turn.at - turn.now)::float8, 0)::float8 AS wait_seconds;
+RETURNING s.name, s.next_at, GREATEST(EXTRACT(EPOCH FROM turn.at - turn.now)::float8, 0)::float8 AS wait_seconds,
+          s.given_back;
 
 -- name: RateSlotsEnsure :exec
 -- RateSlotsEnsure creates the missing keys with a slot free since ever.
@@ -68,8 +69,16 @@ ON CONFLICT (name) DO NOTHING;
 -- name: RateSlotGiveBack :exec
 -- RateSlotGiveBack settles a weighted reservation: @seconds > 0 gives back
 -- the part of it that was not used (the next reservation starts that much
--- sooner), @seconds < 0 charges what was used beyond it.
-UPDATE rate_slots SET next_at = next_at - make_interval(secs => @seconds::float8) WHERE name = @name;
+-- sooner), @seconds < 0 charges what was used beyond it. given_back tells
+-- the callers already waiting (RateSlotGivenBack).
+UPDATE rate_slots
+SET next_at = next_at - make_interval(secs => @seconds::float8), given_back = given_back + @seconds::float8
+WHERE name = @name;
+
+-- name: RateSlotGivenBack :one
+-- RateSlotGivenBack is the seconds a key's reservations have given back
+-- so far.
+SELECT given_back FROM rate_slots WHERE name = @name;
 
 -- name: RateSlotPush :one
 -- RateSlotPush moves a slot that was missed to now, pushing the next free

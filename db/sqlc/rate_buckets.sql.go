@@ -89,7 +89,9 @@ func (q *Queries) RateBucketTake(ctx context.Context, arg RateBucketTakeParams) 
 }
 
 const rateSlotGiveBack = `-- name: RateSlotGiveBack :exec
-UPDATE rate_slots SET next_at = next_at - make_interval(secs => $1::float8) WHERE name = $2
+UPDATE rate_slots
+SET next_at = next_at - make_interval(secs => $1::float8), given_back = given_back + $1::float8
+WHERE name = $2
 `
 
 type RateSlotGiveBackParams struct {
@@ -99,10 +101,24 @@ type RateSlotGiveBackParams struct {
 
 // RateSlotGiveBack settles a weighted reservation: @seconds > 0 gives back
 // the part of it that was not used (the next reservation starts that much
-// sooner), @seconds < 0 charges what was used beyond it.
+// sooner), @seconds < 0 charges what was used beyond it. given_back tells
+// the callers already waiting (RateSlotGivenBack).
 func (q *Queries) RateSlotGiveBack(ctx context.Context, arg RateSlotGiveBackParams) error {
 	_, err := q.db.Exec(ctx, rateSlotGiveBack, arg.Seconds, arg.Name)
 	return err
+}
+
+const rateSlotGivenBack = `-- name: RateSlotGivenBack :one
+SELECT given_back FROM rate_slots WHERE name = $1
+`
+
+// RateSlotGivenBack is the seconds a key's reservations have given back
+// so far.
+func (q *Queries) RateSlotGivenBack(ctx context.Context, name string) (float64, error) {
+	row := q.db.QueryRow(ctx, rateSlotGivenBack, name)
+	var given_back float64
+	err := row.Scan(&given_back)
+	return given_back, err
 }
 
 const rateSlotPush = `-- name: RateSlotPush :one
@@ -156,7 +172,8 @@ UPDATE rate_slots s
 SET next_at = GREATEST(s.next_at, turn.at) + make_interval(secs => want.cost)
 FROM want, turn
 WHERE s.name = want.name AND turn.n = cardinality($1::text[])
-RETURNING s.name, s.next_at, GREATEST(EXTRACT(EPOCH FROM turn.at - turn.now)::float8, 0)::float8 AS wait_seconds
+RETURNING s.name, s.next_at, GREATEST(EXTRACT(EPOCH FROM turn.at - turn.now)::float8, 0)::float8 AS wait_seconds,
+          s.given_back
 `
 
 type RateSlotsReserveParams struct {
@@ -169,6 +186,7 @@ type RateSlotsReserveRow struct {
 	Name        string    `json:"name"`
 	NextAt      time.Time `json:"next_at"`
 	WaitSeconds float64   `json:"wait_seconds"`
+	GivenBack   float64   `json:"given_back"`
 }
 
 // RateSlotsReserve takes one slot of each key at a single time, in one
@@ -192,7 +210,12 @@ func (q *Queries) RateSlotsReserve(ctx context.Context, arg RateSlotsReservePara
 	var items []RateSlotsReserveRow
 	for rows.Next() {
 		var i RateSlotsReserveRow
-		if err := rows.Scan(&i.Name, &i.NextAt, &i.WaitSeconds); err != nil {
+		if err := rows.Scan(
+			&i.Name,
+			&i.NextAt,
+			&i.WaitSeconds,
+			&i.GivenBack,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -106,6 +106,12 @@ const (
 	// DefaultLLMTokensPerMinute is each provider's token budget, shared by
 	// every worker (GROUNDWORK_LLM_TOKENS_PER_MINUTE).
 	DefaultLLMTokensPerMinute = 10_000
+	// LLMTokensRecheck is how often a call waiting for its slot of the
+	// token budget looks for tokens the calls before it gave back (they
+	// reserve max_tokens and an over-estimate of the prompt, and settle
+	// what they used): without it, a queue of calls would run at the
+	// estimates' rate, not the usage's.
+	LLMTokensRecheck = 500 * time.Millisecond
 	// DefaultLLMRequestsPerMinute is the llm task queue's rate, enforced by
 	// the Temporal server for every worker (GROUNDWORK_LLM_REQUESTS_PER_MINUTE).
 	DefaultLLMRequestsPerMinute = 500

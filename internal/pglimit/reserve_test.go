@@ -286,3 +286,44 @@ func TestWeightedSlotsAndSettle(t *testing.T) {
 		t.Fatalf("nil limiter: %v, %v, told %v", s, err, told)
 	}
 }
+
+// TestWaitersRecheckGiveBacks: with Recheck, a caller waiting for a
+// weighted slot far ahead gains what an earlier call gives back while it
+// waits; without it, only callers that reserve after the give-back gain.
+func TestWaitersRecheckGiveBacks(t *testing.T) {
+	pool, _ := testenv.Pool(t)
+	ctx := context.Background()
+	for _, recheck := range []time.Duration{20 * time.Millisecond, 0} {
+		key := fmt.Sprintf("tpm:recheck-%v", recheck)
+		l := &SlotLimiter{Pool: pool, PerSecond: 100, Burst: 100, Recheck: recheck}
+		first, err := l.ReserveN(ctx, key, 100, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The second caller has to wait a second for the first's 100 tokens.
+		reserved := make(chan time.Duration, 1)
+		done := make(chan time.Time, 1)
+		go func() {
+			if _, err := l.ReserveN(ctx, key, 100, func(d time.Duration) { reserved <- d }); err != nil {
+				t.Error(err)
+			}
+			done <- time.Now()
+		}()
+		told := <-reserved
+		asked := time.Now()
+		if told < 800*time.Millisecond {
+			t.Fatalf("told to wait %v, want about 1s", told)
+		}
+		// The first call used nothing: its second is given back.
+		if err := l.Settle(ctx, key, first.N(), 0); err != nil {
+			t.Fatal(err)
+		}
+		waited := (<-done).Sub(asked)
+		if recheck > 0 && waited > told-400*time.Millisecond {
+			t.Errorf("with recheck %v: waited %v of the %v told; the give-back was not taken", recheck, waited, told)
+		}
+		if recheck == 0 && waited < told-100*time.Millisecond {
+			t.Errorf("without recheck: waited only %v of the %v told", waited, told)
+		}
+	}
+}

@@ -48,6 +48,14 @@ type SlotLimiter struct {
 	// Tolerance is how late a request may go (default 10 ms); keep it well
 	// under the margin the rate leaves below the real limit.
 	Tolerance time.Duration
+	// Recheck, when set, is for budgets whose reservations are estimates
+	// settled later (LLM tokens): a caller whose slot is further away than
+	// this looks, once per Recheck, at what the key's reservations have
+	// given back since it reserved, and moves its slot that much sooner,
+	// as Settle moved the key's next free time. Without it a give-back
+	// only helps callers that reserve after it. Zero (the default) sleeps
+	// straight to the slot with no further round trip.
+	Recheck time.Duration
 
 	moved, missed atomic.Int64
 }
@@ -63,6 +71,8 @@ type Slot struct {
 	next time.Time
 	// earliest is the soonest, on this clock, the slot may have begun.
 	earliest time.Time
+	// givenBack is the key's given_back when the slot was reserved.
+	givenBack float64
 }
 
 // Want is one limiter's part of a reservation: N units (at least 1) of
@@ -173,7 +183,7 @@ func ReserveAll(ctx context.Context, waiting func(wait time.Duration), wants ...
 	d := time.Duration(rows[0].WaitSeconds * float64(time.Second))
 	for _, r := range rows {
 		s := byKey[r.Name]
-		s.next = r.NextAt
+		s.next, s.givenBack = r.NextAt, r.GivenBack
 		// The slot lies between asked+d and got+d on this clock (Postgres
 		// measured d somewhere in the round trip): sleep to the latest, so
 		// the request is never early, and judge lateness from the
@@ -185,15 +195,67 @@ func ReserveAll(ctx context.Context, waiting func(wait time.Duration), wants ...
 		if waiting != nil {
 			waiting(d)
 		}
-		t := time.NewTimer(time.Until(got.Add(d)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := sleepUntil(ctx, got.Add(d), recheckable(slots)); err != nil {
+			return nil, err
 		}
 	}
 	return slots, nil
+}
+
+// recheckable is the slot to recheck while waiting: the only slot of a
+// reservation whose limiter asks for it. (A reservation of several keys
+// keeps its common start.)
+func recheckable(slots []*Slot) *Slot {
+	var only *Slot
+	for _, s := range slots {
+		if s == nil {
+			continue
+		}
+		if only != nil {
+			return nil
+		}
+		only = s
+	}
+	if only == nil || only.l.Recheck <= 0 {
+		return nil
+	}
+	return only
+}
+
+// sleepUntil sleeps until at; with a slot to recheck, it wakes every
+// Recheck while more than that is left and moves at (and the slot) by what
+// the key's reservations gave back meanwhile, never before now.
+func sleepUntil(ctx context.Context, at time.Time, s *Slot) error {
+	for {
+		left := time.Until(at)
+		if left <= 0 {
+			return nil
+		}
+		step := left
+		if s != nil && left > s.l.Recheck {
+			step = s.l.Recheck
+		}
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if step == left {
+			return nil
+		}
+		gb, err := sqlc.New(s.l.Pool).RateSlotGivenBack(ctx, s.key)
+		if db.IsNotFound(err) {
+			continue // forgotten by the cleanup: keep the slot as it is
+		}
+		if err != nil {
+			return fmt.Errorf("recheck a request slot: %w", err)
+		}
+		if delta := time.Duration((gb - s.givenBack) * float64(time.Second)); delta != 0 {
+			at, s.earliest, s.givenBack = at.Add(-delta), s.earliest.Add(-delta), gb
+		}
+	}
 }
 
 // Settle corrects a weighted reservation of reserved units to the used
