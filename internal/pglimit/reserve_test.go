@@ -304,7 +304,12 @@ func TestWaitersRecheckGiveBacks(t *testing.T) {
 		reserved := make(chan time.Duration, 1)
 		done := make(chan time.Time, 1)
 		go func() {
-			if _, err := l.ReserveN(ctx, key, 100, func(d time.Duration) { reserved <- d }); err != nil {
+			if _, err := l.ReserveN(ctx, key, 100, func(d time.Duration) {
+				select {
+				case reserved <- d: // the first call: the wait it was told
+				default:
+				}
+			}); err != nil {
 				t.Error(err)
 			}
 			done <- time.Now()
@@ -325,5 +330,31 @@ func TestWaitersRecheckGiveBacks(t *testing.T) {
 		if recheck == 0 && waited < told-100*time.Millisecond {
 			t.Errorf("without recheck: waited only %v of the %v told", waited, told)
 		}
+	}
+}
+
+// TestLongWaitsKeepCallingWaiting: a caller waiting seconds for its slot
+// is told again while it waits (an activity must keep heartbeating), not
+// only once before the wait. The test ends the wait at the second call.
+func TestLongWaitsKeepCallingWaiting(t *testing.T) {
+	pool, _ := testenv.Pool(t)
+	l := &SlotLimiter{Pool: pool, PerSecond: 0.25} // a slot every 4 s
+	if _, err := l.Reserve(context.Background(), "k:slow", nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls []time.Duration
+	_, err := l.Reserve(ctx, "k:slow", func(left time.Duration) {
+		calls = append(calls, left)
+		if len(calls) == 2 {
+			cancel()
+		}
+	})
+	if err != context.Canceled {
+		t.Fatalf("Reserve = %v after %d calls of waiting (%v); want a second call while it waited, then context.Canceled", err, len(calls), calls)
+	}
+	if calls[1] >= calls[0] {
+		t.Fatalf("waiting told %v, then %v: want less left the second time", calls[0], calls[1])
 	}
 }

@@ -104,8 +104,9 @@ func (l *SlotLimiter) tolerance() time.Duration {
 }
 
 // Reserve takes key's next slot and blocks until it. waiting is called
-// before a wait, so the caller can heartbeat. A nil limiter, or one without
-// a rate, gives slots that are always on time.
+// with the time left before a wait and every second of it, so the caller
+// can heartbeat. A nil limiter, or one without a rate, gives slots that
+// are always on time.
 func (l *SlotLimiter) Reserve(ctx context.Context, key string, waiting func(wait time.Duration)) (*Slot, error) {
 	return l.ReserveN(ctx, key, 1, waiting)
 }
@@ -195,7 +196,7 @@ func ReserveAll(ctx context.Context, waiting func(wait time.Duration), wants ...
 		if waiting != nil {
 			waiting(d)
 		}
-		if err := sleepUntil(ctx, got.Add(d), recheckable(slots)); err != nil {
+		if err := sleepUntil(ctx, got.Add(d), recheckable(slots), waiting); err != nil {
 			return nil, err
 		}
 	}
@@ -222,18 +223,29 @@ func recheckable(slots []*Slot) *Slot {
 	return only
 }
 
-// sleepUntil sleeps until at; with a slot to recheck, it wakes every
-// Recheck while more than that is left and moves at (and the slot) by what
-// the key's reservations gave back meanwhile, never before now.
-func sleepUntil(ctx context.Context, at time.Time, s *Slot) error {
+// wakeEvery is how often a long wait wakes to call waiting again (no round
+// trip): an activity waiting minutes for its slot must keep heartbeating,
+// or its heartbeat timeout would fail it and its retry would reserve again
+// at the back, leaving its first slot unused.
+const wakeEvery = time.Second
+
+// sleepUntil sleeps until at, calling waiting every wakeEvery of it. With
+// a slot to recheck, it also looks every Recheck at what the key's
+// reservations gave back meanwhile and moves at (and the slot) by it,
+// never before now.
+func sleepUntil(ctx context.Context, at time.Time, s *Slot, waiting func(time.Duration)) error {
+	var rechecked time.Time
+	if s != nil {
+		rechecked = time.Now()
+	}
 	for {
 		left := time.Until(at)
 		if left <= 0 {
 			return nil
 		}
-		step := left
-		if s != nil && left > s.l.Recheck {
-			step = s.l.Recheck
+		step := min(left, wakeEvery)
+		if s != nil {
+			step = min(step, s.l.Recheck)
 		}
 		t := time.NewTimer(step)
 		select {
@@ -245,15 +257,22 @@ func sleepUntil(ctx context.Context, at time.Time, s *Slot) error {
 		if step == left {
 			return nil
 		}
-		gb, err := sqlc.New(s.l.Pool).RateSlotGivenBack(ctx, s.key)
-		if db.IsNotFound(err) {
-			continue // forgotten by the cleanup: keep the slot as it is
+		if s != nil && time.Since(rechecked) >= s.l.Recheck {
+			rechecked = time.Now()
+			gb, err := sqlc.New(s.l.Pool).RateSlotGivenBack(ctx, s.key)
+			switch {
+			case db.IsNotFound(err):
+				// Forgotten by the cleanup: keep the slot as it is.
+			case err != nil:
+				return fmt.Errorf("recheck a request slot: %w", err)
+			default:
+				if delta := time.Duration((gb - s.givenBack) * float64(time.Second)); delta != 0 {
+					at, s.earliest, s.givenBack = at.Add(-delta), s.earliest.Add(-delta), gb
+				}
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("recheck a request slot: %w", err)
-		}
-		if delta := time.Duration((gb - s.givenBack) * float64(time.Second)); delta != 0 {
-			at, s.earliest, s.givenBack = at.Add(-delta), s.earliest.Add(-delta), gb
+		if left := time.Until(at); left > 0 && waiting != nil {
+			waiting(left)
 		}
 	}
 }
