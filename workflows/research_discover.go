@@ -69,6 +69,9 @@ func discoverAndFetch(ctx, bctx workflow.Context, in groundwork.ResearchInput, p
 		}
 		homeDone = true
 		c.settled(out)
+		if firstErr != nil {
+			return // a page failed for good: the run fails, plan nothing more
+		}
 		root := plan.Root
 		if out.ErrorType == "" && out.FinalURL != "" {
 			root, homeURL = out.FinalURL, out.FinalURL

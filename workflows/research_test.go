@@ -280,3 +280,45 @@ func TestResearchFetchesSitemapPagesWhileTheHomePageRenders(t *testing.T) {
 		t.Fatalf("final progress %+v", p)
 	}
 }
+
+// TestResearchFailsWhenTheHomePageFailsForGood: with discovery running
+// beside it, a home page that fails for good still fails the run, after
+// the early discovery's pages settled, and plans nothing more.
+func TestResearchFailsWhenTheHomePageFailsForGood(t *testing.T) {
+	env := newResearchEnv(t)
+	in := groundwork.ResearchInput{RunID: researchRunID, OwnerID: "u1"}
+	plan := groundwork.ResearchPlan{Company: "Acme", Domain: "acme.example", Root: "https://acme.example/", MaxPages: 4}
+	env.OnActivity(groundwork.ActivityResearchPrepare, ctxAny, in).Return(plan, nil)
+	site := &fakeSite{}
+	env.OnActivity(groundwork.ActivityResearchFetch, ctxAny, anyArg).Return(func(ctx context.Context, f groundwork.ResearchFetchInput) (groundwork.ResearchFetchOutput, error) {
+		if f.Page.URL == plan.Root {
+			return groundwork.ResearchFetchOutput{}, temporal.NewNonRetryableApplicationError("chrome is gone", groundwork.ErrTypeNotFound, nil)
+		}
+		return site.fetch(ctx, f)
+	})
+	var mu sync.Mutex
+	var withLinks int
+	env.OnActivity(groundwork.ActivityResearchDiscover, ctxAny, anyArg).Return(func(_ context.Context, d groundwork.ResearchDiscoverInput) (groundwork.ResearchDiscoverOutput, error) {
+		if d.HomeLinks != nil {
+			mu.Lock()
+			withLinks++
+			mu.Unlock()
+		}
+		return groundwork.ResearchDiscoverOutput{Pages: []groundwork.PlannedPage{{URL: "https://acme.example/s1"}}}, nil
+	})
+	var discarded groundwork.RunDiscardInput
+	env.OnActivity(groundwork.ActivityResearchDiscard, ctxAny, anyArg).Return(func(_ context.Context, d groundwork.RunDiscardInput) error {
+		discarded = d
+		return nil
+	})
+	env.ExecuteWorkflow(Research, in)
+	if env.GetWorkflowError() == nil {
+		t.Fatal("want the run to fail")
+	}
+	if discarded.Status != "failed" || discarded.Error == nil || discarded.Error.Type != groundwork.ErrTypeNotFound {
+		t.Fatalf("discarded %+v", discarded)
+	}
+	if withLinks != 0 {
+		t.Fatalf("planned again with links %d times after the home page failed", withLinks)
+	}
+}
