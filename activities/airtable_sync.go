@@ -274,19 +274,17 @@ func (a *Airtable) job(ctx context.Context, mappingID string) (*syncJob, error) 
 					activity.RecordHeartbeat(ctx, j.lastHeartbeat())
 				}
 			}
-			// The scarcer per-base slot first, then the token's; a request
-			// that would go late for either moves or retakes them rather
-			// than arrive bunched with the next ones.
+			// The base's and the token's slots at one time, in one
+			// statement; a request that would go late for either moves or
+			// retakes them rather than arrive bunched with the next ones.
 			for tries := 1; ; tries++ {
-				baseSlot, err := a.PerBase.Reserve(ctx, "airtable-base:"+base, beat)
+				slots, err := pglimit.ReserveAll(ctx, beat,
+					pglimit.Want{Limiter: a.PerBase, Key: "airtable-base:" + base},
+					pglimit.Want{Limiter: a.PerToken, Key: tokenKey})
 				if err != nil {
 					return err
 				}
-				tokenSlot, err := a.PerToken.Reserve(ctx, tokenKey, beat)
-				if err != nil {
-					return err
-				}
-				ok, err := pglimit.Hold(ctx, baseSlot, tokenSlot)
+				ok, err := pglimit.Hold(ctx, slots...)
 				if ok || err != nil {
 					return err
 				}

@@ -41,8 +41,9 @@ type LLM struct {
 	// Allowed are the models requests may name per provider; nil skips
 	// the check (the API made it already).
 	Allowed []groundwork.LLMProvider
-	// Tokens is the tokens-per-minute budget shared by every worker.
-	Tokens *pglimit.TokenBucket
+	// Tokens is the tokens-per-minute budget shared by every worker, as
+	// weighted slots (PerSecond tokens per second, Burst at once).
+	Tokens *pglimit.SlotLimiter
 	Prices pricing.Table
 	// CacheTTL is how long an answer is served from the cache (default 24h).
 	CacheTTL time.Duration

@@ -23,10 +23,11 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 	hb := newStreamHeartbeat(ctx, a.heartbeatEvery(), groundwork.GenerateHeartbeat{
 		Phase: "waiting", Provider: c.provider.Name(), Model: c.model, MaxTokens: g.req.MaxTokens,
 	})
-	taken, err := a.Tokens.Take(ctx, tokenKey(c.provider.Name()), g.estimate, func(time.Duration) { hb.beat(true) })
+	slot, err := a.Tokens.ReserveN(ctx, tokenKey(c.provider.Name()), float64(g.estimate), func(time.Duration) { hb.beat(true) })
 	if err != nil {
-		return llm.Response{}, err
+		return llm.Response{}, fmt.Errorf("llm token budget: %w", err)
 	}
+	taken := slot.N()
 	q := sqlc.New(a.Pool)
 	inputEstimate := g.estimate - g.req.MaxTokens
 	start := time.Now()
@@ -55,7 +56,7 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 		msg := callErr.Error()
 		errText = &msg
 	}
-	if err := a.Tokens.Settle(sctx, tokenKey(c.provider.Name()), taken, u.InputTokens+u.OutputTokens); err != nil {
+	if err := a.Tokens.Settle(sctx, tokenKey(c.provider.Name()), taken, float64(u.InputTokens+u.OutputTokens)); err != nil {
 		a.logWarn("settle llm tokens", err)
 	}
 	now := a.now()

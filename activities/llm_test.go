@@ -56,7 +56,7 @@ func newLLMFixture(t *testing.T) *llmFixture {
 	f.acts = &LLM{
 		Pool:            pool,
 		Providers:       []llm.Provider{oa, an},
-		Tokens:          &pglimit.TokenBucket{Pool: pool, PerMinute: 1_000_000},
+		Tokens:          &pglimit.SlotLimiter{Pool: pool, PerSecond: 1_000_000 / 60.0, Burst: 1_000_000},
 		Prices:          pricing.Default(),
 		BreakerFailures: 2,
 		BreakerCooldown: time.Hour,

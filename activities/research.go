@@ -61,9 +61,10 @@ type Research struct {
 	// UserAgent is sent with robots.txt and sitemap requests and matched
 	// against robots.txt rules.
 	UserAgent string
-	// Domains limits requests per domain ("domain:<host>" keys); nil or
-	// a zero rate means no limit.
-	Domains *pglimit.TokenBucket
+	// Domains limits requests per domain ("domain:<host>" keys) with
+	// exact slots shared by every worker; nil or a zero rate means no
+	// limit.
+	Domains *pglimit.SlotLimiter
 	// HTTP fetches robots.txt and sitemaps; built on the SSRF dialer when nil.
 	HTTP *http.Client
 	// RobotsTTL is how long a robots.txt is trusted (default 1h).
@@ -73,8 +74,10 @@ type Research struct {
 	Now func() time.Time
 
 	httpOnce sync.Once
-	robotsMu sync.Mutex
-	robots   map[string]robotsEntry
+	// robots and sitemaps are per origin and per root: read once for the
+	// home page and discovery running side by side.
+	robots   sharedCache[*discover.Robots]
+	sitemaps sharedCache[[]string]
 }
 
 func (a *Research) now() time.Time {
@@ -330,21 +333,25 @@ func navErrorType(err error) string {
 	return PageErrNavigation
 }
 
-// takeDomainTurn waits for the domain's share of the request rate; a
-// robots.txt crawl delay makes each request take that many seconds of it.
+// maxCrawlDelay bounds the share of a domain's time one request takes for
+// a robots.txt crawl delay: a site asking for minutes would stall a run.
+const maxCrawlDelay = 10 * time.Second
+
+// takeDomainTurn reserves the domain's next slot of the request rate and
+// sleeps until it; a robots.txt crawl delay longer than the rate's interval
+// makes the request's slot that long. The request need not go within a
+// tolerance of its slot (no Hold): politeness is about the average rate,
+// and a page that starts a little late only leaves more room after it.
 func (a *Research) takeDomainTurn(ctx context.Context, rawURL string, crawlDelay time.Duration) error {
-	if a.Domains == nil || a.Domains.PerMinute <= 0 {
+	if a.Domains == nil || a.Domains.PerSecond <= 0 {
 		return nil
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil
 	}
-	n := int64(1)
-	if s := int64(crawlDelay / time.Second); s > 1 {
-		n = min(s, 10)
-	}
-	_, err = a.Domains.Take(ctx, "domain:"+strings.ToLower(u.Hostname()), n, func(time.Duration) {
+	n := max(min(crawlDelay, maxCrawlDelay).Seconds()*a.Domains.PerSecond, 1)
+	_, err = a.Domains.ReserveN(ctx, "domain:"+strings.ToLower(u.Hostname()), n, func(time.Duration) {
 		activity.RecordHeartbeat(ctx, groundwork.PageHeartbeat{URL: rawURL, Phase: "waiting"})
 	})
 	if err != nil {

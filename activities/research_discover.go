@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,12 +24,6 @@ const (
 	maxSitemapBytes   = 10 << 20
 	maxPerCategory    = 3
 )
-
-// robotsEntry is one origin's parsed robots.txt and when it was read.
-type robotsEntry struct {
-	robots *discover.Robots
-	at     time.Time
-}
 
 // ResearchDiscover plans a run's pages: the home page's links and the
 // sitemaps' pages, ranked by how much they tell about a company, without
@@ -91,13 +86,26 @@ func planPages(root string, cands []discover.Candidate, max int) []discover.Cand
 }
 
 // sitemapPages reads the sitemaps robots.txt names, else /sitemap.xml,
-// following an index a level down. A missing or broken sitemap only means
-// fewer candidates.
+// following an index a level down, at most once per
+// config.ResearchSitemapTTL per worker: the workflow asks twice, once
+// while the home page renders and again with its links. A missing or
+// broken sitemap only means fewer candidates.
 func (a *Research) sitemapPages(ctx context.Context, root string, robots *discover.Robots) []string {
 	queue := robots.Sitemaps()
 	if len(queue) == 0 {
 		queue = []string{strings.TrimSuffix(root, "/") + "/sitemap.xml"}
 	}
+	// Keyed by the sitemaps read, not the root: a home page that
+	// redirected to its canonical URL names the same ones.
+	pages, _ := a.sitemaps.get(ctx, strings.Join(queue, " "), config.ResearchSitemapTTL, func(ctx context.Context) ([]string, error) {
+		pages := a.readSitemaps(ctx, root, slices.Clone(queue))
+		// A read cut short by its caller's end is not the site's answer.
+		return pages, ctx.Err()
+	})
+	return pages
+}
+
+func (a *Research) readSitemaps(ctx context.Context, root string, queue []string) []string {
 	var pages []string
 	seen := map[string]bool{}
 	for fetched := 0; len(queue) > 0 && fetched < maxSitemapFetches; {
@@ -124,8 +132,9 @@ func (a *Research) sitemapPages(ctx context.Context, root string, robots *discov
 }
 
 // robotsFor returns the robots.txt of rawURL's origin, read at most once
-// per RobotsTTL per worker. An unreachable robots.txt allows everything
-// (as a 404 does); a 5xx disallows everything, as the RFC asks.
+// per RobotsTTL per worker, and once for all callers asking at the same
+// time. An unreachable robots.txt allows everything (as a 404 does); a
+// 5xx disallows everything, as the RFC asks.
 func (a *Research) robotsFor(ctx context.Context, rawURL string) (*discover.Robots, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -136,28 +145,17 @@ func (a *Research) robotsFor(ctx context.Context, rawURL string) (*discover.Robo
 	if ttl <= 0 {
 		ttl = config.DefaultRobotsTTL
 	}
-	a.robotsMu.Lock()
-	e, ok := a.robots[origin]
-	a.robotsMu.Unlock()
-	if ok && time.Since(e.at) < ttl {
-		return e.robots, nil
-	}
-	status, body, err := a.get(ctx, origin+"/robots.txt", discover.MaxRobotsBytes)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if err != nil {
-		// Unreachable: the page's own fetch will say so.
-		status = http.StatusNotFound
-	}
-	r := discover.ParseRobots(status, body)
-	a.robotsMu.Lock()
-	if a.robots == nil {
-		a.robots = map[string]robotsEntry{}
-	}
-	a.robots[origin] = robotsEntry{robots: r, at: time.Now()}
-	a.robotsMu.Unlock()
-	return r, nil
+	return a.robots.get(ctx, origin, ttl, func(ctx context.Context) (*discover.Robots, error) {
+		status, body, err := a.get(ctx, origin+"/robots.txt", discover.MaxRobotsBytes)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			// Unreachable: the page's own fetch will say so.
+			status = http.StatusNotFound
+		}
+		return discover.ParseRobots(status, body), nil
+	})
 }
 
 // get fetches a small resource (robots.txt, a sitemap) over the SSRF-safe

@@ -324,11 +324,12 @@ func newAirtable(d Deps) *activities.Airtable {
 
 // newResearch builds the research activities from the configuration.
 func newResearch(d Deps) *activities.Research {
-	var domains *pglimit.TokenBucket
+	var domains *pglimit.SlotLimiter
 	if d.Research.DomainRate > 0 {
-		// A bucket of one: requests to a domain are spaced evenly, never
-		// bunched into a burst.
-		domains = &pglimit.TokenBucket{Pool: d.Pool, PerMinute: int64(d.Research.DomainRate*60 + 0.5), Burst: 1, MaxPoll: config.ResearchDomainMaxPoll}
+		// Exact slots of one request each: requests to a domain are spaced
+		// evenly, never bunched into a burst, and a page waiting for its
+		// turn sleeps until it.
+		domains = &pglimit.SlotLimiter{Pool: d.Pool, PerSecond: d.Research.DomainRate}
 	}
 	return &activities.Research{
 		Pool:      d.Pool,
@@ -359,8 +360,11 @@ func newLLM(d Deps) (*activities.LLM, error) {
 		Pool:      d.Pool,
 		Providers: providers,
 		Allowed:   d.LLM.Allowed(),
-		Tokens: &pglimit.TokenBucket{
-			Pool: d.Pool, PerMinute: int64(d.LLM.TokensPerMinute), Burst: int64(d.LLM.TokenBurst),
+		// The token budget as weighted slots: a call's tokens occupy
+		// tokens/rate seconds of its provider's time.
+		Tokens: &pglimit.SlotLimiter{
+			Pool: d.Pool, PerSecond: float64(d.LLM.TokensPerMinute) / 60, Burst: float64(d.LLM.TokenBurst),
+			Recheck: config.LLMTokensRecheck,
 		},
 		Prices:             d.LLM.Prices,
 		CacheTTL:           d.LLM.CacheTTL,

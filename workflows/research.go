@@ -35,10 +35,16 @@ func research(ctx workflow.Context, prog *progressTracker, in groundwork.Researc
 	c := &pageCounter{prog: prog}
 
 	var pages []groundwork.PlannedPage
+	streamed := false // discovery and fetching ran together (version 1)
 	if len(plan.URLs) > 0 {
 		for _, u := range plan.URLs {
 			pages = append(pages, groundwork.PlannedPage{URL: u})
 		}
+	} else if workflow.GetVersion(ctx, researchDiscoverAlongsideHome, workflow.DefaultVersion, 1) == 1 {
+		if err := discoverAndFetch(ctx, bctx, in, plan, c); err != nil {
+			return groundwork.ResearchOutcome{}, err
+		}
+		streamed = true
 	} else {
 		prog.set(ctx, groundwork.StageDiscovering, 0, 0, "fetching the home page "+plan.Root)
 		var home groundwork.ResearchFetchOutput
@@ -70,12 +76,14 @@ func research(ctx workflow.Context, prog *progressTracker, in groundwork.Researc
 		c.offset = 1
 	}
 
-	total := int64(len(pages) + c.offset)
-	c.total = total
-	prog.set(ctx, groundwork.StageFetching, c.done, total, c.message(""))
-	if err := fetchAll(ctx, bctx, in, plan, pages, c); err != nil {
-		return groundwork.ResearchOutcome{}, err
+	if !streamed {
+		c.total = int64(len(pages) + c.offset)
+		prog.set(ctx, groundwork.StageFetching, c.done, c.total, c.message(""))
+		if err := fetchAll(ctx, bctx, in, plan, pages, c); err != nil {
+			return groundwork.ResearchOutcome{}, err
+		}
 	}
+	total := c.total
 
 	prog.set(ctx, groundwork.StageSummarizing, c.done, total, c.message("")+"; summarising")
 	sctx := withActivity(ctx, groundwork.ActivityResearchSummarize)

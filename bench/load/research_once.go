@@ -59,8 +59,20 @@ type ResearchRun struct {
 	// Seconds is from sending the POST to the first poll answering
 	// succeeded (100 ms poll resolution).
 	Seconds float64 `json:"seconds"`
-	Status  string  `json:"status"`
-	Pages   int     `json:"pages"`
+	// SummaryS is from the first poll that saw the run summarising to
+	// the one that saw it succeeded: summary, report and bookkeeping,
+	// which the per-domain rate does not bound.
+	SummaryS float64 `json:"summary_s"`
+	// DomainRequests is what the per-domain rate limits: page
+	// navigations, robots.txt and sitemap reads the site received during
+	// the research (not the pages' own scripts and assets).
+	DomainRequests int `json:"domain_requests"`
+	// FloorRatio is (Seconds − SummaryS) ÷ (DomainRequests ÷ rate): the
+	// research's time before its summary against what the politeness
+	// rate alone needs; set when the rate is on.
+	FloorRatio float64 `json:"floor_ratio,omitempty"`
+	Status     string  `json:"status"`
+	Pages      int     `json:"pages"`
 	// PagesOK counts pages that passed every check.
 	PagesOK int `json:"pages_ok"`
 	// FetchMS is each page's fetch_ms as the worker recorded it: the
@@ -106,10 +118,16 @@ func researchOnce(ctx context.Context, api string, worker int, ours []int, u use
 		// rendered again.
 		"max_age": "0s",
 	})
+	before := domainRequests(site)
 	sampler := startSampler(worker, ours)
 	start := time.Now()
-	status, id, err := startAndWait(ctx, api, u, body)
-	r.Seconds = round2(time.Since(start).Seconds())
+	status, id, summarizing, err := startAndWait(ctx, api, u, body)
+	end := time.Now()
+	r.Seconds = round2(end.Sub(start).Seconds())
+	if !summarizing.IsZero() {
+		r.SummaryS = round2(end.Sub(summarizing).Seconds())
+	}
+	r.DomainRequests = domainRequests(site) - before
 	usage := sampler.stop()
 	r.RunID, r.Status = id, status
 	r.ChromePeakRSSMiB, r.ChromePeakPSSMiB = mib(usage.ChromeRSSKiB), mib(usage.ChromePSSKiB)
@@ -138,47 +156,63 @@ func researchOnce(ctx context.Context, api string, worker int, ours []int, u use
 	return r
 }
 
+// domainRequests counts the site's requests the per-domain rate limits:
+// every page path, robots.txt and the sitemap.
+func domainRequests(site *testsite.Site) int {
+	n := site.Hits(testsite.RobotsPath) + site.Hits(testsite.SitemapPath)
+	for _, p := range site.Pages() {
+		n += site.Hits(p.Path)
+	}
+	return n
+}
+
 // startAndWait POSTs the research and polls its run until it ends; it
-// returns the final status and the run ID.
-func startAndWait(ctx context.Context, api string, u user, body []byte) (string, string, error) {
+// returns the final status, the run ID and when a poll first saw the run
+// summarising (zero if none did).
+func startAndWait(ctx context.Context, api string, u user, body []byte) (status, id string, summarizing time.Time, err error) {
 	b, err := callAPI(ctx, http.MethodPost, api+"/v1/research", u.Token, body)
 	if err != nil {
-		return "", "", err
+		return "", "", summarizing, err
 	}
-	id, err := runID(b)
-	if err != nil {
-		return "", "", err
+	if id, err = runID(b); err != nil {
+		return "", "", summarizing, err
 	}
 	for {
 		b, err := callAPI(ctx, http.MethodGet, api+"/v1/runs/"+url.PathEscape(id), u.Token, nil)
 		if err != nil {
-			return "", id, err
+			return "", id, summarizing, err
 		}
 		var run struct {
-			Status string `json:"status"`
-			Error  *struct {
+			Status   string `json:"status"`
+			Progress struct {
+				Stage string `json:"stage"`
+			} `json:"progress"`
+			Error *struct {
 				Type    string `json:"type"`
 				Message string `json:"message"`
 			} `json:"error"`
 		}
 		if err := json.Unmarshal(b, &run); err != nil {
-			return "", id, fmt.Errorf("decode run %s: %w", id, err)
+			return "", id, summarizing, fmt.Errorf("decode run %s: %w", id, err)
+		}
+		if summarizing.IsZero() && (run.Progress.Stage == "summarizing" || run.Progress.Stage == "done" || run.Status == "succeeded") {
+			summarizing = time.Now()
 		}
 		switch run.Status {
 		case "succeeded":
-			return run.Status, id, nil
+			return run.Status, id, summarizing, nil
 		case "failed", "canceled", "timed_out":
 			if run.Error != nil {
-				return run.Status, id, fmt.Errorf("run %s %s: %s: %s", id, run.Status, run.Error.Type, run.Error.Message)
+				return run.Status, id, summarizing, fmt.Errorf("run %s %s: %s: %s", id, run.Status, run.Error.Type, run.Error.Message)
 			}
-			return run.Status, id, fmt.Errorf("run %s %s", id, run.Status)
+			return run.Status, id, summarizing, fmt.Errorf("run %s %s", id, run.Status)
 		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return run.Status, id, fmt.Errorf("run %s still %s after %s", id, run.Status, researchTimeout)
+				return run.Status, id, summarizing, fmt.Errorf("run %s still %s after %s", id, run.Status, researchTimeout)
 			}
-			return run.Status, id, ctx.Err()
+			return run.Status, id, summarizing, ctx.Err()
 		case <-time.After(researchPoll):
 		}
 	}

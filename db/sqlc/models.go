@@ -413,8 +413,9 @@ type RateBucket struct {
 }
 
 type RateSlot struct {
-	Name   string    `json:"name"`
-	NextAt time.Time `json:"next_at"`
+	Name      string    `json:"name"`
+	NextAt    time.Time `json:"next_at"`
+	GivenBack float64   `json:"given_back"`
 }
 
 type RateWindow struct {

@@ -20,8 +20,10 @@ type RateBucketEnsureParams struct {
 	Capacity float64 `json:"capacity"`
 }
 
-// Rate buckets shared by every worker: LLM tokens per minute per provider
-// (tpm:<provider>) and requests per domain (domain:<host>).
+// Rate limits shared by every worker. rate_slots is the one limiter of
+// every outbound rate (Airtable per base and token, web domains, webhooks,
+// LLM tokens per provider); rate_buckets is no longer read or written, only
+// emptied by the cleanup schedule.
 func (q *Queries) RateBucketEnsure(ctx context.Context, arg RateBucketEnsureParams) error {
 	_, err := q.db.Exec(ctx, rateBucketEnsure, arg.Name, arg.Capacity)
 	return err
@@ -86,6 +88,39 @@ func (q *Queries) RateBucketTake(ctx context.Context, arg RateBucketTakeParams) 
 	return i, err
 }
 
+const rateSlotGiveBack = `-- name: RateSlotGiveBack :exec
+UPDATE rate_slots
+SET next_at = next_at - make_interval(secs => $1::float8), given_back = given_back + $1::float8
+WHERE name = $2
+`
+
+type RateSlotGiveBackParams struct {
+	Seconds float64 `json:"seconds"`
+	Name    string  `json:"name"`
+}
+
+// RateSlotGiveBack settles a weighted reservation: @seconds > 0 gives back
+// the part of it that was not used (the next reservation starts that much
+// sooner), @seconds < 0 charges what was used beyond it. given_back tells
+// the callers already waiting (RateSlotGivenBack).
+func (q *Queries) RateSlotGiveBack(ctx context.Context, arg RateSlotGiveBackParams) error {
+	_, err := q.db.Exec(ctx, rateSlotGiveBack, arg.Seconds, arg.Name)
+	return err
+}
+
+const rateSlotGivenBack = `-- name: RateSlotGivenBack :one
+SELECT given_back FROM rate_slots WHERE name = $1
+`
+
+// RateSlotGivenBack is the seconds a key's reservations have given back
+// so far.
+func (q *Queries) RateSlotGivenBack(ctx context.Context, name string) (float64, error) {
+	row := q.db.QueryRow(ctx, rateSlotGivenBack, name)
+	var given_back float64
+	err := row.Scan(&given_back)
+	return given_back, err
+}
+
 const rateSlotPush = `-- name: RateSlotPush :one
 UPDATE rate_slots SET next_at = clock_timestamp() + make_interval(secs => $1::float8)
 WHERE name = $2 AND next_at = $3
@@ -108,32 +143,85 @@ func (q *Queries) RateSlotPush(ctx context.Context, arg RateSlotPushParams) (tim
 	return next_at, err
 }
 
-const rateSlotReserve = `-- name: RateSlotReserve :one
-INSERT INTO rate_slots AS s (name, next_at)
-VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8))
-ON CONFLICT (name) DO UPDATE
-SET next_at = GREATEST(s.next_at, clock_timestamp()) + make_interval(secs => $2::float8)
-RETURNING GREATEST(EXTRACT(EPOCH FROM s.next_at - clock_timestamp())::float8 - $2::float8, 0)::float8 AS wait_seconds,
-          s.next_at
+const rateSlotsEnsure = `-- name: RateSlotsEnsure :exec
+INSERT INTO rate_slots (name, next_at)
+SELECT unnest($1::text[]), '-infinity'::timestamptz
+ON CONFLICT (name) DO NOTHING
 `
 
-type RateSlotReserveParams struct {
-	Name            string  `json:"name"`
-	IntervalSeconds float64 `json:"interval_seconds"`
+// RateSlotsEnsure creates the missing keys with a slot free since ever.
+func (q *Queries) RateSlotsEnsure(ctx context.Context, names []string) error {
+	_, err := q.db.Exec(ctx, rateSlotsEnsure, names)
+	return err
 }
 
-type RateSlotReserveRow struct {
-	WaitSeconds float64   `json:"wait_seconds"`
+const rateSlotsReserve = `-- name: RateSlotsReserve :many
+WITH want AS (
+    SELECT unnest($1::text[]) AS name, unnest($2::float8[]) AS cost,
+           unnest($3::float8[]) AS burst
+), cur AS (
+    SELECT s.name, s.next_at FROM rate_slots s WHERE s.name = ANY($1::text[]) ORDER BY s.name FOR UPDATE
+), agg AS (
+    SELECT max(cur.next_at - make_interval(secs => want.burst - want.cost)) AS earliest, count(*) AS n
+    FROM cur JOIN want ON want.name = cur.name
+), turn AS (
+    SELECT c.now, GREATEST(c.now, agg.earliest) AS at, agg.n
+    FROM agg, LATERAL (SELECT clock_timestamp() AS now) c
+)
+UPDATE rate_slots s
+SET next_at = GREATEST(s.next_at, turn.at) + make_interval(secs => want.cost)
+FROM want, turn
+WHERE s.name = want.name AND turn.n = cardinality($1::text[])
+RETURNING s.name, s.next_at, GREATEST(EXTRACT(EPOCH FROM turn.at - turn.now)::float8, 0)::float8 AS wait_seconds,
+          s.given_back
+`
+
+type RateSlotsReserveParams struct {
+	Names        []string  `json:"names"`
+	CostSeconds  []float64 `json:"cost_seconds"`
+	BurstSeconds []float64 `json:"burst_seconds"`
+}
+
+type RateSlotsReserveRow struct {
+	Name        string    `json:"name"`
 	NextAt      time.Time `json:"next_at"`
+	WaitSeconds float64   `json:"wait_seconds"`
+	GivenBack   float64   `json:"given_back"`
 }
 
-// RateSlotReserve takes the key's next free slot, at least @interval_seconds
-// after the one before it and never in the past. It returns how many
-// seconds from now the slot is, and the time after it (which identifies it
-// to RateSlotPush).
-func (q *Queries) RateSlotReserve(ctx context.Context, arg RateSlotReserveParams) (RateSlotReserveRow, error) {
-	row := q.db.QueryRow(ctx, rateSlotReserve, arg.Name, arg.IntervalSeconds)
-	var i RateSlotReserveRow
-	err := row.Scan(&i.WaitSeconds, &i.NextAt)
-	return i, err
+// RateSlotsReserve takes one slot of each key at a single time, in one
+// statement: several limits (an Airtable base and its token) are reserved
+// atomically, or none when a key has no row yet (RateSlotsEnsure, then
+// again). Each key's next_at is its theoretical arrival time (the generic
+// cell rate algorithm): a reservation of @cost_seconds may start once
+// next_at is at most @burst_seconds - @cost_seconds ahead, and pushes
+// next_at on by its cost. The rows are locked in name order, so two
+// callers with overlapping keys cannot deadlock, and the start is taken
+// from the clock after the locks, so a caller that waited for another's
+// lock never gets a slot in the past. It returns per key the new next_at
+// (which identifies the slot to RateSlotPush) and how many seconds from
+// now the slot starts.
+func (q *Queries) RateSlotsReserve(ctx context.Context, arg RateSlotsReserveParams) ([]RateSlotsReserveRow, error) {
+	rows, err := q.db.Query(ctx, rateSlotsReserve, arg.Names, arg.CostSeconds, arg.BurstSeconds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []RateSlotsReserveRow
+	for rows.Next() {
+		var i RateSlotsReserveRow
+		if err := rows.Scan(
+			&i.Name,
+			&i.NextAt,
+			&i.WaitSeconds,
+			&i.GivenBack,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -106,6 +106,12 @@ const (
 	// DefaultLLMTokensPerMinute is each provider's token budget, shared by
 	// every worker (GROUNDWORK_LLM_TOKENS_PER_MINUTE).
 	DefaultLLMTokensPerMinute = 10_000
+	// LLMTokensRecheck is how often a call waiting for its slot of the
+	// token budget looks for tokens the calls before it gave back (they
+	// reserve max_tokens and an over-estimate of the prompt, and settle
+	// what they used): without it, a queue of calls would run at the
+	// estimates' rate, not the usage's.
+	LLMTokensRecheck = 500 * time.Millisecond
 	// DefaultLLMRequestsPerMinute is the llm task queue's rate, enforced by
 	// the Temporal server for every worker (GROUNDWORK_LLM_REQUESTS_PER_MINUTE).
 	DefaultLLMRequestsPerMinute = 500
@@ -143,14 +149,16 @@ const (
 	// DefaultResearchPorts are the destination ports research fetches
 	// (GROUNDWORK_RESEARCH_PORTS).
 	DefaultResearchPorts = "80,443,8080,8443"
-	// ResearchDomainMaxPoll bounds a page's wait between two tries of its
-	// domain's bucket.
-	ResearchDomainMaxPoll = 250 * time.Millisecond
 	// DefaultResearchRetention expires research reports, pages and
 	// screenshots (GROUNDWORK_RESEARCH_RETENTION).
 	DefaultResearchRetention = 30 * 24 * time.Hour
 	// DefaultRobotsTTL is how long a worker keeps a site's robots.txt.
 	DefaultRobotsTTL = time.Hour
+	// ResearchSitemapTTL is how long a worker keeps the pages of a site's
+	// sitemaps: long enough for one research's two discovery passes (while
+	// the home page renders, then with its links), short enough that the
+	// next research sees a changed site.
+	ResearchSitemapTTL = 10 * time.Minute
 
 	// DefaultAirtableAPIURL is Airtable's API origin (AIRTABLE_API_URL).
 	DefaultAirtableAPIURL = "https://api.airtable.com"
