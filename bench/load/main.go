@@ -65,6 +65,8 @@ type options struct {
 	pageDelay    time.Duration
 	renderDelay  time.Duration
 	domainRate   float64
+	// latencyResearch is how many researches the latency scenario times.
+	latencyResearch int
 	// cluster starts a dev-cluster; clusterJSON targets a running one;
 	// sampleEvery is the soak sampler's interval with either.
 	cluster     bool
@@ -97,7 +99,7 @@ func run(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.plannedAttackTime()*2+15*time.Minute)
 	defer cancel()
 
-	if o.scenario == "research" {
+	if o.scenario == "research" || (o.scenario == "latency" && o.latencyResearch > 0) {
 		if err := checkChrome(o); err != nil {
 			return err
 		}
@@ -147,7 +149,7 @@ func run(ctx context.Context, args []string) error {
 	case "research":
 		res, err = runResearch(ctx, env, o, st)
 	case "latency":
-		res, err = runLatency(ctx, env, o)
+		res, err = runLatency(ctx, env, o, st)
 	}
 	if err != nil {
 		return err
@@ -189,6 +191,7 @@ func parseFlags(args []string) (options, error) {
 	tabsFlag := fs.String("tabs", "1,5", "research scenario: GROUNDWORK_RESEARCH_TABS values to compare, one worker start each")
 	fs.DurationVar(&o.pageDelay, "page-delay", time.Second, "research scenario: how long the test site's content API takes to answer each page's script (network and backend latency)")
 	fs.DurationVar(&o.renderDelay, "render-delay", 200*time.Millisecond, "research scenario: how long each page's script waits before fetching its content (the worker captures a page after 500 ms of network quiet, so from 500ms on it captures the page before its content)")
+	fs.IntVar(&o.latencyResearch, "latency-research", 2, "latency scenario: researches of the 20-page test site at the default politeness (0: none)")
 	fs.Float64Var(&o.domainRate, "domain-rate", 0, "research scenario: GROUNDWORK_RESEARCH_DOMAIN_RATE, requests/s per domain (0 = off; the product's default is 1)")
 	fs.IntVar(&o.users, "users", 50, "users scenario: simulated users (each starts an export every 60s and polls it every 2s)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "users scenario: how long to attack")
@@ -243,6 +246,11 @@ func parseFlags(args []string) (options, error) {
 		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "iterations" })
 		if !set {
 			o.iterations = 100
+		}
+		if o.latencyResearch > 0 {
+			// The test site is on loopback; the product's default politeness
+			// (1 request/s per domain) stays.
+			o.serverEnv = append(o.serverEnv, "GROUNDWORK_RESEARCH_ALLOW_CIDRS=127.0.0.1/32")
 		}
 	}
 	if o.apiURL == "" {
@@ -311,6 +319,9 @@ func (o options) validate() error {
 	case "latency":
 		if o.iterations < 1 || o.iterations > 1000 {
 			return fmt.Errorf("--iterations: want 1..1000 rounds")
+		}
+		if o.latencyResearch < 0 || o.latencyResearch > 10 {
+			return fmt.Errorf("--latency-research: want 0..10 researches")
 		}
 	case "research":
 		if o.apiURL != "" {
@@ -411,8 +422,9 @@ func (o options) plannedAttackTime() time.Duration {
 		// two minutes.
 		return time.Duration(len(o.tabs)*o.iterations) * 2 * time.Minute
 	case "latency":
-		// Three runs of well under a second and three think times a round.
-		return time.Duration(o.iterations) * 2 * time.Second
+		// Three runs of well under a second and three think times a round,
+		// and researches of about 25 s.
+		return time.Duration(o.iterations)*2*time.Second + time.Duration(o.latencyResearch)*time.Minute
 	case "generate":
 		// Prompt and answer of one generation stay well under 500 tokens.
 		return time.Duration(float64(o.generations*(o.genMaxTokens+500)) / float64(o.llmTPM) * float64(time.Minute))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -16,8 +17,10 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
 	"github.com/groundwork-dev/groundwork/internal/config"
 	"github.com/groundwork-dev/groundwork/internal/render"
+	"github.com/groundwork-dev/groundwork/internal/testkit/testsite"
 )
 
 // The latency scenario's raw baseline: one workflow with one no-op
@@ -55,18 +58,25 @@ type LatencyResult struct {
 	TrivialOverRaw float64 `json:"trivial_over_raw_p50"`
 	// PDF is the 20-page report exported from POST to the first poll that
 	// shows it succeeded; PDFRender the same render in this process.
-	PDF            Summary `json:"report_pdf"`
-	PDFRender      Summary `json:"report_pdf_render_in_process"`
-	PDFOverRender  float64 `json:"report_pdf_over_render_p50"`
-	Pass           bool    `json:"pass"`
-	Criteria       string  `json:"criteria"`
-	PollerSettings string  `json:"poller_settings"`
+	PDF           Summary `json:"report_pdf"`
+	PDFRender     Summary `json:"report_pdf_render_in_process"`
+	PDFOverRender float64 `json:"report_pdf_over_render_p50"`
+	// Research is the 20-page test site researched at the product's
+	// default politeness (1 request/s per domain), against its floor:
+	// domain requests ÷ rate, plus the summary.
+	Research []ResearchRun `json:"research,omitempty"`
+	// ResearchOverFloor is the worst research's time before its summary
+	// over its requests ÷ rate.
+	ResearchOverFloor float64 `json:"research_over_floor,omitempty"`
+	Pass              bool    `json:"pass"`
+	Criteria          string  `json:"criteria"`
+	PollerSettings    string  `json:"poller_settings"`
 }
 
 // runLatency measures the latency scenario: rounds of the trivial run, the
 // same with Prefer: wait, and the raw baseline, interleaved so that all
 // three see the same machine; then the 20-page PDF against its render.
-func runLatency(ctx context.Context, e *env, o options) (*Results, error) {
+func runLatency(ctx context.Context, e *env, o options, st *benchstack.Stack) (*Results, error) {
 	n := o.iterations
 	res := &LatencyResult{Iterations: n,
 		PollerSettings: fmt.Sprintf("%d workflow and %d activity task pollers, eager workflow start", config.DefaultPollers, config.DefaultPollers)}
@@ -156,8 +166,32 @@ func runLatency(ctx context.Context, e *env, o options) (*Results, error) {
 		res.PDFOverRender = round2(res.PDF.P50ms / res.PDFRender.P50ms)
 	}
 
+	researchOK := true
+	if o.latencyResearch > 0 {
+		site := testsite.New(testsite.Options{Pages: researchPages, RenderDelay: o.renderDelay, APIDelay: o.pageDelay})
+		defer site.Close()
+		ours := []int{os.Getpid()}
+		if pid := st.PostgresPID(); pid > 0 {
+			ours = append(ours, pid)
+		}
+		rate := config.DefaultResearchDomainRate
+		for i := range o.latencyResearch {
+			logf("latency: research of the %d-page test site at %g request/s per domain, %d/%d…", researchPages, rate, i+1, o.latencyResearch)
+			r := researchOnce(ctx, e.api, st.APIPID(), ours, userAt(i), site, researchPages)
+			if r.DomainRequests > 0 {
+				r.FloorRatio = round2((r.Seconds - r.SummaryS) / (float64(r.DomainRequests) / rate))
+			}
+			res.ResearchOverFloor = max(res.ResearchOverFloor, r.FloorRatio)
+			researchOK = researchOK && r.ok() && r.FloorRatio > 0 && r.FloorRatio <= researchFloorBar
+			res.Research = append(res.Research, r)
+		}
+	}
+
 	res.Criteria = fmt.Sprintf("trivial run p50 ≤ %.1f × the raw one-activity workflow's p50, no errors", leanBar)
-	res.Pass = res.TrivialOverRaw > 0 && res.TrivialOverRaw <= leanBar &&
+	if o.latencyResearch > 0 {
+		res.Criteria += fmt.Sprintf("; research before its summary ≤ %.1f × its domain requests ÷ the rate", researchFloorBar)
+	}
+	res.Pass = res.TrivialOverRaw > 0 && res.TrivialOverRaw <= leanBar && researchOK &&
 		res.Trivial.Errors == 0 && res.TrivialWait.Errors == 0 && res.Raw.Errors == 0 && res.PDF.Errors == 0
 	return &Results{Scenario: "latency", Latency: res}, nil
 }
@@ -260,6 +294,10 @@ func printLatency(w io.Writer, r *LatencyResult) {
 	row(tw, "20-page PDF rendered in process (floor)", r.PDFRender)
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\ntrivial run p50 / raw p50: ×%.2f; PDF run p50 / render p50: ×%.2f\n", r.TrivialOverRaw, r.PDFOverRender)
+	for i, rr := range r.Research {
+		fmt.Fprintf(w, "research %d: %s in %.2f s (summary %.2f s), %d domain requests at 1/s: ×%.2f the floor, %d pages ok\n",
+			i+1, rr.Status, rr.Seconds, rr.SummaryS, rr.DomainRequests, rr.FloorRatio, rr.PagesOK)
+	}
 	verdict := "FAIL"
 	if r.Pass {
 		verdict = "pass"
