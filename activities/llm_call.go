@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -42,7 +43,13 @@ func (a *LLM) callProvider(ctx context.Context, g generation, c candidate, key s
 
 	req := g.req
 	req.Model = c.model
+	// Beat while the provider thinks, too: before its first token (a long
+	// prompt, an overloaded provider) nothing else would, and without
+	// heartbeats the attempt dies by its heartbeat timeout and a cancel
+	// never reaches the call.
+	stopBeating := hb.keepAlive(keepAliveEvery)
 	resp, callErr := c.provider.Stream(ctx, req, hb.delta)
+	stopBeating()
 	latency := int32(min(time.Since(start).Milliseconds(), 1<<31-1))
 
 	// Settle even when the activity was canceled mid-call: the tokens
@@ -147,9 +154,38 @@ func (a *LLM) logWarn(msg string, err error) {
 type streamHeartbeat struct {
 	ctx   context.Context
 	every time.Duration
-	last  time.Time
-	d     groundwork.GenerateHeartbeat
-	text  strings.Builder
+	// mu guards the rest: keepAlive beats from its own goroutine.
+	mu   sync.Mutex
+	last time.Time
+	d    groundwork.GenerateHeartbeat
+	text strings.Builder
+}
+
+// keepAliveEvery is how often a call in flight heartbeats when no chunk
+// arrives; the SDK sends at most one heartbeat per 0.8 × the heartbeat
+// timeout anyway.
+const keepAliveEvery = 2 * time.Second
+
+// keepAlive heartbeats every interval until the returned stop is called.
+func (h *streamHeartbeat) keepAlive(every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				h.beat(true)
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func newStreamHeartbeat(ctx context.Context, every time.Duration, d groundwork.GenerateHeartbeat) *streamHeartbeat {
@@ -157,17 +193,23 @@ func newStreamHeartbeat(ctx context.Context, every time.Duration, d groundwork.G
 }
 
 func (h *streamHeartbeat) startCall(key string, inputTokens int64) {
+	h.mu.Lock()
 	h.d.Phase, h.d.CallKey, h.d.InputTokens = "streaming", key, inputTokens
+	h.mu.Unlock()
 	h.beat(true)
 }
 
 func (h *streamHeartbeat) delta(chunk string) {
+	h.mu.Lock()
 	h.text.WriteString(chunk)
 	h.d.OutputTokens = int64(h.text.Len()+3) / 4
+	h.mu.Unlock()
 	h.beat(false)
 }
 
 func (h *streamHeartbeat) beat(force bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if !force && time.Since(h.last) < h.every {
 		return
 	}

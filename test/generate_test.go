@@ -244,6 +244,29 @@ func TestGenerationsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a cancel reaches a call waiting for its provider's first token", func(t *testing.T) {
+		erin := s.newUser(t, "gen-erin").with(t)
+		// Both providers hold their answer far longer than a heartbeat
+		// timeout: the call must keep beating, and see the cancel.
+		hold := &llmfake.Fault{Kind: llmfake.FaultSlow, Delay: 2 * time.Minute}
+		openai.FailAll(hold)
+		anthropic.FailAll(hold)
+		defer openai.FailAll(nil)
+		defer anthropic.FailAll(nil)
+		before := openai.Stats().Requests
+		r, resp := erin.startGeneration(map[string]any{"template": "company-summary", "inputs": companyInputs("Held Co")})
+		if resp.Status != http.StatusAccepted {
+			t.Fatalf("start: %d %s", resp.Status, resp.Body)
+		}
+		testenv.Eventually(t, 30*time.Second, "the provider to receive the call", func() bool { return openai.Stats().Requests > before })
+		if resp := erin.do(http.MethodPost, "/v1/runs/"+r.ID+"/cancel", nil); resp.Status != http.StatusAccepted {
+			t.Fatalf("cancel: %d %s", resp.Status, resp.Body)
+		}
+		if got := erin.waitRun(r.ID); got.Status != "canceled" {
+			t.Fatalf("a run canceled while its provider held the answer ended %s (%+v)", got.Status, got.Error)
+		}
+	})
+
 	t.Run("Prefer: wait answers 200 with the answer, or 202 when it outlasts the wait", func(t *testing.T) {
 		dave := s.newUser(t, "gen-dave").with(t)
 		r, resp := dave.start("/v1/generations", map[string]any{"template": "company-summary", "inputs": companyInputs("Prefer Co")}, "Prefer", "wait=10")
