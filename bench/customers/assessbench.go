@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 )
 
 // assessmentFigures are the assessment benchmark's results.
@@ -21,11 +23,11 @@ type assessmentFigures struct {
 	// Post is the POST's own latency; Completion is POST sent → the poll
 	// that saw the run succeeded (rounded up by up to one poll interval);
 	// Server is the run's created_at → closed_at in Postgres.
-	Post       Summary  `json:"post"`
-	Completion Summary  `json:"completion"`
-	Server     Summary  `json:"server_completion"`
-	Polls      int      `json:"polls"`
-	Errors     []string `json:"error_samples,omitempty"`
+	Post       phase.Summary `json:"post"`
+	Completion phase.Summary `json:"completion"`
+	Server     phase.Summary `json:"server_completion"`
+	Polls      int           `json:"polls"`
+	Errors     []string      `json:"error_samples,omitempty"`
 	// Slowest are the runs that took longest to be seen closed, for a
 	// look at their workflow history (with --keep).
 	Slowest []slowRun `json:"slowest"`
@@ -50,11 +52,11 @@ func (b *bench) assessmentBench(ctx context.Context) error {
 	cpuDone()
 	f := &assessmentFigures{Runs: len(outs), Concurrency: o.assessConcurrency, PollMs: float64(o.poll) / float64(time.Millisecond)}
 	b.rep.Assessments = f
-	post := newSample("POST /v1/assessments")
+	post := phase.NewSample("POST /v1/assessments")
 	var done []time.Duration
 	var last time.Time
 	for _, a := range outs {
-		post.add(a.Post, a.PostStatus, a.PostStatus == 202, a.Err)
+		post.Add(a.Post, a.PostStatus, a.PostStatus == 202, a.Err)
 		f.Polls += a.Polls
 		if a.Status == "succeeded" {
 			f.Succeeded++
@@ -75,14 +77,14 @@ func (b *bench) assessmentBench(ctx context.Context) error {
 	}
 	slices.SortFunc(outs, func(a, b assessOutcome) int { return cmp.Compare(b.Done, a.Done) })
 	for _, a := range outs[:min(5, len(outs))] {
-		f.Slowest = append(f.Slowest, slowRun{RunID: a.RunID, Seconds: secs(a.Done), Status: a.Status})
+		f.Slowest = append(f.Slowest, slowRun{RunID: a.RunID, Seconds: phase.Secs(a.Done), Status: a.Status})
 	}
-	f.Seconds = secs(wall)
-	f.RunsPerSec = round1(float64(f.Succeeded) / wall.Seconds())
-	f.Post = post.summary(0)
-	f.Completion = durationSummary("POST → seen succeeded", done, wall)
+	f.Seconds = phase.Secs(wall)
+	f.RunsPerSec = phase.Round1(float64(f.Succeeded) / wall.Seconds())
+	f.Post = post.Summary(0)
+	f.Completion = phase.DurationSummary("POST → seen succeeded", done, wall)
 	server, err := b.serverTimes(ctx, outs)
-	f.Server = durationSummary("created_at → closed_at", server, 0)
+	f.Server = phase.DurationSummary("created_at → closed_at", server, 0)
 	logf("assessments: %d succeeded, %d failed in %.1f s = %.1f runs/s; POST → succeeded p50 %.0f ms, p95 %.0f ms",
 		f.Succeeded, f.Failed, f.Seconds, f.RunsPerSec, f.Completion.P50ms, f.Completion.P95ms)
 	b.rep.check("every assessment succeeded", f.Failed == 0, fmt.Sprintf("%d of %d", f.Succeeded, f.Runs))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
@@ -40,9 +41,9 @@ type ingestFigures struct {
 	Duplicates         int64 `json:"duplicates"`
 	MilestonesAchieved int64 `json:"milestones_achieved"`
 	// Seconds is from the first request sent to the last answer read.
-	Seconds         float64 `json:"seconds"`
-	EventsPerSecond float64 `json:"events_per_second"`
-	Latency         Summary `json:"batch_latency"`
+	Seconds         float64       `json:"seconds"`
+	EventsPerSecond float64       `json:"events_per_second"`
+	Latency         phase.Summary `json:"batch_latency"`
 }
 
 // ingestBench measures POST /v1/track, each run with fresh batches made
@@ -85,7 +86,7 @@ func (b *bench) ingestBench(ctx context.Context) error {
 	// answer included) reach 98 % of it.
 	kept := paced.EventsPerSecond >= 0.98*o.ingestRate
 	b.rep.goal(fmt.Sprintf("ingest: p95 per %d-event batch, paced at %.0f events/s", o.ingestBatch, o.ingestRate), fmt.Sprintf("< %.0f ms", goalIngestP95ms),
-		fmt.Sprintf("%s (%.0f events/s achieved)", fmtMs(paced.Latency.P95ms), paced.EventsPerSecond),
+		fmt.Sprintf("%s (%.0f events/s achieved)", phase.FmtMs(paced.Latency.P95ms), paced.EventsPerSecond),
 		paced.Latency.P95ms < goalIngestP95ms && kept && paced.Latency.Errors == 0 && o.ingestRate >= goalIngestPerSecond)
 	if ctx.Err() != nil {
 		return fmt.Errorf("ingest benchmark: %w", ctx.Err())
@@ -191,18 +192,18 @@ func (b *bench) ingestRun(ctx context.Context, name, mode string, bodies [][]byt
 		total += len(body)
 	}
 	f.BodyBytes = total / len(bodies)
-	s := newSample(name)
+	s := phase.NewSample(name)
 	var stored, duplicates, achieved atomic.Int64
 	send := func(i int) {
 		a := ingest(i)
 		if a.err != nil {
-			s.add(a.took, a.status, false, a.err.Error())
+			s.Add(a.took, a.status, false, a.err.Error())
 			return
 		}
 		stored.Add(a.stored)
 		duplicates.Add(a.duplicates)
 		achieved.Add(a.achieved)
-		s.add(a.took, a.status, a.stored == int64(size), fmt.Sprintf("stored %d of %d", a.stored, size))
+		s.Add(a.took, a.status, a.stored == int64(size), fmt.Sprintf("stored %d of %d", a.stored, size))
 	}
 	b.waitQuiet(ctx, "ingest, "+mode)
 	done := b.phaseCPU("ingest, " + mode)
@@ -210,10 +211,10 @@ func (b *bench) ingestRun(ctx context.Context, name, mode string, bodies [][]byt
 	schedule(send)
 	wall := time.Since(start)
 	done()
-	f.Seconds = secs(wall)
+	f.Seconds = phase.Secs(wall)
 	f.Stored, f.Duplicates, f.MilestonesAchieved = stored.Load(), duplicates.Load(), achieved.Load()
-	f.EventsPerSecond = round1(float64(f.Stored) / wall.Seconds())
-	f.Latency = s.summary(wall)
+	f.EventsPerSecond = phase.Round1(float64(f.Stored) / wall.Seconds())
+	f.Latency = s.Summary(wall)
 	logf("  %s: %d events in %.1f s = %.0f events/s; batch p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors",
 		mode, f.Stored, f.Seconds, f.EventsPerSecond, f.Latency.P50ms, f.Latency.P95ms, f.Latency.P99ms, f.Latency.Errors)
 	return f

@@ -12,6 +12,7 @@ import (
 
 	"github.com/groundwork-dev/groundwork"
 	"github.com/groundwork-dev/groundwork/activities"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 )
 
 // Issue 14's read goal.
@@ -52,7 +53,7 @@ func (b *bench) rollup(ctx context.Context, when string) error {
 		if err != nil {
 			return fmt.Errorf("%s rollup (%s): %w", g, when, err)
 		}
-		f := rollupFigures{When: when, Granularity: g, From: res.From, Through: res.Through, Rows: res.Rows, Seconds: secs(time.Since(start))}
+		f := rollupFigures{When: when, Granularity: g, From: res.From, Through: res.Through, Rows: res.Rows, Seconds: phase.Secs(time.Since(start))}
 		b.rep.Rollups = append(b.rep.Rollups, f)
 		logf("%s rollup (%s): %d rows for [%s, %s) in %.2f s", g, when, f.Rows, f.From, f.Through, f.Seconds)
 	}
@@ -136,12 +137,12 @@ func (b *bench) readBench(ctx context.Context) error {
 		done := b.phaseCPU(ep.name)
 		s, wall := b.readOne(ctx, ep.name, ep.path, uint64(10+i))
 		done()
-		sum := s.summary(wall)
+		sum := s.Summary(wall)
 		b.rep.Reads = append(b.rep.Reads, sum)
 		logf("  %s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors", ep.name, sum.P50ms, sum.P95ms, sum.P99ms, sum.Errors)
 		if i == 0 {
 			b.rep.goal("reads: p95 of GET /v1/customers/{id}/progress at "+fmt.Sprint(b.rep.Seed.Events)+" events",
-				fmt.Sprintf("< %.0f ms", goalProgressP95ms), fmtMs(sum.P95ms), sum.P95ms < goalProgressP95ms && sum.Errors == 0)
+				fmt.Sprintf("< %.0f ms", goalProgressP95ms), phase.FmtMs(sum.P95ms), sum.P95ms < goalProgressP95ms && sum.Errors == 0)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("read benchmark: %w", ctx.Err())
@@ -152,8 +153,8 @@ func (b *bench) readBench(ctx context.Context) error {
 
 // readOne sends readWarmup unmeasured requests, then --reads measured
 // ones from --read-clients clients back to back.
-func (b *bench) readOne(ctx context.Context, name string, path func(*rand.Rand) string, stream uint64) (*sample, time.Duration) {
-	s := newSample(name)
+func (b *bench) readOne(ctx context.Context, name string, path func(*rand.Rand) string, stream uint64) (*phase.Sample, time.Duration) {
+	s := phase.NewSample(name)
 	r := rand.New(rand.NewPCG(b.o.seed, stream))
 	for range readWarmup {
 		_, _ = b.c.send(ctx, http.MethodGet, path(r), nil)
@@ -170,11 +171,11 @@ func (b *bench) readOne(ctx context.Context, name string, path func(*rand.Rand) 
 				a, err := b.c.send(ctx, http.MethodGet, path(r), nil)
 				switch {
 				case err != nil:
-					s.add(a.took, 0, false, err.Error())
+					s.Add(a.took, 0, false, err.Error())
 				case a.status != http.StatusOK:
-					s.add(a.took, a.status, false, fmt.Sprintf("%d %.200s", a.status, a.body))
+					s.Add(a.took, a.status, false, fmt.Sprintf("%d %.200s", a.status, a.body))
 				default:
-					s.add(a.took, a.status, true, "")
+					s.Add(a.took, a.status, true, "")
 				}
 			}
 		}()

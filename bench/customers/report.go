@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 )
 
 // report is everything one run found, as --json writes it.
@@ -24,13 +25,13 @@ type report struct {
 	Rollups  []rollupFigures `json:"rollups,omitempty"`
 	Coverage []coverageCheck `json:"coverage,omitempty"`
 	// Reads are the read endpoints' figures, in the order measured.
-	Reads       []Summary          `json:"reads,omitempty"`
+	Reads       []phase.Summary    `json:"reads,omitempty"`
 	Ingest      []ingestFigures    `json:"ingest,omitempty"`
 	Assessments *assessmentFigures `json:"assessments,omitempty"`
 	// CPU is each measured phase's CPU use, to tell a quiet machine.
-	CPU    []cpuUse  `json:"cpu"`
-	Goals  []verdict `json:"goals"`
-	Checks []verdict `json:"checks"`
+	CPU    []phase.CPUUse `json:"cpu"`
+	Goals  []verdict      `json:"goals"`
+	Checks []verdict      `json:"checks"`
 	// AllGoalsMet is every goal met and every check passed.
 	AllGoalsMet bool `json:"all_goals_met"`
 }
@@ -161,12 +162,12 @@ func (r *report) print(w io.Writer) {
 	}
 	for _, f := range r.Ingest {
 		fmt.Fprintf(w, "\ningest, %s: %d batches of %d events (%.0f KiB each as JSON)\n", f.Mode, f.Batches, f.BatchSize, float64(f.BodyBytes)/1024)
-		printSummaries(w, []Summary{f.Latency})
+		printSummaries(w, []phase.Summary{f.Latency})
 		fmt.Fprintf(w, "  %d events stored in %.1f s = %.0f events/s; %d duplicates; %d milestones achieved\n", f.Stored, f.Seconds, f.EventsPerSecond, f.Duplicates, f.MilestonesAchieved)
 	}
 	if f := r.Assessments; f != nil {
 		fmt.Fprintf(w, "\nassessments: %d posted, %d in flight, each polled every %.0f ms until closed\n", f.Runs, f.Concurrency, f.PollMs)
-		printSummaries(w, []Summary{f.Post, f.Completion, f.Server})
+		printSummaries(w, []phase.Summary{f.Post, f.Completion, f.Server})
 		fmt.Fprintf(w, "  %d succeeded, %d failed in %.1f s = %.1f runs/s; %d polls\n", f.Succeeded, f.Failed, f.Seconds, f.RunsPerSec, f.Polls)
 		for _, e := range f.Errors {
 			fmt.Fprintf(w, "  error: %s\n", e)
@@ -184,7 +185,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(tw, "  phase	seconds	machine busy	the benchmark	outside the benchmark")
 		for _, u := range r.CPU {
 			warn := ""
-			if u.Outside >= busyWarning {
+			if u.Outside >= phase.BusyWarning {
 				warn = "  ← other work on the machine: figures skewed"
 			}
 			fmt.Fprintf(tw, "  %s	%.1f	%.2f	%.2f	%.2f%s\n", u.Phase, u.Seconds, u.Busy, u.Ours, u.Outside, warn)
@@ -204,7 +205,7 @@ func (r *report) print(w io.Writer) {
 	}
 }
 
-func printSummaries(w io.Writer, ss []Summary) {
+func printSummaries(w io.Writer, ss []phase.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tn\tper s\tp50\tp95\tp99\tmax\terrors\t")
 	for _, s := range ss {
@@ -212,7 +213,7 @@ func printSummaries(w io.Writer, ss []Summary) {
 		if s.PerSec > 0 {
 			rate = fmt.Sprintf("%.1f", s.PerSec)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Name, s.Count, rate, fmtMs(s.P50ms), fmtMs(s.P95ms), fmtMs(s.P99ms), fmtMs(s.MaxMs), s.Errors)
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Name, s.Count, rate, phase.FmtMs(s.P50ms), phase.FmtMs(s.P95ms), phase.FmtMs(s.P99ms), phase.FmtMs(s.MaxMs), s.Errors)
 	}
 	_ = tw.Flush()
 	for _, s := range ss {

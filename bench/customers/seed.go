@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
@@ -32,7 +33,7 @@ func (b *bench) seed(ctx context.Context) error {
 	if err := b.createCustomers(ctx); err != nil {
 		return err
 	}
-	s.Customers, s.CustomersSeconds = len(b.ds.customers), secs(time.Since(start))
+	s.Customers, s.CustomersSeconds = len(b.ds.customers), phase.Secs(time.Since(start))
 	for _, c := range b.ds.customers {
 		s.Stages[c.Stage]++
 		if c.Stalled {
@@ -69,7 +70,7 @@ func (b *bench) seed(ctx context.Context) error {
 		logf("seeding %d assessments through POST /v1/assessments (32 in flight)…", b.o.assessments)
 		start := time.Now()
 		outs := b.runAssessments(ctx, b.o.assessments, 32, 200*time.Millisecond, b.o.seed+100)
-		s.AssessmentsSeconds = secs(time.Since(start))
+		s.AssessmentsSeconds = phase.Secs(time.Since(start))
 		for _, o := range outs {
 			if o.Status == "succeeded" {
 				s.Assessments++
@@ -95,7 +96,7 @@ func (b *bench) seed(ctx context.Context) error {
 		if _, err := b.pool.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
 			return fmt.Errorf("vacuum after seeding: %w", err)
 		}
-		s.VacuumSeconds = secs(time.Since(start))
+		s.VacuumSeconds = phase.Secs(time.Since(start))
 	}
 	return nil
 }
@@ -255,8 +256,8 @@ func (b *bench) seedEvents(ctx context.Context) error {
 	}
 	err := g.Wait()
 	took := time.Since(start)
-	s.Events, s.EventsSeconds = stored.Load(), secs(took)
-	s.EventsPerSecond = round1(float64(s.Events) / took.Seconds())
+	s.Events, s.EventsSeconds = stored.Load(), phase.Secs(took)
+	s.EventsPerSecond = phase.Round1(float64(s.Events) / took.Seconds())
 	s.MilestonesByEvents = achieved.Load()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/internal/stdwebhook"
 )
 
@@ -34,9 +35,9 @@ type inboundFigures struct {
 	Accepted   int64 `json:"accepted"`
 	Duplicates int64 `json:"duplicates"`
 	// SendSeconds is from the first request sent to the last answer read.
-	SendSeconds       float64 `json:"send_seconds"`
-	AcceptedPerSecond float64 `json:"accepted_per_second"`
-	Accept            Summary `json:"accept_latency"`
+	SendSeconds       float64       `json:"send_seconds"`
+	AcceptedPerSecond float64       `json:"accepted_per_second"`
+	Accept            phase.Summary `json:"accept_latency"`
 	// Done and Failed count the source's messages by status once every
 	// accepted one was acted on (or the wait gave up).
 	Done   int64 `json:"done"`
@@ -58,9 +59,9 @@ type inboundFigures struct {
 	// its workflow, or failing that the worker's dispatcher did);
 	// IngestLag its received_at → its event's received_at: both from
 	// Postgres's clock.
-	StartLag    Summary  `json:"start_lag"`
-	IngestLag   Summary  `json:"ingest_lag"`
-	FailSamples []string `json:"fail_samples,omitempty"`
+	StartLag    phase.Summary `json:"start_lag"`
+	IngestLag   phase.Summary `json:"ingest_lag"`
+	FailSamples []string      `json:"fail_samples,omitempty"`
 	// SendWaits and DrainWaits are what Postgres's backends were doing
 	// while the messages were sent and after, until acted on.
 	SendWaits  []pgWait `json:"postgres_waits_sending"`
@@ -96,7 +97,7 @@ func (b *bench) inboundBench(ctx context.Context) error {
 		// to back: at the default rate, one message a second from each
 		// of 50.
 		b.rep.goal(fmt.Sprintf("inbound: acceptance p95, paced at %.0f messages/s", o.inboundRate), fmt.Sprintf("< %.0f ms", goalAcceptP95ms),
-			fmt.Sprintf("%s (p50 %s, %.0f messages/s)", fmtMs(paced.Accept.P95ms), fmtMs(paced.Accept.P50ms), paced.AcceptedPerSecond),
+			fmt.Sprintf("%s (p50 %s, %.0f messages/s)", phase.FmtMs(paced.Accept.P95ms), phase.FmtMs(paced.Accept.P50ms), paced.AcceptedPerSecond),
 			paced.Accept.P95ms < goalAcceptP95ms && paced.Accept.Errors == 0)
 	}
 	return err
@@ -114,7 +115,7 @@ func (b *bench) inboundClosed(ctx context.Context) error {
 		b.rep.Inbound = append(b.rep.Inbound, *closed)
 		b.inboundVerdicts(*closed)
 		b.rep.goal(fmt.Sprintf("inbound: acceptance p95, %d senders back to back", o.senders), fmt.Sprintf("< %.0f ms at %d senders", goalAcceptP95ms, goalSenders),
-			fmt.Sprintf("%s (p50 %s, %.0f messages/s)", fmtMs(closed.Accept.P95ms), fmtMs(closed.Accept.P50ms), closed.AcceptedPerSecond),
+			fmt.Sprintf("%s (p50 %s, %.0f messages/s)", phase.FmtMs(closed.Accept.P95ms), phase.FmtMs(closed.Accept.P50ms), closed.AcceptedPerSecond),
 			closed.Accept.P95ms < goalAcceptP95ms && closed.Accept.Errors == 0 && o.senders >= goalSenders)
 	}
 	return err
@@ -197,7 +198,7 @@ func (b *bench) inboundRun(ctx context.Context, prefix, mode string, n int, sche
 	}
 	f := &inboundFigures{Mode: mode, SourceID: src.ID, Messages: n}
 	path := "/hooks/" + src.ID
-	s := newSample("POST /hooks/{source_id}")
+	s := phase.NewSample("POST /hooks/{source_id}")
 	var accepted, duplicates atomic.Int64
 	send := func(i int) {
 		id := fmt.Sprintf("msg_%s_%06d", prefix, i)
@@ -211,14 +212,14 @@ func (b *bench) inboundRun(ctx context.Context, prefix, mode string, n int, sche
 		stdwebhook.Sign(h, key, id, now, body)
 		a, err := b.c.do(ctx, http.MethodPost, path, h, body)
 		if err != nil {
-			s.add(a.took, 0, false, err.Error())
+			s.Add(a.took, 0, false, err.Error())
 			return
 		}
 		var res struct {
 			Status string `json:"status"`
 		}
 		if err := a.decode(http.MethodPost, path, http.StatusAccepted, &res); err != nil {
-			s.add(a.took, a.status, false, err.Error())
+			s.Add(a.took, a.status, false, err.Error())
 			return
 		}
 		switch res.Status {
@@ -227,32 +228,32 @@ func (b *bench) inboundRun(ctx context.Context, prefix, mode string, n int, sche
 		case "duplicate":
 			duplicates.Add(1)
 		}
-		s.add(a.took, a.status, res.Status == "accepted", "answered "+res.Status)
+		s.Add(a.took, a.status, res.Status == "accepted", "answered "+res.Status)
 	}
 
-	phase := "inbound, " + mode
-	b.waitQuiet(ctx, phase)
-	done := b.phaseCPU(phase)
+	name := "inbound, " + mode
+	b.waitQuiet(ctx, name)
+	done := b.phaseCPU(name)
 	waits := b.sampleWaits(ctx)
 	start := time.Now()
 	schedule(send)
 	wall := time.Since(start)
 	f.SendWaits = waits.finish()
 	done()
-	f.SendSeconds = secs(wall)
+	f.SendSeconds = phase.Secs(wall)
 	f.Accepted, f.Duplicates = accepted.Load(), duplicates.Load()
-	f.AcceptedPerSecond = round1(float64(f.Accepted) / wall.Seconds())
-	f.Accept = s.summary(wall)
+	f.AcceptedPerSecond = phase.Round1(float64(f.Accepted) / wall.Seconds())
+	f.Accept = s.Summary(wall)
 	logf("  %s: %d accepted in %.1f s = %.0f/s; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d errors",
 		mode, f.Accepted, f.SendSeconds, f.AcceptedPerSecond, f.Accept.P50ms, f.Accept.P95ms, f.Accept.P99ms, f.Accept.Errors)
 	if err := ctx.Err(); err != nil {
-		return f, fmt.Errorf("%s: %w", phase, err)
+		return f, fmt.Errorf("%s: %w", name, err)
 	}
 
 	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_inbox WHERE source_id = $1 AND status <> 'received'`, f.SourceID).Scan(&f.ActedAtLastAnswer); err != nil {
 		return f, fmt.Errorf("count the inbox of %s: %w", f.SourceID, err)
 	}
-	drained := b.phaseCPU(phase + ": until acted on")
+	drained := b.phaseCPU(name + ": until acted on")
 	waits = b.sampleWaits(ctx)
 	err = b.waitActedOn(ctx, f, start, start.Add(wall))
 	f.DrainWaits = waits.finish()
@@ -283,11 +284,11 @@ func (b *bench) waitActedOn(ctx context.Context, f *inboundFigures, start, lastA
 		now := time.Now()
 		if f.Done+f.Failed >= f.Accepted {
 			acted := now.Sub(start)
-			f.ActedSeconds = secs(acted)
-			f.AfterLastAnswer = secs(max(now.Sub(lastAnswer), 0))
-			f.ActedPerSecond = round1(float64(f.Done+f.Failed) / acted.Seconds())
+			f.ActedSeconds = phase.Secs(acted)
+			f.AfterLastAnswer = phase.Secs(max(now.Sub(lastAnswer), 0))
+			f.ActedPerSecond = phase.Round1(float64(f.Done+f.Failed) / acted.Seconds())
 			if rest := now.Sub(lastAnswer); rest > 0 {
-				f.DrainPerSecond = round1(float64(f.Done+f.Failed-f.ActedAtLastAnswer) / rest.Seconds())
+				f.DrainPerSecond = phase.Round1(float64(f.Done+f.Failed-f.ActedAtLastAnswer) / rest.Seconds())
 			}
 			return nil
 		}
@@ -335,8 +336,8 @@ func (b *bench) inboundRecords(ctx context.Context, f *inboundFigures) error {
 		return fmt.Errorf("read the inbox of %s: %w", f.SourceID, err)
 	}
 	f.Events = int64(len(ingests))
-	f.StartLag = durationSummary("received → workflow started", starts, 0)
-	f.IngestLag = durationSummary("received → event ingested", ingests, 0)
+	f.StartLag = phase.DurationSummary("received → workflow started", starts, 0)
+	f.IngestLag = phase.DurationSummary("received → event ingested", ingests, 0)
 
 	rows, err = b.pool.Query(ctx, `SELECT coalesce(error, ''), count(*) FROM webhook_inbox WHERE source_id = $1 AND status = 'failed'
 		GROUP BY 1 ORDER BY 2 DESC LIMIT 5`, f.SourceID)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/groundwork-dev/groundwork"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/db/sqlc"
 	"github.com/groundwork-dev/groundwork/internal/stdwebhook"
@@ -27,8 +28,8 @@ type outboundFigures struct {
 	Rate       float64 `json:"target_per_second,omitempty"`
 	// EnqueueSeconds is from the first enqueue begun to the last
 	// committed; Enqueue is each one's transaction.
-	EnqueueSeconds float64 `json:"enqueue_seconds"`
-	Enqueue        Summary `json:"enqueue"`
+	EnqueueSeconds float64       `json:"enqueue_seconds"`
+	Enqueue        phase.Summary `json:"enqueue"`
 	// Delivered counts the events the receiver got (each once).
 	Delivered int `json:"delivered"`
 	// FirstSeconds is from the first enqueue begun to the first receipt.
@@ -38,13 +39,13 @@ type outboundFigures struct {
 	Seconds             float64 `json:"seconds"`
 	DeliveriesPerSecond float64 `json:"deliveries_per_second"`
 	// Lag is each event's commit → its first receipt.
-	Lag Summary `json:"lag"`
+	Lag phase.Summary `json:"lag"`
 	// Dispatch (created_at → dispatched_at: the outbox dispatcher started
 	// its workflow) and Deliver (dispatched_at → delivered_at: the
 	// workflow ran, the attempt posted and recorded) are Postgres's view
 	// of the same messages.
-	Dispatch Summary `json:"dispatch"`
-	Deliver  Summary `json:"deliver"`
+	Dispatch phase.Summary `json:"dispatch"`
+	Deliver  phase.Summary `json:"deliver"`
 	// DispatchPerSecond is the messages ÷ (first created → last
 	// dispatched): the rate the dispatcher started their workflows at.
 	DispatchPerSecond float64 `json:"dispatch_per_second"`
@@ -135,7 +136,7 @@ func (b *bench) outboundRun(ctx context.Context, recv *receiver, endpointID, pre
 	f := &outboundFigures{Mode: mode, EndpointID: endpointID, Events: n}
 	runs := make([]string, n)
 	commits := make([]time.Time, n)
-	s := newSample("db.EnqueueEvent transaction")
+	s := phase.NewSample("db.EnqueueEvent transaction")
 	send := func(i int) {
 		run := fmt.Sprintf("%s%06d", runPrefix(prefix), i)
 		runs[i] = run
@@ -148,25 +149,25 @@ func (b *bench) outboundRun(ctx context.Context, recv *receiver, endpointID, pre
 		})
 		commits[i] = time.Now()
 		if err != nil {
-			s.add(commits[i].Sub(start), 0, false, err.Error())
+			s.Add(commits[i].Sub(start), 0, false, err.Error())
 			return
 		}
-		s.add(commits[i].Sub(start), http.StatusOK, true, "")
+		s.Add(commits[i].Sub(start), http.StatusOK, true, "")
 	}
 
-	phase := "outbound, " + mode
-	b.waitQuiet(ctx, phase)
+	name := "outbound, " + mode
+	b.waitQuiet(ctx, name)
 	slotsBefore, err := b.tableWrites(ctx, "rate_slots")
 	if err != nil {
 		return nil, err
 	}
-	done := b.phaseCPU(phase)
+	done := b.phaseCPU(name)
 	waits := b.sampleWaits(ctx)
 	start := time.Now()
 	schedule(send)
 	enqueued := time.Since(start)
-	f.EnqueueSeconds = secs(enqueued)
-	f.Enqueue = s.summary(enqueued)
+	f.EnqueueSeconds = phase.Secs(enqueued)
+	f.Enqueue = s.Summary(enqueued)
 	werr := b.waitDelivered(ctx, recv, f, prefix, start.Add(enqueued))
 	f.Waits = waits.finish()
 	done()
@@ -187,11 +188,11 @@ func (b *bench) outboundRun(ctx context.Context, recv *receiver, endpointID, pre
 	f.Delivered = len(lags)
 	if f.Delivered > 0 {
 		wall := last.Sub(start)
-		f.Seconds = secs(wall)
-		f.FirstSeconds = secs(first.Sub(start))
-		f.DeliveriesPerSecond = round1(float64(f.Delivered) / wall.Seconds())
+		f.Seconds = phase.Secs(wall)
+		f.FirstSeconds = phase.Secs(first.Sub(start))
+		f.DeliveriesPerSecond = phase.Round1(float64(f.Delivered) / wall.Seconds())
 	}
-	f.Lag = durationSummary("enqueue committed → received", lags, 0)
+	f.Lag = phase.DurationSummary("enqueue committed → received", lags, 0)
 	logf("  %s: %d of %d delivered in %.1f s = %.1f/s; lag p50 %.1f ms, p95 %.1f ms",
 		mode, f.Delivered, n, f.Seconds, f.DeliveriesPerSecond, f.Lag.P50ms, f.Lag.P95ms)
 	if werr != nil {
@@ -205,7 +206,7 @@ func (b *bench) outboundRun(ctx context.Context, recv *receiver, endpointID, pre
 	logf("  waiting %s for Postgres's table statistics…", statsDelay)
 	select {
 	case <-ctx.Done():
-		return f, fmt.Errorf("%s: %w", phase, ctx.Err())
+		return f, fmt.Errorf("%s: %w", name, ctx.Err())
 	case <-time.After(statsDelay):
 	}
 	slotsAfter, err := b.tableWrites(ctx, "rate_slots")
@@ -317,9 +318,9 @@ func (b *bench) outboundRecords(ctx context.Context, f *outboundFigures, prefix 
 		return fmt.Errorf("read the dispatch span: %w", err)
 	}
 	if span != nil && *span > 0 {
-		f.DispatchPerSecond = round1(float64(len(dispatch)) / *span)
+		f.DispatchPerSecond = phase.Round1(float64(len(dispatch)) / *span)
 	}
-	f.Dispatch = durationSummary("created → dispatched (workflow started)", dispatch, 0)
-	f.Deliver = durationSummary("dispatched → delivered (recorded)", deliver, 0)
+	f.Dispatch = phase.DurationSummary("created → dispatched (workflow started)", dispatch, 0)
+	f.Deliver = phase.DurationSummary("dispatched → delivered (recorded)", deliver, 0)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/internal/config"
 )
 
@@ -26,9 +27,9 @@ type report struct {
 	// Receiver is the outbound receiver's counters over every run.
 	Receiver receiverFigures `json:"receiver"`
 	// CPU is each measured phase's CPU use, to tell a quiet machine.
-	CPU    []cpuUse  `json:"cpu"`
-	Goals  []verdict `json:"goals"`
-	Checks []verdict `json:"checks"`
+	CPU    []phase.CPUUse `json:"cpu"`
+	Goals  []verdict      `json:"goals"`
+	Checks []verdict      `json:"checks"`
 	// AllGoalsMet is every goal met and every check passed.
 	AllGoalsMet bool `json:"all_goals_met"`
 }
@@ -96,14 +97,14 @@ func (r *report) print(w io.Writer) {
 
 	for _, f := range r.Inbound {
 		fmt.Fprintf(w, "\ninbound, %s: %d signed messages to POST /hooks/{source_id}, each tracking one event\n", f.Mode, f.Messages)
-		printSummaries(w, []Summary{f.Accept})
+		printSummaries(w, []phase.Summary{f.Accept})
 		fmt.Fprintf(w, "  %d accepted in %.1f s = %.1f messages/s; %d duplicates\n", f.Accepted, f.SendSeconds, f.AcceptedPerSecond, f.Duplicates)
 		fmt.Fprintf(w, "  acted on: %d done, %d failed, the last %.1f s after the first message was sent = %.1f messages/s\n",
 			f.Done, f.Failed, f.ActedSeconds, f.ActedPerSecond)
 		fmt.Fprintf(w, "  %d acted on by the last answer, the other %d in the %.1f s after it = %.1f messages/s\n",
 			f.ActedAtLastAnswer, f.Done+f.Failed-f.ActedAtLastAnswer, f.AfterLastAnswer, f.DrainPerSecond)
 		fmt.Fprintf(w, "  %d events stored; from Postgres's clock:\n", f.Events)
-		printSummaries(w, []Summary{f.StartLag, f.IngestLag})
+		printSummaries(w, []phase.Summary{f.StartLag, f.IngestLag})
 		for _, m := range f.FailSamples {
 			fmt.Fprintf(w, "  failed %s\n", m)
 		}
@@ -114,7 +115,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "\noutbound, %s: %d run.succeeded events through db.EnqueueEvent, one transaction each, to one endpoint\n", f.Mode, f.Events)
 		fmt.Fprintf(w, "  enqueued in %.2f s; the first received after %.2f s, all %d after %.1f s from the first enqueue = %.1f deliveries/s\n",
 			f.EnqueueSeconds, f.FirstSeconds, f.Delivered, f.Seconds, f.DeliveriesPerSecond)
-		printSummaries(w, []Summary{f.Enqueue, f.Lag, f.Dispatch, f.Deliver})
+		printSummaries(w, []phase.Summary{f.Enqueue, f.Lag, f.Dispatch, f.Deliver})
 		fmt.Fprintf(w, "  dispatched at %.1f/s (first created → last dispatched); messages by status %v; %d attempted more than once; %d rate-slot writes = %.2f per delivery\n",
 			f.DispatchPerSecond, f.Statuses, f.Retried, f.SlotWrites, f.SlotWritesPerDelivery)
 		fmt.Fprintf(w, "  Postgres backends: %s\n", fmtWaits(f.Waits))
@@ -130,7 +131,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(tw, "  phase\tseconds\tmachine busy\tthe benchmark\toutside the benchmark")
 		for _, u := range r.CPU {
 			warn := ""
-			if u.Outside >= busyWarning {
+			if u.Outside >= phase.BusyWarning {
 				warn = "  ← other work on the machine: figures skewed"
 			}
 			fmt.Fprintf(tw, "  %s\t%.1f\t%.2f\t%.2f\t%.2f%s\n", u.Phase, u.Seconds, u.Busy, u.Ours, u.Outside, warn)
@@ -152,7 +153,7 @@ func (r *report) print(w io.Writer) {
 	}
 }
 
-func printSummaries(w io.Writer, ss []Summary) {
+func printSummaries(w io.Writer, ss []phase.Summary) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tn\tper s\tp50\tp95\tp99\tmax\terrors\t")
 	for _, s := range ss {
@@ -160,7 +161,7 @@ func printSummaries(w io.Writer, ss []Summary) {
 		if s.PerSec > 0 {
 			rate = fmt.Sprintf("%.1f", s.PerSec)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Name, s.Count, rate, fmtMs(s.P50ms), fmtMs(s.P95ms), fmtMs(s.P99ms), fmtMs(s.MaxMs), s.Errors)
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t\n", s.Name, s.Count, rate, phase.FmtMs(s.P50ms), phase.FmtMs(s.P95ms), phase.FmtMs(s.P99ms), phase.FmtMs(s.MaxMs), s.Errors)
 	}
 	_ = tw.Flush()
 	for _, s := range ss {

@@ -1,4 +1,8 @@
-package main
+// Package phase measures a benchmark's phases: the latency of each
+// request as a Sample summarised into percentiles, and the CPU the phase
+// took on the machine, its own and that of other work, so a figure taken on
+// a busy machine says so. bench/customers and bench/webhooks share it.
+package phase
 
 import (
 	"bytes"
@@ -20,13 +24,13 @@ import (
 // architecture Go supports (reading it for real would need cgo).
 const userHZ = 100
 
-// busyWarning is the CPU used outside the benchmark, in cores, from which
+// BusyWarning is the CPU used outside the benchmark, in cores, from which
 // the report warns that its figures are skewed.
-const busyWarning = 0.2
+const BusyWarning = 0.2
 
-// cpuUse is the CPU of one measured phase, in cores (CPU seconds per
+// CPUUse is the CPU of one measured phase, in cores (CPU seconds per
 // wall second).
-type cpuUse struct {
+type CPUUse struct {
 	Phase   string  `json:"phase"`
 	Seconds float64 `json:"seconds"`
 	// Busy is the whole machine's busy CPU.
@@ -37,26 +41,26 @@ type cpuUse struct {
 	Outside float64 `json:"outside_cores"`
 }
 
-// cpuMark is the CPU counters at one moment.
-type cpuMark struct {
+// CPUMark is the CPU counters at one moment.
+type CPUMark struct {
 	at   time.Time
 	ours uint64
 	busy uint64
 }
 
-// markCPU reads the counters; roots are the benchmark's process trees.
-func markCPU(roots ...int) cpuMark {
-	m := cpuMark{at: time.Now()}
+// MarkCPU reads the counters; roots are the benchmark's process trees.
+func MarkCPU(roots ...int) CPUMark {
+	m := CPUMark{at: time.Now()}
 	m.ours = treeTicks(roots)
 	m.busy, _ = hostTicks()
 	return m
 }
 
-// since is the CPU used from m to now.
-func (m cpuMark) since(phase string, roots ...int) cpuUse {
-	end := markCPU(roots...)
+// Since is the CPU used from m to now.
+func (m CPUMark) Since(phase string, roots ...int) CPUUse {
+	end := MarkCPU(roots...)
 	wall := end.at.Sub(m.at).Seconds()
-	u := cpuUse{Phase: phase, Seconds: round1(wall)}
+	u := CPUUse{Phase: phase, Seconds: Round1(wall)}
 	if wall <= 0 {
 		return u
 	}
@@ -170,54 +174,49 @@ func hostTicks() (busy, total uint64) {
 	return busy, total
 }
 
-// phaseCPU starts measuring one phase's CPU; the returned func records it.
-func (b *bench) phaseCPU(phase string) func() {
-	roots := []int{os.Getpid()}
-	if b.pgPID > 0 {
-		roots = append(roots, b.pgPID)
-	}
-	m := markCPU(roots...)
+// QuietCores is the most CPU other work may use for a phase to start.
+const QuietCores = 0.15
+
+// Track starts measuring one phase's CPU over the benchmark's process
+// trees (roots); the returned func hands the phase's use to record and
+// warns through logf when other work on the machine skewed it.
+func Track(phase string, roots []int, record func(CPUUse), logf func(string, ...any)) func() {
+	m := MarkCPU(roots...)
 	return func() {
-		u := m.since(phase, roots...)
-		b.rep.CPU = append(b.rep.CPU, u)
-		if u.Outside >= busyWarning {
+		u := m.Since(phase, roots...)
+		record(u)
+		if u.Outside >= BusyWarning {
 			logf("warning: %.2f cores went to other work on the machine during %s: its figures are skewed", u.Outside, phase)
 		}
 	}
 }
 
-// quietCores is the most CPU other work may use for a phase to start.
-const quietCores = 0.15
-
-// waitQuiet waits, up to --quiet-wait, until a 2-second window shows less
-// than quietCores of CPU used outside the benchmark, so that a phase does
-// not start while something else keeps the machine busy. It gives up
-// with a warning rather than failing: the phase's CPU line tells.
-func (b *bench) waitQuiet(ctx context.Context, phase string) {
-	if b.o.quietWait <= 0 {
+// WaitQuiet waits, up to wait, until a 2-second window shows less than
+// QuietCores of CPU used outside the benchmark's process trees (roots), so
+// that a phase does not start while something else keeps the machine
+// busy. It gives up with a warning rather than failing: the phase's CPU
+// line tells.
+func WaitQuiet(ctx context.Context, phase string, roots []int, wait time.Duration, logf func(string, ...any)) {
+	if wait <= 0 {
 		return
 	}
-	roots := []int{os.Getpid()}
-	if b.pgPID > 0 {
-		roots = append(roots, b.pgPID)
-	}
-	deadline := time.Now().Add(b.o.quietWait)
+	deadline := time.Now().Add(wait)
 	for waited := false; ; waited = true {
-		m := markCPU(roots...)
+		m := MarkCPU(roots...)
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(2 * time.Second):
 		}
-		u := m.since(phase, roots...)
-		if u.Outside < quietCores {
+		u := m.Since(phase, roots...)
+		if u.Outside < QuietCores {
 			if waited {
 				logf("the machine is quiet again (%.2f cores of other work); starting %s", u.Outside, phase)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			logf("warning: still %.2f cores of other work after waiting %s; starting %s anyway", u.Outside, b.o.quietWait, phase)
+			logf("warning: still %.2f cores of other work after waiting %s; starting %s anyway", u.Outside, wait, phase)
 			return
 		}
 		if !waited {

@@ -1,4 +1,4 @@
-package main
+package phase
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 // maxErrorSamples bounds the distinct error messages kept per sample.
 const maxErrorSamples = 5
 
-// sample collects one measured operation's latencies. Every latency is
+// Sample collects one measured operation's latencies. Every latency is
 // kept, so percentiles are exact; runs are bounded, so this stays small.
-type sample struct {
+type Sample struct {
 	mu        sync.Mutex
 	name      string
 	latencies []time.Duration
@@ -23,13 +23,14 @@ type sample struct {
 	messages  map[string]int
 }
 
-func newSample(name string) *sample {
-	return &sample{name: name, codes: map[int]int{}, messages: map[string]int{}}
+// NewSample starts a Sample of the named operation.
+func NewSample(name string) *Sample {
+	return &Sample{name: name, codes: map[int]int{}, messages: map[string]int{}}
 }
 
-// add records one answer; ok says whether it was what the bench expected.
+// Add records one answer; ok says whether it was what the bench expected.
 // A failed one still counts its latency.
-func (s *sample) add(took time.Duration, code int, ok bool, msg string) {
+func (s *Sample) Add(took time.Duration, code int, ok bool, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latencies = append(s.latencies, took)
@@ -63,9 +64,9 @@ type Summary struct {
 	ErrorSamples map[string]int `json:"error_samples,omitempty"`
 }
 
-// summary computes the percentiles; wall, when positive, is the span the
+// Summary computes the percentiles; wall, when positive, is the span the
 // operations took together, giving the rate.
-func (s *sample) summary(wall time.Duration) Summary {
+func (s *Sample) Summary(wall time.Duration) Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sum := Summary{Name: s.name, Errors: s.errors}
@@ -89,8 +90,8 @@ func (s *sample) summary(wall time.Duration) Summary {
 	return sum
 }
 
-// durationSummary summarizes plain durations (no status codes).
-func durationSummary(name string, ds []time.Duration, wall time.Duration) Summary {
+// DurationSummary summarizes plain durations (no status codes).
+func DurationSummary(name string, ds []time.Duration, wall time.Duration) Summary {
 	sum := Summary{Name: name}
 	summarize(&sum, ds, wall)
 	return sum
@@ -101,8 +102,8 @@ func summarize(sum *Summary, ds []time.Duration, wall time.Duration) {
 	slices.Sort(lat)
 	sum.Count = len(lat)
 	if wall > 0 {
-		sum.WallSecs = secs(wall)
-		sum.PerSec = round1(float64(len(lat)) / wall.Seconds())
+		sum.WallSecs = Secs(wall)
+		sum.PerSec = Round1(float64(len(lat)) / wall.Seconds())
 	}
 	if len(lat) == 0 {
 		return
@@ -111,15 +112,15 @@ func summarize(sum *Summary, ds []time.Duration, wall time.Duration) {
 	for _, d := range lat {
 		total += d
 	}
-	sum.MeanMs = ms(total / time.Duration(len(lat)))
-	sum.P50ms = ms(percentile(lat, 0.50))
-	sum.P95ms = ms(percentile(lat, 0.95))
-	sum.P99ms = ms(percentile(lat, 0.99))
-	sum.MaxMs = ms(lat[len(lat)-1])
+	sum.MeanMs = Ms(total / time.Duration(len(lat)))
+	sum.P50ms = Ms(Percentile(lat, 0.50))
+	sum.P95ms = Ms(Percentile(lat, 0.95))
+	sum.P99ms = Ms(Percentile(lat, 0.99))
+	sum.MaxMs = Ms(lat[len(lat)-1])
 }
 
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
+// Percentile is the nearest-rank percentile p (0..1) of sorted durations.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -127,20 +128,23 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
-func ms(d time.Duration) float64 {
+// Ms is d in milliseconds, to a tenth.
+func Ms(d time.Duration) float64 {
 	return math.Round(float64(d)/float64(time.Millisecond)*10) / 10
 }
 
-func secs(d time.Duration) float64 {
+// Secs is d in seconds, to a hundredth.
+func Secs(d time.Duration) float64 {
 	return math.Round(d.Seconds()*100) / 100
 }
 
-func round1(f float64) float64 {
+// Round1 rounds f to a tenth.
+func Round1(f float64) float64 {
 	return math.Round(f*10) / 10
 }
 
-// fmtMs prints milliseconds, switching to seconds from 10 s.
-func fmtMs(v float64) string {
+// FmtMs prints milliseconds, switching to seconds from 10 s.
+func FmtMs(v float64) string {
 	if v >= 10000 {
 		return fmt.Sprintf("%.2f s", v/1000)
 	}
