@@ -112,7 +112,7 @@ func runLatency(ctx context.Context, e *env, o options, st *benchstack.Stack) (*
 
 	// Warm every path once, unmeasured: the first run pays connection
 	// setup and the SDK's caches.
-	if _, err := runUntilDone(ctx, e.api, userAt(0), trivial, ""); err != nil {
+	if _, err := exportUntilDone(ctx, e.api, userAt(0), trivial, latencyPoll); err != nil {
 		return nil, fmt.Errorf("warm-up export: %w", err)
 	}
 	if err := rawOnce(ctx, e.temporal); err != nil {
@@ -125,7 +125,7 @@ func runLatency(ctx context.Context, e *env, o options, st *benchstack.Stack) (*
 			break
 		}
 		start := time.Now()
-		_, err := runUntilDone(ctx, e.api, userAt(i), trivial, "")
+		_, err := exportUntilDone(ctx, e.api, userAt(i), trivial, latencyPoll)
 		addTiming(triv, start, err)
 
 		if !sleep(ctx, rand.N(latencyThink)) {
@@ -155,7 +155,7 @@ func runLatency(ctx context.Context, e *env, o options, st *benchstack.Stack) (*
 	pdf, renderIn := newSample("20-page PDF: POST → poll shows succeeded"), newSample("20-page PDF rendered in process")
 	for i := range pdfN {
 		start := time.Now()
-		_, err := runUntilDone(ctx, e.api, userAt(i), report, "")
+		_, err := exportUntilDone(ctx, e.api, userAt(i), report, latencyPoll)
 		addTiming(pdf, start, err)
 		start = time.Now()
 		_, err = render.PDF(io.Discard, doc, render.Options{Created: time.Unix(1_800_000_000, 0)})
@@ -215,45 +215,6 @@ func rawOnce(ctx context.Context, c client.Client) error {
 		return fmt.Errorf("start raw workflow: %w", err)
 	}
 	return run.Get(ctx, nil)
-}
-
-// runUntilDone POSTs a run and polls it every latencyPoll until it ended;
-// it returns the final run's JSON.
-func runUntilDone(ctx context.Context, api string, u user, body []byte, path string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if path == "" {
-		path = "/v1/exports"
-	}
-	b, err := callAPI(ctx, http.MethodPost, api+path, u.Token, body)
-	if err != nil {
-		return nil, err
-	}
-	id, err := runID(b)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		b, err := callAPI(ctx, http.MethodGet, api+"/v1/runs/"+id, u.Token, nil)
-		if err != nil {
-			return nil, err
-		}
-		var run struct {
-			Status string `json:"status"`
-		}
-		if err := json.Unmarshal(b, &run); err != nil {
-			return nil, err
-		}
-		switch run.Status {
-		case "succeeded":
-			return b, nil
-		case "failed", "canceled", "timed_out":
-			return nil, fmt.Errorf("run %s %s", id, run.Status)
-		}
-		if !sleep(ctx, latencyPoll) {
-			return nil, ctx.Err()
-		}
-	}
 }
 
 // waitOnce POSTs a run with Prefer: wait=10 and expects its 200.

@@ -128,25 +128,31 @@ func callAPI(ctx context.Context, method, url, token string, body []byte) ([]byt
 func exportOnce(ctx context.Context, api string, u user, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	call := func(method, url string, body []byte, auth bool) ([]byte, error) {
-		token := ""
-		if auth {
-			token = u.Token
-		}
-		return callAPI(ctx, method, url, token, body)
-	}
-	b, err := call(http.MethodPost, api+"/v1/exports", body, true)
+	link, err := exportUntilDone(ctx, api, u, body, 20*time.Millisecond)
 	if err != nil {
 		return err
+	}
+	_, err = callAPI(ctx, http.MethodGet, link, "", nil)
+	return err
+}
+
+// exportUntilDone POSTs an export and polls its run every poll until it
+// ended; it returns the succeeded run's signed download link.
+func exportUntilDone(ctx context.Context, api string, u user, body []byte, poll time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	b, err := callAPI(ctx, http.MethodPost, api+"/v1/exports", u.Token, body)
+	if err != nil {
+		return "", err
 	}
 	id, err := runID(b)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for {
-		b, err := call(http.MethodGet, api+"/v1/runs/"+id, nil, true)
+		b, err := callAPI(ctx, http.MethodGet, api+"/v1/runs/"+id, u.Token, nil)
 		if err != nil {
-			return err
+			return "", err
 		}
 		var run struct {
 			Status string `json:"status"`
@@ -155,19 +161,16 @@ func exportOnce(ctx context.Context, api string, u user, body []byte) error {
 			} `json:"result"`
 		}
 		if err := json.Unmarshal(b, &run); err != nil {
-			return err
+			return "", err
 		}
 		switch run.Status {
 		case "succeeded":
-			_, err := call(http.MethodGet, run.Result.DownloadURL, nil, false)
-			return err
+			return run.Result.DownloadURL, nil
 		case "failed", "canceled", "timed_out":
-			return fmt.Errorf("run %s %s", id, run.Status)
+			return "", fmt.Errorf("run %s %s", id, run.Status)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if !sleep(ctx, poll) {
+			return "", ctx.Err()
 		}
 	}
 }
