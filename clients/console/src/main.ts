@@ -142,18 +142,11 @@ async function start(c: GroundworkClient, kind: string): Promise<Run> {
         body: { mapping_id: value("airtable-mapping"), dry_run: $<HTMLInputElement>("airtable-dry-run").checked },
         params: { header: { "Idempotency-Key": idempotencyKey } },
       });
-      if (error !== undefined || data === undefined) throw problemOf(response, error);
+      if (error !== undefined || data === undefined) throw GroundworkProblem.fromResponse(response, error);
       return data as Run;
     }
   }
   throw new Error(`unknown kind ${kind}`);
-}
-
-function problemOf(response: Response, body: unknown): Error {
-  if (body && typeof body === "object" && "title" in body) {
-    return new GroundworkProblem(body as never, { requestId: response.headers.get("X-Request-ID") ?? undefined });
-  }
-  return new Error(`${response.status} ${response.statusText}`);
 }
 
 function temporalLink(id: string): string {
