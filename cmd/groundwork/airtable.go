@@ -17,7 +17,7 @@ const airtableUsage = `usage:
 
 func airtableCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError(airtableUsage)
+		return usageMistake(airtableUsage)
 	}
 	_, pool, err := openDB(ctx)
 	if err != nil {
@@ -71,6 +71,6 @@ func airtableCmd(ctx context.Context, args []string) error {
 		}
 		return nil
 	default:
-		return usageError(airtableUsage)
+		return usageMistake(airtableUsage)
 	}
 }

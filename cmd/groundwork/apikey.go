@@ -20,7 +20,7 @@ const apikeyUsage = `usage:
 
 func apikeyCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError(apikeyUsage)
+		return usageMistake(apikeyUsage)
 	}
 	switch args[0] {
 	case "create":
@@ -30,7 +30,7 @@ func apikeyCmd(ctx context.Context, args []string) error {
 	case "revoke":
 		return apikeyRevoke(ctx, args[1:])
 	default:
-		return usageError(apikeyUsage)
+		return usageMistake(apikeyUsage)
 	}
 }
 

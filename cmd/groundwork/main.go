@@ -103,8 +103,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Print(usage)
 		return nil
 	default:
-		fmt.Fprintf(os.Stderr, "groundwork: unknown command %q\n\n", args[0])
-		return usageError(usage)
+		return usageMistake(fmt.Sprintf("unknown command %q\n\n%s", args[0], usage))
 	}
 }
 
@@ -123,13 +122,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 type usageMistake string
 
 func (m usageMistake) Error() string { return string(m) }
-
-// usageError prints a usage text to stderr and returns flag.ErrHelp, so
-// the mistake exits 2 as a flag mistake does.
-func usageError(text string) error {
-	fmt.Fprint(os.Stderr, text)
-	return flag.ErrHelp
-}
 
 // helpAsked reports whether args ask for help.
 func helpAsked(args []string) bool {
