@@ -45,8 +45,8 @@ type slowRun struct {
 func (b *bench) assessmentBench(ctx context.Context) error {
 	o := b.o
 	logf("assessment benchmark: %d assessments, %d in flight, polling every %s…", o.assessBench, o.assessConcurrency, o.poll)
-	b.waitQuiet(ctx, "assessments")
-	cpuDone := b.phaseCPU("assessments")
+	b.timer.WaitQuiet(ctx, "assessments")
+	cpuDone := b.timer.Start("assessments")
 	start := time.Now()
 	outs := b.runAssessments(ctx, o.assessBench, o.assessConcurrency, o.poll, o.seed+200)
 	cpuDone()

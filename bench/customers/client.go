@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 )
 
 // The bench's principal: one admin of one workspace, as a customer-success
@@ -26,9 +28,8 @@ type bench struct {
 	c    *client
 	pool *pgxpool.Pool
 	rep  *report
-	// pgPID is the postmaster's, whose processes' CPU counts as the
-	// benchmark's (0: unknown).
-	pgPID int
+	// timer times each measured phase and records its CPU in the report.
+	timer *phase.Timer
 	// ds is the generated data set; its customers carry their API IDs
 	// once created.
 	ds *dataset

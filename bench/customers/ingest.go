@@ -205,8 +205,8 @@ func (b *bench) ingestRun(ctx context.Context, name, mode string, bodies [][]byt
 		achieved.Add(a.achieved)
 		s.Add(a.took, a.status, a.stored == int64(size), fmt.Sprintf("stored %d of %d", a.stored, size))
 	}
-	b.waitQuiet(ctx, "ingest, "+mode)
-	done := b.phaseCPU("ingest, " + mode)
+	b.timer.WaitQuiet(ctx, "ingest, "+mode)
+	done := b.timer.Start("ingest, " + mode)
 	start := time.Now()
 	schedule(send)
 	wall := time.Since(start)

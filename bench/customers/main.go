@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/groundwork-dev/groundwork/bench/internal/benchstack"
+	"github.com/groundwork-dev/groundwork/bench/internal/phase"
 	"github.com/groundwork-dev/groundwork/db"
 	"github.com/groundwork-dev/groundwork/internal/apikey"
 )
@@ -226,7 +227,8 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create bench API key: %w", err)
 	}
-	b := &bench{o: o, c: newClient(st.APIURL, token, max(o.ingestClients, o.readClients, o.assessConcurrency, 32)), pool: pool, rep: rep, pgPID: st.PostgresPID()}
+	b := &bench{o: o, c: newClient(st.APIURL, token, max(o.ingestClients, o.readClients, o.assessConcurrency, 32)), pool: pool, rep: rep, timer: &phase.Timer{PGPID: st.PostgresPID(), QuietWait: o.quietWait, Logf: logf}}
+	b.timer.Record = func(u phase.CPUUse) { b.rep.CPU = append(b.rep.CPU, u) }
 
 	// Whatever the phases got to is reported, also when one stopped on an
 	// error of the bench itself.

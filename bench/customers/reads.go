@@ -133,8 +133,8 @@ func (b *bench) readBench(ctx context.Context) error {
 	}
 	logf("read benchmark: %d requests per endpoint from %d clients…", b.o.reads, b.o.readClients)
 	for i, ep := range endpoints {
-		b.waitQuiet(ctx, ep.name)
-		done := b.phaseCPU(ep.name)
+		b.timer.WaitQuiet(ctx, ep.name)
+		done := b.timer.Start(ep.name)
 		s, wall := b.readOne(ctx, ep.name, ep.path, uint64(10+i))
 		done()
 		sum := s.Summary(wall)

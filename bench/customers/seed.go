@@ -198,7 +198,7 @@ func (b *bench) seedEvents(ctx context.Context) error {
 	batches := make(chan []groundwork.TrackEvent, b.o.seedWorkers)
 	g, gctx := errgroup.WithContext(ctx)
 	start := time.Now()
-	done := b.phaseCPU("seeding events")
+	done := b.timer.Start("seeding events")
 	defer done()
 	g.Go(func() error {
 		defer close(batches)

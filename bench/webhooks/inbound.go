@@ -232,8 +232,8 @@ func (b *bench) inboundRun(ctx context.Context, prefix, mode string, n int, sche
 	}
 
 	name := "inbound, " + mode
-	b.waitQuiet(ctx, name)
-	done := b.phaseCPU(name)
+	b.timer.WaitQuiet(ctx, name)
+	done := b.timer.Start(name)
 	waits := b.sampleWaits(ctx)
 	start := time.Now()
 	schedule(send)
@@ -253,7 +253,7 @@ func (b *bench) inboundRun(ctx context.Context, prefix, mode string, n int, sche
 	if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_inbox WHERE source_id = $1 AND status <> 'received'`, f.SourceID).Scan(&f.ActedAtLastAnswer); err != nil {
 		return f, fmt.Errorf("count the inbox of %s: %w", f.SourceID, err)
 	}
-	drained := b.phaseCPU(name + ": until acted on")
+	drained := b.timer.Start(name + ": until acted on")
 	waits = b.sampleWaits(ctx)
 	err = b.waitActedOn(ctx, f, start, start.Add(wall))
 	f.DrainWaits = waits.finish()

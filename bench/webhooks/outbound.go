@@ -156,12 +156,12 @@ func (b *bench) outboundRun(ctx context.Context, recv *receiver, endpointID, pre
 	}
 
 	name := "outbound, " + mode
-	b.waitQuiet(ctx, name)
+	b.timer.WaitQuiet(ctx, name)
 	slotsBefore, err := b.tableWrites(ctx, "rate_slots")
 	if err != nil {
 		return nil, err
 	}
-	done := b.phaseCPU(name)
+	done := b.timer.Start(name)
 	waits := b.sampleWaits(ctx)
 	start := time.Now()
 	schedule(send)

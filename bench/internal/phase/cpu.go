@@ -177,10 +177,10 @@ func hostTicks() (busy, total uint64) {
 // QuietCores is the most CPU other work may use for a phase to start.
 const QuietCores = 0.15
 
-// Track starts measuring one phase's CPU over the benchmark's process
+// track starts measuring one phase's CPU over the benchmark's process
 // trees (roots); the returned func hands the phase's use to record and
 // warns through logf when other work on the machine skewed it.
-func Track(phase string, roots []int, record func(CPUUse), logf func(string, ...any)) func() {
+func track(phase string, roots []int, record func(CPUUse), logf func(string, ...any)) func() {
 	m := MarkCPU(roots...)
 	return func() {
 		u := m.Since(phase, roots...)
@@ -191,12 +191,12 @@ func Track(phase string, roots []int, record func(CPUUse), logf func(string, ...
 	}
 }
 
-// WaitQuiet waits, up to wait, until a 2-second window shows less than
+// waitQuiet waits, up to wait, until a 2-second window shows less than
 // QuietCores of CPU used outside the benchmark's process trees (roots), so
 // that a phase does not start while something else keeps the machine
 // busy. It gives up with a warning rather than failing: the phase's CPU
 // line tells.
-func WaitQuiet(ctx context.Context, phase string, roots []int, wait time.Duration, logf func(string, ...any)) {
+func waitQuiet(ctx context.Context, phase string, roots []int, wait time.Duration, logf func(string, ...any)) {
 	if wait <= 0 {
 		return
 	}
@@ -223,4 +223,35 @@ func WaitQuiet(ctx context.Context, phase string, roots []int, wait time.Duratio
 			logf("waiting for other work on the machine to end (%.2f cores) before %s…", u.Outside, phase)
 		}
 	}
+}
+
+// Timer measures a benchmark's phases over its process trees: this
+// process's and Postgres's (PGPID, which pg_ctl detaches).
+type Timer struct {
+	// PGPID is the postmaster's pid (0: none of our own).
+	PGPID int
+	// QuietWait is how long a phase waits for a quiet machine (0: not at all).
+	QuietWait time.Duration
+	// Record receives each phase's CPU use.
+	Record func(CPUUse)
+	// Logf reports waits and warnings.
+	Logf func(string, ...any)
+}
+
+func (t *Timer) roots() []int {
+	if t.PGPID > 0 {
+		return []int{os.Getpid(), t.PGPID}
+	}
+	return []int{os.Getpid()}
+}
+
+// Start starts measuring the named phase's CPU; the returned func records it.
+func (t *Timer) Start(name string) func() {
+	return track(name, t.roots(), t.Record, t.Logf)
+}
+
+// WaitQuiet waits up to QuietWait for the machine to be quiet before the
+// named phase starts.
+func (t *Timer) WaitQuiet(ctx context.Context, name string) {
+	waitQuiet(ctx, name, t.roots(), t.QuietWait, t.Logf)
 }
