@@ -185,50 +185,12 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 	if len(rc.ExportRowsWrong)+len(rc.ExportRowsNotOK) > 0 {
 		problem("export rows: %d succeeded runs without exactly one, %d rows of runs not succeeded", len(rc.ExportRowsWrong), len(rc.ExportRowsNotOK))
 	}
-	referenced := map[string]bool{}
-	krows, err := conn.Query(ctx, `SELECT blob_key FROM exports`)
+	referenced, err := keySet(ctx, conn, `SELECT blob_key FROM exports`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read export keys: %w", err)
 	}
-	for krows.Next() {
-		var k string
-		if err := krows.Scan(&k); err != nil {
-			krows.Close()
-			return nil, err
-		}
-		referenced[k] = true
-	}
-	krows.Close()
-	seen := map[string]bool{}
-	root := filepath.Join(blobDir, "exports")
-	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(blobDir, path)
-		key := filepath.ToSlash(rel)
-		switch {
-		case strings.HasSuffix(key, ".attrs"):
-			// fileblob's metadata beside a file: checked with the file.
-		case strings.HasSuffix(key, ".tmp") || strings.Contains(filepath.Base(key), ".tmp"):
-			rc.BlobTmpFiles++
-			rc.BlobTmpList = append(rc.BlobTmpList, key)
-		default:
-			rc.BlobFiles++
-			seen[key] = true
-			if !referenced[key] {
-				rc.BlobOrphans = append(rc.BlobOrphans, key)
-			}
-		}
-		return nil
-	})
-	for k := range referenced {
-		if strings.HasPrefix(k, "exports/") && !seen[k] {
-			rc.BlobMissing = append(rc.BlobMissing, k)
-		}
-	}
-	sort.Strings(rc.BlobOrphans)
-	sort.Strings(rc.BlobMissing)
+	exports := auditBlobs(blobDir, "exports", referenced)
+	rc.BlobFiles, rc.BlobOrphans, rc.BlobMissing = exports.files, exports.orphans, exports.missing
 	if len(rc.BlobOrphans) > 0 {
 		problem("%d files under exports/ that no row references", len(rc.BlobOrphans))
 	}
@@ -238,48 +200,14 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 
 	// Research screenshots: every file under research/ referenced by a
 	// page row, and every row's file there.
-	shots := map[string]bool{}
-	srows, err := conn.Query(ctx, `SELECT screenshot_key FROM research_pages WHERE screenshot_key IS NOT NULL`)
+	shots, err := keySet(ctx, conn, `SELECT screenshot_key FROM research_pages WHERE screenshot_key IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("read screenshot keys: %w", err)
 	}
-	for srows.Next() {
-		var k string
-		if err := srows.Scan(&k); err != nil {
-			srows.Close()
-			return nil, fmt.Errorf("read screenshot keys: %w", err)
-		}
-		shots[k] = true
-	}
-	srows.Close()
-	shotSeen := map[string]bool{}
-	_ = filepath.WalkDir(filepath.Join(blobDir, "research"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(blobDir, path)
-		key := filepath.ToSlash(rel)
-		switch {
-		case strings.HasSuffix(key, ".attrs"):
-		case strings.HasSuffix(key, ".tmp") || strings.Contains(filepath.Base(key), ".tmp"):
-			rc.BlobTmpFiles++
-			rc.BlobTmpList = append(rc.BlobTmpList, key)
-		default:
-			rc.ScreenshotFiles++
-			shotSeen[key] = true
-			if !shots[key] {
-				rc.ScreenshotOrphans = append(rc.ScreenshotOrphans, key)
-			}
-		}
-		return nil
-	})
-	for k := range shots {
-		if !shotSeen[k] {
-			rc.ScreenshotMissing = append(rc.ScreenshotMissing, k)
-		}
-	}
-	sort.Strings(rc.ScreenshotOrphans)
-	sort.Strings(rc.ScreenshotMissing)
+	research := auditBlobs(blobDir, "research", shots)
+	rc.ScreenshotFiles, rc.ScreenshotOrphans, rc.ScreenshotMissing = research.files, research.orphans, research.missing
+	rc.BlobTmpFiles = len(exports.tmp) + len(research.tmp)
+	rc.BlobTmpList = append(exports.tmp, research.tmp...)
 	if len(rc.ScreenshotOrphans) > 0 {
 		problem("%d files under research/ that no page row references", len(rc.ScreenshotOrphans))
 	}
@@ -366,4 +294,62 @@ func reconcile(ctx context.Context, conn *pgx.Conn, l *load, llm *llmFront, blob
 		problem("%d stored events were never sent", rc.EventsExtra)
 	}
 	return rc, nil
+}
+
+// keySet reads a query's one text column as a set.
+func keySet(ctx context.Context, conn *pgx.Conn, query string) (map[string]bool, error) {
+	rows, _ := conn.Query(ctx, query)
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return set, nil
+}
+
+// blobAudit is what one prefix of the blob store holds against the keys
+// rows reference: files counts the real files; orphans are files no row
+// references, missing are referenced keys without a file, tmp are a
+// writer's leftovers; each sorted.
+type blobAudit struct {
+	files                 int
+	orphans, missing, tmp []string
+}
+
+// auditBlobs walks blobDir/prefix (a fileblob bucket) against referenced,
+// whose keys under prefix must each have a file.
+func auditBlobs(blobDir, prefix string, referenced map[string]bool) blobAudit {
+	var a blobAudit
+	seen := map[string]bool{}
+	_ = filepath.WalkDir(filepath.Join(blobDir, prefix), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(blobDir, path)
+		key := filepath.ToSlash(rel)
+		switch {
+		case strings.HasSuffix(key, ".attrs"):
+			// fileblob's metadata beside a file: checked with the file.
+		case strings.HasSuffix(key, ".tmp") || strings.Contains(filepath.Base(key), ".tmp"):
+			a.tmp = append(a.tmp, key)
+		default:
+			a.files++
+			seen[key] = true
+			if !referenced[key] {
+				a.orphans = append(a.orphans, key)
+			}
+		}
+		return nil
+	})
+	for k := range referenced {
+		if strings.HasPrefix(k, prefix+"/") && !seen[k] {
+			a.missing = append(a.missing, k)
+		}
+	}
+	sort.Strings(a.orphans)
+	sort.Strings(a.missing)
+	return a
 }
